@@ -1,0 +1,51 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { TerminusModule } from '@nestjs/terminus';
+import { AppConfigModule, RedisModule, type AppConfig } from '#common';
+import { DatabaseModule } from '#database';
+import { DomainModule } from '#domain';
+import { AuditController } from './audit/audit.controller.js';
+import { AuthController } from './auth/auth.controller.js';
+import { JwtStrategy } from './auth/jwt.strategy.js';
+import { HealthController } from './health/health.controller.js';
+import { ApiExceptionFilter } from './http/exception.filter.js';
+import { JwtAuthGuard, RolesGuard, TenantGuard } from './http/guards.js';
+import { NumbersController } from './numbers/numbers.controller.js';
+import { ProviderAppsController } from './provider-apps/provider-apps.controller.js';
+import { TenantsController } from './tenants/tenants.controller.js';
+import { UsersController } from './users/users.controller.js';
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        DatabaseModule.forRoot(config),
+        RedisModule.forRoot(config, 'araldo-api'),
+        DomainModule,
+        PassportModule,
+        TerminusModule.forRoot({ logger: false }),
+      ],
+      controllers: [
+        AuthController,
+        TenantsController,
+        ProviderAppsController,
+        NumbersController,
+        UsersController,
+        AuditController,
+        HealthController,
+      ],
+      providers: [
+        JwtStrategy,
+        // Guards run in this order: who you are, what your role allows, which comune you may touch.
+        { provide: APP_GUARD, useClass: JwtAuthGuard },
+        { provide: APP_GUARD, useClass: RolesGuard },
+        { provide: APP_GUARD, useClass: TenantGuard },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { PinoNestLogger, redactUrl, RequestContext, type AppConfig, type Logger } from '#common';
+import { ApiModule } from './api.module.js';
+import { createValidationPipe } from './http/validation.js';
+
+/** Bodies above this are refused with 413 before they are read (Meta's webhooks stay below 3 MB). */
+export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{8,64}$/;
+
+/** Builds the HTTP application; main.ts listens on it, the e2e tests drive it with supertest. */
+export async function createApiApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.api.trustProxy,
+    // A caller's X-Request-Id is kept when it looks like an id, so a request can be followed across services.
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+    },
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    RequestContext.enter({ requestId: String(request.id) });
+    void reply.header('x-request-id', String(request.id));
+    done();
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    logger.info(
+      { requestId: String(request.id), method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request completed',
+    );
+    done();
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
+    logger: new PinoNestLogger(logger),
+    rawBody: true,
+    abortOnError: false,
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('araldo API')
+      .setDescription(
+        'Multi-tenant WhatsApp channel for comuni. Sign in with POST /api/v1/auth/login, then use "Authorize" with the access token.',
+      )
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
+  return app;
+}

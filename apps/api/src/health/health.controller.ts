@@ -1,0 +1,38 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
+import type { Redis } from 'ioredis';
+import { REDIS } from '#common';
+import { Public } from '../http/auth.decorators.js';
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  @Get()
+  @Public()
+  @HealthCheck()
+  @ApiOperation({ summary: 'Database and Redis reachability (503 when either is down)' })
+  check(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.db.pingCheck('database', { timeout: 2000 }), () => this.redisCheck()]);
+  }
+
+  private async redisCheck(): Promise<HealthIndicatorResult> {
+    const indicator = this.indicators.check('redis');
+    try {
+      const pong = await Promise.race([
+        this.redis.ping(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout after 2000 ms')), 2000).unref()),
+      ]);
+      return pong === 'PONG' ? indicator.up() : indicator.down({ message: `unexpected reply ${pong}` });
+    } catch (err) {
+      return indicator.down({ message: (err as Error).message });
+    }
+  }
+}

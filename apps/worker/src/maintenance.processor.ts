@@ -1,0 +1,21 @@
+import { Process, Processor } from '@nestjs/bull';
+import { Logger } from '@nestjs/common';
+import type { Job } from 'bull';
+import { RefreshTokenRepository } from '#database';
+import { MaintenanceJob, QueueName, type PurgeExpiredRefreshTokensPayload } from '#queue';
+
+/** Housekeeping jobs. Idempotent: running one twice deletes nothing more. */
+@Processor(QueueName.Maintenance)
+export class MaintenanceProcessor {
+  private readonly logger = new Logger(MaintenanceProcessor.name);
+
+  constructor(private readonly refreshTokens: RefreshTokenRepository) {}
+
+  @Process(MaintenanceJob.PurgeExpiredRefreshTokens)
+  async purgeExpiredRefreshTokens(job: Job<PurgeExpiredRefreshTokensPayload>): Promise<{ deleted: number }> {
+    const graceDays = Math.max(0, job.data.graceDays);
+    const deleted = await this.refreshTokens.deleteExpired(new Date(Date.now() - graceDays * 86_400_000));
+    this.logger.log({ event: 'refresh_tokens_purged', deleted });
+    return { deleted };
+  }
+}

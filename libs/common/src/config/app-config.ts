@@ -1,0 +1,226 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }): unknown =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+
+/**
+ * The environment the processes accept. Each property documents what it expects, because the
+ * message printed at boot is built from these constraints (see .env.example for every variable).
+ */
+export class EnvironmentVariables {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV = 'development';
+
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/araldo';
+
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a PostgreSQL role name (lower case, digits, _)' })
+  DATABASE_APP_ROLE = 'araldo_app';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number between 1 and 200' })
+  @Min(1, { message: 'must be a whole number between 1 and 200' })
+  @Max(200, { message: 'must be a whole number between 1 and 200' })
+  DATABASE_POOL_SIZE = 10;
+
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Matches(/^\{[a-z0-9_-]+\}$/, { message: 'must be a Redis Cluster hash tag such as {araldo}' })
+  REDIS_KEY_PREFIX = '{araldo}';
+
+  @IsString()
+  API_HOST = '127.0.0.1';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a TCP port between 1 and 65535' })
+  @Min(1, { message: 'must be a TCP port between 1 and 65535' })
+  @Max(65535, { message: 'must be a TCP port between 1 and 65535' })
+  API_PORT = 3000;
+
+  @IsUrl({ require_tld: false, require_protocol: true }, { message: 'must be an http(s) URL' })
+  PUBLIC_BASE_URL = 'http://localhost:3000';
+
+  @Transform(toBool)
+  @IsBoolean({ message: 'must be true or false' })
+  TRUST_PROXY = false;
+
+  @IsString({ message: 'is required: a random string of at least 32 characters (npm start writes one to .env)' })
+  @MinLength(32, { message: 'must be at least 32 characters long' })
+  JWT_SECRET!: string;
+
+  @IsString()
+  @MinLength(1)
+  JWT_ISSUER = 'araldo';
+
+  @IsString()
+  @MinLength(1)
+  JWT_AUDIENCE = 'araldo-api';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a number of seconds between 60 and 3600' })
+  @Min(60, { message: 'must be a number of seconds between 60 and 3600' })
+  @Max(3600, { message: 'must be a number of seconds between 60 and 3600' })
+  JWT_ACCESS_TTL_SECONDS = 900;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a number of days between 1 and 90' })
+  @Min(1, { message: 'must be a number of days between 1 and 90' })
+  @Max(90, { message: 'must be a number of days between 1 and 90' })
+  REFRESH_TTL_DAYS = 30;
+
+  @IsString({
+    message: 'is required: comma-separated keyId:base64key pairs of 32-byte keys, the first one active (npm start writes one to .env)',
+  })
+  @Matches(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=)*$/, {
+    message: 'must be comma-separated keyId:base64key pairs, each key 32 bytes in base64 (openssl rand -base64 32)',
+  })
+  ENCRYPTION_KEYS!: string;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number between 1 and 1000' })
+  @Min(1, { message: 'must be a whole number between 1 and 1000' })
+  @Max(1000, { message: 'must be a whole number between 1 and 1000' })
+  LOGIN_MAX_FAILURES_PER_ACCOUNT = 5;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number between 1 and 100000' })
+  @Min(1, { message: 'must be a whole number between 1 and 100000' })
+  @Max(100000, { message: 'must be a whole number between 1 and 100000' })
+  LOGIN_MAX_ATTEMPTS_PER_IP = 30;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a number of seconds between 1 and 86400' })
+  @Min(1, { message: 'must be a number of seconds between 1 and 86400' })
+  @Max(86400, { message: 'must be a number of seconds between 1 and 86400' })
+  LOGIN_WINDOW_SECONDS = 900;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+  })
+  LOG_LEVEL = 'info';
+
+  @IsOptional()
+  @IsString()
+  LOG_PRETTY?: string;
+}
+
+export interface EncryptionKey {
+  id: string;
+  key: Buffer;
+}
+
+/** The validated, typed configuration every process reads instead of process.env. */
+export interface AppConfig {
+  nodeEnv: 'development' | 'test' | 'production';
+  database: { url: string; appRole: string; poolSize: number };
+  redis: { url: string; keyPrefix: string };
+  api: { host: string; port: number; publicBaseUrl: string; trustProxy: boolean };
+  jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number; refreshTtlDays: number };
+  encryptionKeys: EncryptionKey[];
+  login: { maxFailuresPerAccount: number; maxAttemptsPerIp: number; windowSeconds: number };
+  logLevel: string;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigValidationError';
+  }
+}
+
+/**
+ * Validates the environment and returns the typed configuration. Each problem is one line that
+ * names the variable and says what it expects, e.g. `JWT_SECRET must be at least 32 characters long`.
+ */
+export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const vars = plainToInstance(EnvironmentVariables, defined, { exposeDefaultValues: true });
+  const errors = validateSync(vars, { skipMissingProperties: false, whitelist: false });
+  if (errors.length > 0) {
+    const problems = errors.map((e) => {
+      const reasons = Object.values(e.constraints ?? {});
+      const unique = [...new Set(reasons.map((r) => r.replace(/^\S+\s/, '')))];
+      return `${e.property} ${unique.join('; ')}`;
+    });
+    throw new ConfigValidationError(problems);
+  }
+  return {
+    nodeEnv: vars.NODE_ENV as AppConfig['nodeEnv'],
+    database: { url: vars.DATABASE_URL, appRole: vars.DATABASE_APP_ROLE, poolSize: vars.DATABASE_POOL_SIZE },
+    redis: { url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX },
+    api: {
+      host: vars.API_HOST,
+      port: vars.API_PORT,
+      publicBaseUrl: vars.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+      trustProxy: vars.TRUST_PROXY,
+    },
+    jwt: {
+      secret: vars.JWT_SECRET,
+      issuer: vars.JWT_ISSUER,
+      audience: vars.JWT_AUDIENCE,
+      accessTtlSeconds: vars.JWT_ACCESS_TTL_SECONDS,
+      refreshTtlDays: vars.REFRESH_TTL_DAYS,
+    },
+    encryptionKeys: parseEncryptionKeys(vars.ENCRYPTION_KEYS),
+    login: {
+      maxFailuresPerAccount: vars.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxAttemptsPerIp: vars.LOGIN_MAX_ATTEMPTS_PER_IP,
+      windowSeconds: vars.LOGIN_WINDOW_SECONDS,
+    },
+    logLevel: vars.LOG_LEVEL,
+  };
+}
+
+function parseEncryptionKeys(raw: string): EncryptionKey[] {
+  const keys = raw.split(',').map((pair) => {
+    const [id, b64] = pair.split(':') as [string, string];
+    return { id, key: Buffer.from(b64, 'base64') };
+  });
+  const ids = new Set(keys.map((k) => k.id));
+  if (ids.size !== keys.length) {
+    throw new ConfigValidationError(['ENCRYPTION_KEYS must not repeat a key id']);
+  }
+  return keys;
+}
+
+/** Loads `.env` from the working directory when present; real environment variables win. */
+export function loadDotEnv(path = '.env'): void {
+  try {
+    process.loadEnvFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/**
+ * Entry points call this before creating any Nest context: a bad environment stops the process
+ * with one line per invalid variable instead of a stack trace.
+ */
+export function loadAppConfigOrExit(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  try {
+    return loadAppConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigValidationError) {
+      for (const line of err.problems) process.stderr.write(`Invalid configuration: ${line}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

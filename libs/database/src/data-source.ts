@@ -1,0 +1,58 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { AppConfig } from '#common';
+import { AuditEventEntity } from './entities/audit-event.entity.js';
+import { PhoneNumberRouteEntity } from './entities/phone-number-route.entity.js';
+import { ProviderAppEntity } from './entities/provider-app.entity.js';
+import { RefreshTokenEntity } from './entities/refresh-token.entity.js';
+import { TenantEntity } from './entities/tenant.entity.js';
+import { UserEntity } from './entities/user.entity.js';
+import { WhatsappNumberEntity } from './entities/whatsapp-number.entity.js';
+import { Foundation1795418135129 } from './migrations/1795418135129-Foundation.js';
+import { SnakeNamingStrategy } from './naming-strategy.js';
+
+export const ENTITIES = [
+  TenantEntity,
+  UserEntity,
+  RefreshTokenEntity,
+  ProviderAppEntity,
+  WhatsappNumberEntity,
+  PhoneNumberRouteEntity,
+  AuditEventEntity,
+];
+
+/** Every migration, in order. Listed rather than globbed so the compiled app and the tests agree. */
+export const MIGRATIONS = [Foundation1795418135129];
+
+/** The role the application acts as: it owns no table, so Row-Level Security applies to it. */
+export const APP_DB_ROLE = 'araldo_app';
+
+export type DataSourcePurpose = 'app' | 'migrations';
+
+/**
+ * Options shared by the api, the worker, the CLI and the tests. The 'app' purpose switches the
+ * session to {@link APP_DB_ROLE} at connect time; 'migrations' stays the owner of the schema.
+ */
+export function buildDataSourceOptions(config: AppConfig, purpose: DataSourcePurpose): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: config.database.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    namingStrategy: new SnakeNamingStrategy(),
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    applicationName: `araldo-${purpose}`,
+    extra: {
+      max: purpose === 'app' ? config.database.poolSize : 2,
+      connectionTimeoutMillis: 5000,
+      ...(purpose === 'app' ? { options: `-c role=${APP_DB_ROLE}` } : {}),
+    },
+  };
+}
+
+export function createDataSource(config: AppConfig, purpose: DataSourcePurpose): DataSource {
+  return new DataSource(buildDataSourceOptions(config, purpose));
+}

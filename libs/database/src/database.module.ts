@@ -1,0 +1,35 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { AppConfig } from '#common';
+import { buildDataSourceOptions } from './data-source.js';
+import { AuditEventRepository } from './repositories/audit-event.repository.js';
+import { ProviderAppRepository } from './repositories/provider-app.repository.js';
+import { RefreshTokenRepository } from './repositories/refresh-token.repository.js';
+import { TenantRepository } from './repositories/tenant.repository.js';
+import { UserRepository } from './repositories/user.repository.js';
+import { WhatsappNumberRepository } from './repositories/whatsapp-number.repository.js';
+import { TenantDb } from './tenant-db.js';
+
+const REPOSITORIES = [
+  TenantDb,
+  TenantRepository,
+  UserRepository,
+  RefreshTokenRepository,
+  ProviderAppRepository,
+  WhatsappNumberRepository,
+  AuditEventRepository,
+];
+
+/** The connection as the application role, and the scoped repositories on top of it. */
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [TypeOrmModule.forRoot({ ...buildDataSourceOptions(config, 'app'), retryAttempts: 0 })],
+      providers: REPOSITORIES,
+      exports: REPOSITORIES,
+    };
+  }
+}

@@ -1,0 +1,71 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { TenantId } from '#common';
+
+type Scope = { kind: 'tenant'; tenantId: TenantId } | { kind: 'all' } | { kind: 'none' };
+
+interface ActiveTransaction {
+  scope: Scope;
+  manager: EntityManager;
+}
+
+/**
+ * The one path every repository query takes. It opens a transaction and sets the Row-Level
+ * Security setting for it (`app.tenant_id`, or `app.all_tenants` for the few named unscoped
+ * look-ups), so a repository that forgot its WHERE clause still cannot read another comune's rows.
+ * A call made inside another with the same scope joins its transaction.
+ */
+@Injectable()
+export class TenantDb {
+  private readonly active = new AsyncLocalStorage<ActiveTransaction>();
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Runs work in a transaction that can see only this tenant's rows. */
+  forTenant<T>(tenantId: TenantId, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.run({ kind: 'tenant', tenantId }, work);
+  }
+
+  /**
+   * Runs work in a transaction that sees every tenant. Only for look-ups that have no tenant yet
+   * (a webhook's phone_number_id, a login's email, an operator's cross-tenant listing): callers
+   * are named `...Unscoped` so a grep lists them.
+   */
+  unscoped<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.run({ kind: 'all' }, work);
+  }
+
+  /** Runs work in a transaction for tables that belong to no tenant (refresh tokens, provider apps). */
+  withoutTenant<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.run({ kind: 'none' }, work);
+  }
+
+  private async run<T>(scope: Scope, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const current = this.active.getStore();
+    if (current) {
+      if (sameScope(current.scope, scope)) return work(current.manager);
+      if (current.scope.kind === 'all' || scope.kind === 'none') {
+        // An unscoped transaction may serve a nested call for one tenant (the repository still
+        // filters by tenant_id), and tenant-less tables can join any transaction; widening a
+        // tenant's transaction to another scope is refused.
+        return work(current.manager);
+      }
+      throw new Error('a tenant-scoped transaction cannot open a transaction for another scope');
+    }
+    return this.dataSource.transaction(async (manager) => {
+      if (scope.kind === 'tenant') {
+        await manager.query(`SELECT set_config('app.tenant_id', $1, true)`, [scope.tenantId]);
+      } else if (scope.kind === 'all') {
+        await manager.query(`SELECT set_config('app.all_tenants', 'on', true)`);
+      }
+      return this.active.run({ scope, manager }, () => work(manager));
+    });
+  }
+}
+
+function sameScope(a: Scope, b: Scope): boolean {
+  if (a.kind === 'tenant' && b.kind === 'tenant') return a.tenantId === b.tenantId;
+  return a.kind === b.kind;
+}

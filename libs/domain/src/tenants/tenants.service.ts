@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { ForbiddenError, newId, NotFoundError, ValidationError, type TenantId } from '#common';
+import {
+  TenantRepository,
+  type Page,
+  type PageRequest,
+  type TenantEntity,
+  type TenantMode,
+  type TenantPatch,
+  type TenantStatus,
+} from '#database';
+import type { Actor } from '../auth/actor.js';
+import { AuditService } from '../audit/audit.service.js';
+
+export interface CreateTenantInput {
+  slug: string;
+  displayName: string;
+  istatCode?: string | null;
+  timezone?: string;
+  status?: TenantStatus;
+  mode?: TenantMode;
+  privacyPolicyUrl?: string | null;
+  privacyPolicyVersion?: string | null;
+  officeEmail?: string | null;
+  officePhone?: string | null;
+  officeAddress?: string | null;
+  websiteUrl?: string | null;
+}
+
+export type UpdateTenantInput = Partial<Omit<CreateTenantInput, 'slug'>>;
+
+export class TenantNotFoundError extends NotFoundError {
+  constructor() {
+    super('Comune', 'TENANT_NOT_FOUND');
+  }
+}
+
+/** True when the runtime knows the IANA time zone (e.g. Europe/Rome). */
+export function isValidTimezone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('it-IT', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+@Injectable()
+export class TenantsService {
+  constructor(
+    private readonly tenants: TenantRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(actor: Actor | null, input: CreateTenantInput): Promise<TenantEntity> {
+    const timezone = input.timezone ?? 'Europe/Rome';
+    if (!isValidTimezone(timezone)) throw new ValidationError(`unknown time zone "${timezone}"`, { field: 'timezone' });
+    const id = newId<TenantId>();
+    const tenant = await this.tenants.create({
+      id,
+      slug: input.slug,
+      displayName: input.displayName,
+      istatCode: input.istatCode ?? null,
+      timezone,
+      status: input.status ?? 'onboarding',
+      mode: input.mode ?? 'one_way',
+      privacyPolicyUrl: input.privacyPolicyUrl ?? null,
+      privacyPolicyVersion: input.privacyPolicyVersion ?? null,
+      officeEmail: input.officeEmail ?? null,
+      officePhone: input.officePhone ?? null,
+      officeAddress: input.officeAddress ?? null,
+      websiteUrl: input.websiteUrl ?? null,
+    });
+    await this.audit.record(id, actor, 'tenant.created', { type: 'tenant', id }, { slug: tenant.slug });
+    return tenant;
+  }
+
+  list(page: PageRequest): Promise<Page<TenantEntity>> {
+    return this.tenants.listUnscoped(page);
+  }
+
+  async get(tenantId: TenantId): Promise<TenantEntity> {
+    const tenant = await this.tenants.findById(tenantId);
+    if (!tenant) throw new TenantNotFoundError();
+    return tenant;
+  }
+
+  /** Resolves a route's `:tenant` slug; callers check the actor's rights before using it. */
+  async resolveSlugUnscoped(slug: string): Promise<TenantEntity> {
+    const tenant = await this.tenants.findBySlugUnscoped(slug);
+    if (!tenant) throw new TenantNotFoundError();
+    return tenant;
+  }
+
+  async update(actor: Actor, tenantId: TenantId, input: UpdateTenantInput): Promise<TenantEntity> {
+    if (actor.role !== 'operator' && input.status !== undefined) {
+      throw new ForbiddenError("only the consortium's operators change a comune's status");
+    }
+    if (input.timezone !== undefined && !isValidTimezone(input.timezone)) {
+      throw new ValidationError(`unknown time zone "${input.timezone}"`, { field: 'timezone' });
+    }
+    const patch: TenantPatch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+    const tenant = await this.tenants.update(tenantId, patch);
+    if (!tenant) throw new TenantNotFoundError();
+    await this.audit.record(tenantId, actor, 'tenant.updated', { type: 'tenant', id: tenantId }, { fields: Object.keys(patch) });
+    return tenant;
+  }
+}
