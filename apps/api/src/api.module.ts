@@ -40,10 +40,11 @@ export class ApiModule {
       ],
       providers: [
         JwtStrategy,
-        // Guards run in this order: who you are, what your role allows, which comune you may touch.
+        // Guards run in this order: who you are, which comune you may touch (404 for any other,
+        // before a role check could answer 403 and so reveal that the comune exists), your role.
         { provide: APP_GUARD, useClass: JwtAuthGuard },
-        { provide: APP_GUARD, useClass: RolesGuard },
         { provide: APP_GUARD, useClass: TenantGuard },
+        { provide: APP_GUARD, useClass: RolesGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],
     };

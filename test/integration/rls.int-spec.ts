@@ -1,0 +1,81 @@
+import type pg from 'pg';
+import { appRoleClient, ownerClient } from '../support/database.js';
+import { createComune, type Comune } from '../support/factories.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+/** Row-Level Security is the backstop under the repositories' own scoping. */
+describe('row-level security as the application role', () => {
+  let t: TestApp;
+  let amaro: Comune;
+  let cavazzo: Comune;
+  let app: pg.Client;
+
+  const TENANT_TABLES = ['tenants', 'users', 'whatsapp_numbers', 'phone_number_routes', 'audit_events'];
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    amaro = await createComune(t, 'amaro');
+    cavazzo = await createComune(t, 'cavazzo');
+    app = await appRoleClient(t.config);
+  });
+  afterAll(async () => {
+    await app.end();
+    await t.close();
+  });
+
+  it('runs as a role that owns nothing and cannot bypass RLS', async () => {
+    const { rows } = await app.query(`SELECT current_user AS who, r.rolbypassrls, r.rolsuper FROM pg_roles r WHERE r.rolname = current_user`);
+    expect(rows[0]).toEqual({ who: 'araldo_app', rolbypassrls: false, rolsuper: false });
+    const owned = await app.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user`);
+    expect(owned.rows[0].n).toBe(0);
+  });
+
+  it.each(TENANT_TABLES)('sees zero rows of %s without the tenant setting', async (table) => {
+    const owner = await ownerClient(t.config);
+    try {
+      expect((await owner.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBeGreaterThan(0);
+    } finally {
+      await owner.end();
+    }
+    expect((await app.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBe(0);
+  });
+
+  it('sees only the one comune named by app.tenant_id', async () => {
+    await app.query('BEGIN');
+    try {
+      await app.query(`SELECT set_config('app.tenant_id', $1, true)`, [amaro.tenant.id]);
+      const numbers = await app.query('SELECT tenant_id FROM whatsapp_numbers');
+      expect(numbers.rows.length).toBeGreaterThan(0);
+      expect(new Set(numbers.rows.map((r: { tenant_id: string }) => r.tenant_id))).toEqual(new Set([amaro.tenant.id]));
+      const tenants = await app.query('SELECT id FROM tenants');
+      expect(tenants.rows).toEqual([{ id: amaro.tenant.id }]);
+      const other = await app.query('SELECT * FROM users WHERE tenant_id = $1', [cavazzo.tenant.id]);
+      expect(other.rows).toHaveLength(0);
+    } finally {
+      await app.query('ROLLBACK');
+    }
+  });
+
+  it('forgets the setting when the transaction ends', async () => {
+    await app.query('BEGIN');
+    await app.query(`SELECT set_config('app.tenant_id', $1, true)`, [amaro.tenant.id]);
+    await app.query('COMMIT');
+    expect((await app.query('SELECT count(*)::int AS n FROM whatsapp_numbers')).rows[0].n).toBe(0);
+  });
+
+  it("refuses to write a row for another comune than the transaction's", async () => {
+    await app.query('BEGIN');
+    try {
+      await app.query(`SELECT set_config('app.tenant_id', $1, true)`, [amaro.tenant.id]);
+      await expect(
+        app.query(`INSERT INTO audit_events (tenant_id, id, action, target_type) VALUES ($1, gen_random_uuid(), 'x', 'y')`, [cavazzo.tenant.id]),
+      ).rejects.toThrow(/row-level security/);
+    } finally {
+      await app.query('ROLLBACK');
+    }
+  });
+
+  it('cannot read the partitions of a partitioned table directly', async () => {
+    await expect(app.query('SELECT * FROM audit_events_p0')).rejects.toThrow(/permission denied/);
+  });
+});
