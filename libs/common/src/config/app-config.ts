@@ -4,7 +4,6 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsOptional,
   IsString,
   IsUrl,
   Matches,
@@ -29,9 +28,6 @@ export class EnvironmentVariables {
 
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/araldo';
-
-  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a PostgreSQL role name (lower case, digits, _)' })
-  DATABASE_APP_ROLE = 'araldo_app';
 
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number between 1 and 200' })
@@ -115,10 +111,6 @@ export class EnvironmentVariables {
     message: 'must be one of fatal, error, warn, info, debug, trace, silent',
   })
   LOG_LEVEL = 'info';
-
-  @IsOptional()
-  @IsString()
-  LOG_PRETTY?: string;
 }
 
 export interface EncryptionKey {
@@ -129,7 +121,7 @@ export interface EncryptionKey {
 /** The validated, typed configuration every process reads instead of process.env. */
 export interface AppConfig {
   nodeEnv: 'development' | 'test' | 'production';
-  database: { url: string; appRole: string; poolSize: number };
+  database: { url: string; poolSize: number };
   redis: { url: string; keyPrefix: string };
   api: { host: string; port: number; publicBaseUrl: string; trustProxy: boolean };
   jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number; refreshTtlDays: number };
@@ -156,14 +148,15 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (errors.length > 0) {
     const problems = errors.map((e) => {
       const reasons = Object.values(e.constraints ?? {});
-      const unique = [...new Set(reasons.map((r) => r.replace(/^\S+\s/, '')))];
-      return `${e.property} ${unique.join('; ')}`;
+      const unique = [...new Set(reasons.map((r) => (r.startsWith(`${e.property} `) ? r.slice(e.property.length + 1) : r)))];
+      const required = unique.find((r) => r.startsWith('is required'));
+      return `${e.property} ${required ?? unique.join('; ')}`;
     });
     throw new ConfigValidationError(problems);
   }
   return {
     nodeEnv: vars.NODE_ENV as AppConfig['nodeEnv'],
-    database: { url: vars.DATABASE_URL, appRole: vars.DATABASE_APP_ROLE, poolSize: vars.DATABASE_POOL_SIZE },
+    database: { url: vars.DATABASE_URL, poolSize: vars.DATABASE_POOL_SIZE },
     redis: { url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX },
     api: {
       host: vars.API_HOST,
