@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/**
+ * The built entry points (npm test builds first), started as a person would start them. They run
+ * in an empty folder so a developer's .env cannot fill in what the test leaves out.
+ */
+const root = resolve(import.meta.dirname, '..', '..');
+const emptyDir = mkdtempSync(join(tmpdir(), 'araldo-'));
+
+function start(entry: string, env: Record<string, string | undefined>) {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['JWT_SECRET', 'ENCRYPTION_KEYS', 'NODE_OPTIONS'].includes(k)));
+  return spawnSync(process.execPath, [join(root, entry)], { cwd: emptyDir, env: { ...base, ...env } as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 20000 });
+}
+
+const apps = [['api', 'dist/apps/api/src/main.js'], ['worker', 'dist/apps/worker/src/main.js']];
+
+describe.each(apps)('the %s process', (_name, entry) => {
+  it('stops with one line naming a missing variable', () => {
+    const res = start(entry, { ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS });
+    expect(res.status).toBe(1);
+    expect(res.stderr.trim().split('\n')).toEqual([
+      'Invalid configuration: JWT_SECRET is required: a random string of at least 32 characters (npm start writes one to .env)',
+    ]);
+  });
+
+  it('stops with one line naming an invalid variable', () => {
+    const res = start(entry, { JWT_SECRET: process.env.JWT_SECRET, ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS, API_PORT: 'eighty' });
+    expect(res.status).toBe(1);
+    expect(res.stderr.trim()).toBe('Invalid configuration: API_PORT must be a TCP port between 1 and 65535');
+  });
+
+  it('refuses to start on a database that is missing or not migrated, saying which command fixes it', () => {
+    const res = start(entry, {
+      JWT_SECRET: process.env.JWT_SECRET,
+      ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/araldo_never_created',
+    });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/does not exist: run "npm run db:migrate"/);
+  });
+});
