@@ -21,7 +21,10 @@ module.exports = {
     // (require(esm)), jest only from Node 24.9, so jest gets them compiled to CommonJS.
     [`/node_modules/(${REQUIRED_ESM.join('|')})/.+\\.js$`]: [
       'ts-jest',
-      { useESM: false, tsconfig: { allowJs: true, module: 'commonjs', moduleResolution: 'node10', isolatedModules: true, ignoreDeprecations: '6.0' } },
+      {
+        useESM: false,
+        tsconfig: { allowJs: true, module: 'commonjs', moduleResolution: 'node10', isolatedModules: true, ignoreDeprecations: '6.0' },
+      },
     ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${REQUIRED_ESM.join('|')})/)`],

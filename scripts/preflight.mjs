@@ -36,9 +36,7 @@ for (const [name, url, defaultPort, composeService] of services) {
   const port = Number(u.port || defaultPort);
   if (!(await reachable(host, port))) {
     failed = true;
-    process.stderr.write(
-      `${name} is not reachable at ${host}:${port}: start it (local service, or "docker compose up -d ${composeService}")\n`,
-    );
+    process.stderr.write(`${name} is not reachable at ${host}:${port}: start it (local service, or "docker compose up -d ${composeService}")\n`);
   }
 }
 process.exit(failed ? 1 : 0);

@@ -28,18 +28,24 @@ describe('auth', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, user: { role: 'editor', tenant: amaro.tenant.slug } });
     const [, payload] = (res.body.accessToken as string).split('.');
-    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, number | string>;
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, number | string>;
     expect(claims.iss).toBe('araldo');
     expect(claims.aud).toBe('araldo-api');
     expect(Number(claims.exp) - Number(claims.iat)).toBe(900);
-    const me = await t.http().get('/api/v1/auth/me').set(...bearer(res.body));
+    const me = await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(res.body));
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ email: amaro.editor.email, role: 'editor', tenant: amaro.tenant.slug });
   });
 
   it('answers a wrong password and an unknown email the same way', async () => {
     const wrong = await t.http().post('/api/v1/auth/login').send({ email: amaro.admin.email, password: 'not-the-password' });
-    const unknown = await t.http().post('/api/v1/auth/login').send({ email: `nobody-${uniq()}@x.it`, password: 'whatever-password' });
+    const unknown = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ email: `nobody-${uniq()}@x.it`, password: 'whatever-password' });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.body.code).toBe('AUTH_INVALID_CREDENTIALS');
@@ -68,21 +74,35 @@ describe('auth', () => {
   });
 
   it('refuses a refresh token that was never issued', async () => {
-    const res = await t.http().post('/api/v1/auth/refresh').send({ refreshToken: 'x'.repeat(43) });
+    const res = await t
+      .http()
+      .post('/api/v1/auth/refresh')
+      .send({ refreshToken: 'x'.repeat(43) });
     expect(res.status).toBe(401);
   });
 
   describe('refuses bad access tokens with 401', () => {
     const secret = process.env.JWT_SECRET!;
     const now = Math.floor(Date.now() / 1000);
-    const good = (): Record<string, unknown> => ({ sub: amaro.editor.id, role: 'editor', tid: amaro.tenant.id, iat: now, exp: now + 600, iss: 'araldo', aud: 'araldo-api' });
+    const good = (): Record<string, unknown> => ({
+      sub: amaro.editor.id,
+      role: 'editor',
+      tid: amaro.tenant.id,
+      iat: now,
+      exp: now + 600,
+      iss: 'araldo',
+      aud: 'araldo-api',
+    });
     const cases: [string, () => string][] = [
       ['no token', () => ''],
       ['garbage', () => 'not.a.jwt'],
-      ['tampered payload', () => {
-        const [h, , s] = sign({ alg: 'HS256', typ: 'JWT' }, good(), secret).split('.');
-        return `${h}.${b64url({ ...good(), role: 'operator' })}.${s}`;
-      }],
+      [
+        'tampered payload',
+        () => {
+          const [h, , s] = sign({ alg: 'HS256', typ: 'JWT' }, good(), secret).split('.');
+          return `${h}.${b64url({ ...good(), role: 'operator' })}.${s}`;
+        },
+      ],
       ['wrong secret', () => sign({ alg: 'HS256', typ: 'JWT' }, good(), 'another-secret-another-secret-another')],
       ['expired', () => sign({ alg: 'HS256', typ: 'JWT' }, { ...good(), iat: now - 3600, exp: now - 60 }, secret)],
       ['alg none', () => `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(good())}.`],
@@ -100,16 +120,30 @@ describe('auth', () => {
     });
 
     it('accepts a token built the same way with the right secret (the cases above fail for their reason)', async () => {
-      const res = await t.http().get('/api/v1/auth/me').set('Authorization', `Bearer ${sign({ alg: 'HS256', typ: 'JWT' }, good(), secret)}`);
+      const res = await t
+        .http()
+        .get('/api/v1/auth/me')
+        .set('Authorization', `Bearer ${sign({ alg: 'HS256', typ: 'JWT' }, good(), secret)}`);
       expect(res.status).toBe(200);
     });
   });
 
   it('refuses a disabled user at once, even with a valid token, and revokes their sessions', async () => {
     const c = await createComune(t, 'disabled');
-    const res = await t.http().patch(`/api/v1/tenants/${c.tenant.slug}/users/${c.editor.id}`).set(...bearer(c.admin)).send({ disabled: true });
+    const res = await t
+      .http()
+      .patch(`/api/v1/tenants/${c.tenant.slug}/users/${c.editor.id}`)
+      .set(...bearer(c.admin))
+      .send({ disabled: true });
     expect(res.status).toBe(200);
-    expect((await t.http().get('/api/v1/auth/me').set(...bearer(c.editor))).status).toBe(401);
+    expect(
+      (
+        await t
+          .http()
+          .get('/api/v1/auth/me')
+          .set(...bearer(c.editor))
+      ).status,
+    ).toBe(401);
     expect((await t.http().post('/api/v1/auth/refresh').send({ refreshToken: c.editor.refreshToken })).status).toBe(401);
     const again = await t.http().post('/api/v1/auth/login').send({ email: c.editor.email, password: c.editor.password });
     expect(again.status).toBe(401);
@@ -138,9 +172,19 @@ describe('auth rate limit per IP address', () => {
 
   it('answers 429 once an address has used its attempts, whatever the account', async () => {
     for (let i = 0; i < 3; i++) {
-      expect((await t.http().post('/api/v1/auth/login').send({ email: `a${i}-${uniq()}@x.it`, password: 'p' })).status).toBe(401);
+      expect(
+        (
+          await t
+            .http()
+            .post('/api/v1/auth/login')
+            .send({ email: `a${i}-${uniq()}@x.it`, password: 'p' })
+        ).status,
+      ).toBe(401);
     }
-    const res = await t.http().post('/api/v1/auth/login').send({ email: `z-${uniq()}@x.it`, password: 'p' });
+    const res = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ email: `z-${uniq()}@x.it`, password: 'p' });
     expect(res.status).toBe(429);
     expect(res.headers['retry-after']).toBeDefined();
   });

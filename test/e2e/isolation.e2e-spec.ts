@@ -18,7 +18,13 @@ interface RouteCase {
  */
 const ROUTES: RouteCase[] = [
   { name: 'get comune', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}`, ownRole: 'editor' },
-  { name: 'update comune', method: 'patch', path: (c) => `/api/v1/tenants/${c.tenant.slug}`, body: () => ({ displayName: 'Hacked' }), ownRole: 'admin' },
+  {
+    name: 'update comune',
+    method: 'patch',
+    path: (c) => `/api/v1/tenants/${c.tenant.slug}`,
+    body: () => ({ displayName: 'Hacked' }),
+    ownRole: 'admin',
+  },
   { name: 'list numbers', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/numbers`, ownRole: 'editor' },
   { name: 'get number', method: 'get', path: (c, via) => `/api/v1/tenants/${via.tenant.slug}/numbers/${c.number.id}`, ownRole: 'editor' },
   { name: 'add number', method: 'post', path: (c) => `/api/v1/tenants/${c.tenant.slug}/numbers`, body: () => ({}), ownRole: 'operator-only' },
@@ -29,7 +35,12 @@ const ROUTES: RouteCase[] = [
     body: () => ({ label: 'Hacked' }),
     ownRole: 'operator-only',
   },
-  { name: 'disable number', method: 'post', path: (c, via) => `/api/v1/tenants/${via.tenant.slug}/numbers/${c.number.id}/disable`, ownRole: 'operator-only' },
+  {
+    name: 'disable number',
+    method: 'post',
+    path: (c, via) => `/api/v1/tenants/${via.tenant.slug}/numbers/${c.number.id}/disable`,
+    ownRole: 'operator-only',
+  },
   { name: 'list users', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/users`, ownRole: 'admin' },
   { name: 'get user', method: 'get', path: (c, via) => `/api/v1/tenants/${via.tenant.slug}/users/${c.editor.id}`, ownRole: 'admin' },
   {
@@ -39,7 +50,13 @@ const ROUTES: RouteCase[] = [
     body: () => ({ email: 'intruder@example.it', password: 'a-long-enough-password', role: 'editor' }),
     ownRole: 'admin',
   },
-  { name: 'update user', method: 'patch', path: (c, via) => `/api/v1/tenants/${via.tenant.slug}/users/${c.editor.id}`, body: () => ({ disabled: true }), ownRole: 'admin' },
+  {
+    name: 'update user',
+    method: 'patch',
+    path: (c, via) => `/api/v1/tenants/${via.tenant.slug}/users/${c.editor.id}`,
+    body: () => ({ disabled: true }),
+    ownRole: 'admin',
+  },
   { name: 'audit events', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/audit-events`, ownRole: 'admin' },
 ];
 
@@ -63,7 +80,8 @@ describe('tenant isolation matrix', () => {
       const id = cavazzo.tenant.id;
       return {
         tenant: (await db.query('SELECT * FROM tenants WHERE id = $1', [id])).rows,
-        users: (await db.query('SELECT id, email, role, disabled, display_name, password_hash FROM users WHERE tenant_id = $1 ORDER BY id', [id])).rows,
+        users: (await db.query('SELECT id, email, role, disabled, display_name, password_hash FROM users WHERE tenant_id = $1 ORDER BY id', [id]))
+          .rows,
         numbers: (await db.query('SELECT * FROM whatsapp_numbers WHERE tenant_id = $1 ORDER BY id', [id])).rows,
       };
     } finally {
@@ -72,7 +90,10 @@ describe('tenant isolation matrix', () => {
   }
 
   const send = (session: Session, route: RouteCase, target: Comune, via: Comune) => {
-    const req = t.http()[route.method](route.path(target, via)).set(...bearer(session));
+    const req = t
+      .http()
+      [route.method](route.path(target, via))
+      .set(...bearer(session));
     return route.body ? req.send(route.body(target)) : req;
   };
 
@@ -92,7 +113,12 @@ describe('tenant isolation matrix', () => {
         if (viaOwnSlug && !allowedInOwnComune) {
           // Not allowed in its own comune whatever the id: 403, the same as for an id that exists nowhere.
           expect(res.status).toBe(403);
-          const unknownId = await send(amaro[role], { ...route, path: () => path.replace(/[0-9a-f-]{36}/, '00000000-0000-4000-8000-000000000000') }, cavazzo, amaro);
+          const unknownId = await send(
+            amaro[role],
+            { ...route, path: () => path.replace(/[0-9a-f-]{36}/, '00000000-0000-4000-8000-000000000000') },
+            cavazzo,
+            amaro,
+          );
           expect(unknownId.status).toBe(403);
           expect(unknownId.body.message).toBe(res.body.message);
         } else {
@@ -104,7 +130,7 @@ describe('tenant isolation matrix', () => {
       });
 
       it('an unknown slug answers the same 404', async () => {
-        const fake = { ...cavazzo, tenant: { ...cavazzo.tenant, slug: 'no-such-comune' } } as Comune;
+        const fake = { ...cavazzo, tenant: { ...cavazzo.tenant, slug: 'no-such-comune' } };
         const res = await send(amaro.admin, route, fake, fake);
         expect(res.status).toBe(404);
       });
@@ -125,7 +151,11 @@ describe('tenant isolation matrix', () => {
   }
 
   it('an operator changes another comune (the writes above were refused, not broken)', async () => {
-    const res = await t.http().patch(`/api/v1/tenants/${cavazzo.tenant.slug}/numbers/${cavazzo.number.id}`).set(...bearer(operator)).send({ label: 'Avvisi' });
+    const res = await t
+      .http()
+      .patch(`/api/v1/tenants/${cavazzo.tenant.slug}/numbers/${cavazzo.number.id}`)
+      .set(...bearer(operator))
+      .send({ label: 'Avvisi' });
     expect(res.status).toBe(200);
     expect(res.body.label).toBe('Avvisi');
     const user = await t
@@ -137,10 +167,20 @@ describe('tenant isolation matrix', () => {
   });
 
   it('lists only the comuni an operator asks for; editors cannot list comuni', async () => {
-    const op = await t.http().get('/api/v1/tenants?limit=100').set(...bearer(operator));
+    const op = await t
+      .http()
+      .get('/api/v1/tenants?limit=100')
+      .set(...bearer(operator));
     expect(op.status).toBe(200);
     const slugs = (op.body.items as { slug: string }[]).map((i) => i.slug);
     expect(slugs).toEqual(expect.arrayContaining([amaro.tenant.slug, cavazzo.tenant.slug]));
-    expect((await t.http().get('/api/v1/tenants').set(...bearer(amaro.editor))).status).toBe(403);
+    expect(
+      (
+        await t
+          .http()
+          .get('/api/v1/tenants')
+          .set(...bearer(amaro.editor))
+      ).status,
+    ).toBe(403);
   });
 });

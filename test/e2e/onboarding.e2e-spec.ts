@@ -21,7 +21,11 @@ describe('operator onboarding', () => {
     const accessToken = `EAAGm0PX4ZCpsBA-${uniq()}${uniq()}${uniq()}`;
     secrets.push(appSecret, verifyToken, accessToken);
 
-    const app = await t.http().post('/api/v1/provider-apps').set(...bearer(operator)).send({ name: 'Meta app', kind: 'meta', appId: `9${Date.now()}`, appSecret, verifyToken });
+    const app = await t
+      .http()
+      .post('/api/v1/provider-apps')
+      .set(...bearer(operator))
+      .send({ name: 'Meta app', kind: 'meta', appId: `9${Date.now()}`, appSecret, verifyToken });
     expect(app.status).toBe(201);
     expect(app.body.appSecretsLast4).toEqual([appSecret.slice(-4)]);
 
@@ -30,7 +34,14 @@ describe('operator onboarding', () => {
       .http()
       .post('/api/v1/tenants')
       .set(...bearer(operator))
-      .send({ slug, displayName: 'Comune di Tolmezzo', istatCode: '030121', mode: 'two_way', privacyPolicyUrl: 'https://www.comune.tolmezzo.ud.it/privacy', officeEmail: 'protocollo@comune.tolmezzo.ud.it' });
+      .send({
+        slug,
+        displayName: 'Comune di Tolmezzo',
+        istatCode: '030121',
+        mode: 'two_way',
+        privacyPolicyUrl: 'https://www.comune.tolmezzo.ud.it/privacy',
+        officeEmail: 'protocollo@comune.tolmezzo.ud.it',
+      });
     expect(tenant.status).toBe(201);
     expect(tenant.body).toMatchObject({ slug, timezone: 'Europe/Rome', status: 'onboarding', mode: 'two_way' });
 
@@ -40,11 +51,21 @@ describe('operator onboarding', () => {
       .set(...bearer(operator))
       .send({ providerAppId: app.body.id, phoneNumberId: `7${Date.now()}`, displayNumber: '0433 487 711', wabaId: '102290129340398', accessToken });
     expect(number.status).toBe(201);
-    expect(number.body).toMatchObject({ displayNumber: '+390433487711', mpsCap: 80, status: 'active', messagingTier: 'tier_250', accessTokenLast4: accessToken.slice(-4) });
+    expect(number.body).toMatchObject({
+      displayNumber: '+390433487711',
+      mpsCap: 80,
+      status: 'active',
+      messagingTier: 'tier_250',
+      accessTokenLast4: accessToken.slice(-4),
+    });
 
-    const editor = await t.http().post(`/api/v1/tenants/${slug}/users`).set(...bearer(operator)).send({ email: `Redazione-${uniq()}@Tolmezzo.it`, password: 'una-password-lunga', role: 'editor' });
+    const editor = await t
+      .http()
+      .post(`/api/v1/tenants/${slug}/users`)
+      .set(...bearer(operator))
+      .send({ email: `Redazione-${uniq()}@Tolmezzo.it`, password: 'una-password-lunga', role: 'editor' });
     expect(editor.status).toBe(201);
-    expect(editor.body.email).toBe(editor.body.email.toLowerCase());
+    expect(editor.body.email).toBe(String(editor.body.email).toLowerCase());
     expect(editor.body).not.toHaveProperty('passwordHash');
     const login = await t.http().post('/api/v1/auth/login').send({ email: editor.body.email, password: 'una-password-lunga' });
     expect(login.status).toBe(200);
@@ -68,20 +89,43 @@ describe('operator onboarding', () => {
     // Rotating the app secret keeps two accepted secrets until the old one is retired.
     const newSecret = `rotated-secret-${uniq()}${uniq()}`;
     secrets.push(newSecret);
-    const rotated = await t.http().patch(`/api/v1/provider-apps/${app.body.id}`).set(...bearer(operator)).send({ appSecret: newSecret });
+    const rotated = await t
+      .http()
+      .patch(`/api/v1/provider-apps/${app.body.id}`)
+      .set(...bearer(operator))
+      .send({ appSecret: newSecret });
     expect(rotated.body.appSecretsLast4).toEqual([newSecret.slice(-4), appSecret.slice(-4)]);
-    const retired = await t.http().patch(`/api/v1/provider-apps/${app.body.id}`).set(...bearer(operator)).send({ retirePreviousSecret: true });
+    const retired = await t
+      .http()
+      .patch(`/api/v1/provider-apps/${app.body.id}`)
+      .set(...bearer(operator))
+      .send({ retirePreviousSecret: true });
     expect(retired.body.appSecretsLast4).toEqual([newSecret.slice(-4)]);
 
     // No response of any listing contains a secret.
     const bodies = await Promise.all([
-      t.http().get('/api/v1/provider-apps?limit=100').set(...bearer(operator)),
-      t.http().get(`/api/v1/provider-apps/${app.body.id}`).set(...bearer(operator)),
-      t.http().get(`/api/v1/tenants/${slug}/numbers`).set(...bearer(operator)),
-      t.http().get(`/api/v1/tenants/${slug}/numbers/${number.body.id}`).set(...bearer(operator)),
-      t.http().get(`/api/v1/tenants/${slug}/audit-events`).set(...bearer(operator)),
+      t
+        .http()
+        .get('/api/v1/provider-apps?limit=100')
+        .set(...bearer(operator)),
+      t
+        .http()
+        .get(`/api/v1/provider-apps/${app.body.id}`)
+        .set(...bearer(operator)),
+      t
+        .http()
+        .get(`/api/v1/tenants/${slug}/numbers`)
+        .set(...bearer(operator)),
+      t
+        .http()
+        .get(`/api/v1/tenants/${slug}/numbers/${number.body.id}`)
+        .set(...bearer(operator)),
+      t
+        .http()
+        .get(`/api/v1/tenants/${slug}/audit-events`)
+        .set(...bearer(operator)),
     ]);
-    const all = JSON.stringify(bodies.map((b) => b.body)) + JSON.stringify([app.body, number.body, rotated.body]);
+    const all = JSON.stringify(bodies.map((b) => b.body as unknown)) + JSON.stringify([app.body, number.body, rotated.body]);
     for (const s of secrets) expect(all).not.toContain(s);
   });
 
@@ -93,7 +137,11 @@ describe('operator onboarding', () => {
   });
 
   it('refuses unknown fields, a tenantId in a body included', async () => {
-    const res = await t.http().post('/api/v1/tenants').set(...bearer(operator)).send({ slug: `x-${uniq()}`, displayName: 'X', tenantId: amaro.tenant.id });
+    const res = await t
+      .http()
+      .post('/api/v1/tenants')
+      .set(...bearer(operator))
+      .send({ slug: `x-${uniq()}`, displayName: 'X', tenantId: amaro.tenant.id });
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
     expect(res.body.message).toContain('tenantId');
@@ -101,13 +149,19 @@ describe('operator onboarding', () => {
   });
 
   it.each(['limit=0', 'limit=101', 'limit=abc', 'offset=-1', 'offset=1.5'])('refuses bad pagination %s with 400', async (q) => {
-    const res = await t.http().get(`/api/v1/tenants?${q}`).set(...bearer(operator));
+    const res = await t
+      .http()
+      .get(`/api/v1/tenants?${q}`)
+      .set(...bearer(operator));
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
   });
 
   it('paginates with limit and offset and reports the total', async () => {
-    const page = await t.http().get('/api/v1/tenants?limit=1&offset=0').set(...bearer(operator));
+    const page = await t
+      .http()
+      .get('/api/v1/tenants?limit=1&offset=0')
+      .set(...bearer(operator));
     expect(page.status).toBe(200);
     expect(page.body.items).toHaveLength(1);
     expect(page.body.total).toBeGreaterThanOrEqual(1);
@@ -117,7 +171,11 @@ describe('operator onboarding', () => {
   it('explains an invalid phone number, a duplicate phone_number_id and a duplicate slug', async () => {
     const app = await createProviderApp(t);
     const base = { providerAppId: app.id, wabaId: '1', accessToken: 'x'.repeat(20) };
-    const bad = await t.http().post(`/api/v1/tenants/${amaro.tenant.slug}/numbers`).set(...bearer(operator)).send({ ...base, phoneNumberId: '555', displayNumber: '12345' });
+    const bad = await t
+      .http()
+      .post(`/api/v1/tenants/${amaro.tenant.slug}/numbers`)
+      .set(...bearer(operator))
+      .send({ ...base, phoneNumberId: '555', displayNumber: '12345' });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('INVALID_PHONE_NUMBER');
     const dup = await t
@@ -127,47 +185,145 @@ describe('operator onboarding', () => {
       .send({ ...base, phoneNumberId: amaro.number.phoneNumberId, displayNumber: '+39 320 123 4567' });
     expect(dup.status).toBe(409);
     expect(dup.body.code).toBe('NUMBER_PHONE_NUMBER_ID_TAKEN');
-    const slug = await t.http().post('/api/v1/tenants').set(...bearer(operator)).send({ slug: amaro.tenant.slug, displayName: 'Copy' });
+    const slug = await t
+      .http()
+      .post('/api/v1/tenants')
+      .set(...bearer(operator))
+      .send({ slug: amaro.tenant.slug, displayName: 'Copy' });
     expect(slug.status).toBe(409);
-    const tz = await t.http().post('/api/v1/tenants').set(...bearer(operator)).send({ slug: `tz-${uniq()}`, displayName: 'TZ', timezone: 'Mars/Olympus' });
+    const tz = await t
+      .http()
+      .post('/api/v1/tenants')
+      .set(...bearer(operator))
+      .send({ slug: `tz-${uniq()}`, displayName: 'TZ', timezone: 'Mars/Olympus' });
     expect(tz.status).toBe(400);
   });
 
   it('pauses a number only with a reason, resumes it, and disables it for good', async () => {
     const url = `/api/v1/tenants/${amaro.tenant.slug}/numbers/${amaro.number.id}`;
-    expect((await t.http().patch(url).set(...bearer(operator)).send({ status: 'paused' })).status).toBe(400);
-    const paused = await t.http().patch(url).set(...bearer(operator)).send({ status: 'paused', pausedReason: 'Token scaduto' });
+    expect(
+      (
+        await t
+          .http()
+          .patch(url)
+          .set(...bearer(operator))
+          .send({ status: 'paused' })
+      ).status,
+    ).toBe(400);
+    const paused = await t
+      .http()
+      .patch(url)
+      .set(...bearer(operator))
+      .send({ status: 'paused', pausedReason: 'Token scaduto' });
     expect(paused.body).toMatchObject({ status: 'paused', pausedReason: 'Token scaduto' });
-    const resumed = await t.http().patch(url).set(...bearer(operator)).send({ status: 'active' });
+    const resumed = await t
+      .http()
+      .patch(url)
+      .set(...bearer(operator))
+      .send({ status: 'active' });
     expect(resumed.body).toMatchObject({ status: 'active', pausedReason: null });
-    const disabled = await t.http().post(`${url}/disable`).set(...bearer(operator));
+    const disabled = await t
+      .http()
+      .post(`${url}/disable`)
+      .set(...bearer(operator));
     expect(disabled.body.status).toBe('disabled');
-    expect((await t.http().patch(url).set(...bearer(operator)).send({ label: 'x' })).status).toBe(400);
+    expect(
+      (
+        await t
+          .http()
+          .patch(url)
+          .set(...bearer(operator))
+          .send({ label: 'x' })
+      ).status,
+    ).toBe(400);
   });
 
   it("lets a comune's admin manage its editors but not create admins or comuni", async () => {
     const c = await createComune(t, 'verzegnis');
     const url = `/api/v1/tenants/${c.tenant.slug}/users`;
-    const created = await t.http().post(url).set(...bearer(c.admin)).send({ email: `ed-${uniq()}@v.it`, password: 'a-long-enough-password', role: 'editor' });
+    const created = await t
+      .http()
+      .post(url)
+      .set(...bearer(c.admin))
+      .send({ email: `ed-${uniq()}@v.it`, password: 'a-long-enough-password', role: 'editor' });
     expect(created.status).toBe(201);
-    expect((await t.http().post(url).set(...bearer(c.admin)).send({ email: `ad-${uniq()}@v.it`, password: 'a-long-enough-password', role: 'tenant_admin' })).status).toBe(403);
-    expect((await t.http().post(url).set(...bearer(c.editor)).send({ email: `e2-${uniq()}@v.it`, password: 'a-long-enough-password', role: 'editor' })).status).toBe(403);
-    expect((await t.http().post('/api/v1/tenants').set(...bearer(c.admin)).send({ slug: `n-${uniq()}`, displayName: 'N' })).status).toBe(403);
-    expect((await t.http().patch(`/api/v1/tenants/${c.tenant.slug}`).set(...bearer(c.admin)).send({ status: 'live' })).status).toBe(403);
-    const renamed = await t.http().patch(`/api/v1/tenants/${c.tenant.slug}`).set(...bearer(c.admin)).send({ officePhone: '0433 123456' });
+    expect(
+      (
+        await t
+          .http()
+          .post(url)
+          .set(...bearer(c.admin))
+          .send({ email: `ad-${uniq()}@v.it`, password: 'a-long-enough-password', role: 'tenant_admin' })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await t
+          .http()
+          .post(url)
+          .set(...bearer(c.editor))
+          .send({ email: `e2-${uniq()}@v.it`, password: 'a-long-enough-password', role: 'editor' })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await t
+          .http()
+          .post('/api/v1/tenants')
+          .set(...bearer(c.admin))
+          .send({ slug: `n-${uniq()}`, displayName: 'N' })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await t
+          .http()
+          .patch(`/api/v1/tenants/${c.tenant.slug}`)
+          .set(...bearer(c.admin))
+          .send({ status: 'live' })
+      ).status,
+    ).toBe(403);
+    const renamed = await t
+      .http()
+      .patch(`/api/v1/tenants/${c.tenant.slug}`)
+      .set(...bearer(c.admin))
+      .send({ officePhone: '0433 123456' });
     expect(renamed.status).toBe(200);
-    expect((await t.http().patch(`${url}/${c.admin.id}`).set(...bearer(c.admin)).send({ disabled: true })).status).toBe(403);
-    expect((await t.http().post('/api/v1/provider-apps').set(...bearer(c.admin)).send({})).status).toBe(403);
+    expect(
+      (
+        await t
+          .http()
+          .patch(`${url}/${c.admin.id}`)
+          .set(...bearer(c.admin))
+          .send({ disabled: true })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await t
+          .http()
+          .post('/api/v1/provider-apps')
+          .set(...bearer(c.admin))
+          .send({})
+      ).status,
+    ).toBe(403);
   });
 
   it('answers unknown routes, oversized and malformed bodies in the one error shape', async () => {
-    const unknown = await t.http().get('/api/v1/nope').set(...bearer(operator));
+    const unknown = await t
+      .http()
+      .get('/api/v1/nope')
+      .set(...bearer(operator));
     expect(unknown.status).toBe(404);
     expect(unknown.body).toMatchObject({ statusCode: 404, code: 'ROUTE_NOT_FOUND' });
     const malformed = await t.http().post('/api/v1/auth/login').set('content-type', 'application/json').send('{"email":');
     expect(malformed.status).toBe(400);
     expect(malformed.body.statusCode).toBe(400);
-    const huge = await t.http().post('/api/v1/auth/login').set('content-type', 'application/json').send(JSON.stringify({ email: 'a'.repeat(4 * 1024 * 1024) }));
+    const huge = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ email: 'a'.repeat(4 * 1024 * 1024) }));
     expect(huge.status).toBe(413);
     expect(huge.body.code).toBe('PAYLOAD_TOO_LARGE');
   });

@@ -12,10 +12,13 @@ const emptyDir = mkdtempSync(join(tmpdir(), 'araldo-'));
 
 function start(entry: string, env: Record<string, string | undefined>) {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['JWT_SECRET', 'ENCRYPTION_KEYS', 'NODE_OPTIONS'].includes(k)));
-  return spawnSync(process.execPath, [join(root, entry)], { cwd: emptyDir, env: { ...base, ...env } as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 20000 });
+  return spawnSync(process.execPath, [join(root, entry)], { cwd: emptyDir, env: { ...base, ...env }, encoding: 'utf8', timeout: 20000 });
 }
 
-const apps = [['api', 'dist/apps/api/src/main.js'], ['worker', 'dist/apps/worker/src/main.js']];
+const apps = [
+  ['api', 'dist/apps/api/src/main.js'],
+  ['worker', 'dist/apps/worker/src/main.js'],
+];
 
 describe.each(apps)('the %s process', (_name, entry) => {
   it('stops with one line naming a missing variable', () => {

@@ -29,15 +29,7 @@ export class ApiModule {
         PassportModule,
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [
-        AuthController,
-        TenantsController,
-        ProviderAppsController,
-        NumbersController,
-        UsersController,
-        AuditController,
-        HealthController,
-      ],
+      controllers: [AuthController, TenantsController, ProviderAppsController, NumbersController, UsersController, AuditController, HealthController],
       providers: [
         JwtStrategy,
         // Guards run in this order: who you are, which comune you may touch (404 for any other,

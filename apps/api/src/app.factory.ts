@@ -30,7 +30,13 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     logger.info(
-      { requestId: String(request.id), method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        requestId: String(request.id),
+        method: request.method,
+        url: redactUrl(request.url),
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request completed',
     );
     done();
@@ -48,9 +54,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     app,
     new DocumentBuilder()
       .setTitle('araldo API')
-      .setDescription(
-        'Multi-tenant WhatsApp channel for comuni. Sign in with POST /api/v1/auth/login, then use "Authorize" with the access token.',
-      )
+      .setDescription('Multi-tenant WhatsApp channel for comuni. Sign in with POST /api/v1/auth/login, then use "Authorize" with the access token.')
       .setVersion('1')
       .addBearerAuth()
       .build(),

@@ -20,7 +20,13 @@ interface DemoComune {
 
 /** The demo consortium: three comuni of Carnia side by side, each with its number on the simulator. */
 export const DEMO_COMUNI: DemoComune[] = [
-  { slug: 'amaro', displayName: 'Comune di Amaro', websiteUrl: 'https://www.comune.amaro.ud.it', phoneNumberId: '100000000000001', displayNumber: '+39 320 000 0001' },
+  {
+    slug: 'amaro',
+    displayName: 'Comune di Amaro',
+    websiteUrl: 'https://www.comune.amaro.ud.it',
+    phoneNumberId: '100000000000001',
+    displayNumber: '+39 320 000 0001',
+  },
   {
     slug: 'cavazzo-carnico',
     displayName: 'Comune di Cavazzo Carnico',
@@ -28,7 +34,13 @@ export const DEMO_COMUNI: DemoComune[] = [
     phoneNumberId: '100000000000002',
     displayNumber: '+39 320 000 0002',
   },
-  { slug: 'verzegnis', displayName: 'Comune di Verzegnis', websiteUrl: 'https://www.comune.verzegnis.ud.it', phoneNumberId: '100000000000003', displayNumber: '+39 320 000 0003' },
+  {
+    slug: 'verzegnis',
+    displayName: 'Comune di Verzegnis',
+    websiteUrl: 'https://www.comune.verzegnis.ud.it',
+    phoneNumberId: '100000000000003',
+    displayNumber: '+39 320 000 0003',
+  },
 ];
 
 const randomSecret = (bytes = 24): string => randomBytes(bytes).toString('base64url');

@@ -31,7 +31,10 @@ const fail = (line: string): never => {
   process.exit(1);
 };
 
-async function withContext<T>(config: AppConfig, work: (app: Awaited<ReturnType<typeof NestFactory.createApplicationContext>>) => Promise<T>): Promise<T> {
+async function withContext<T>(
+  config: AppConfig,
+  work: (app: Awaited<ReturnType<typeof NestFactory.createApplicationContext>>) => Promise<T>,
+): Promise<T> {
   const app = await NestFactory.createApplicationContext(CliModule.forRoot(config), { logger: ['error'], abortOnError: false });
   try {
     return await work(app);
@@ -56,7 +59,7 @@ async function cmdOperatorCreate(config: AppConfig, argv: string[]): Promise<voi
     if (again !== password) fail('the passwords differ');
   }
   await withContext(config, async (app) => {
-    const user = await app.get(UsersService).createOperator(values.email!, password!, values.name ?? null);
+    const user = await app.get(UsersService).createOperator(values.email!, password, values.name ?? null);
     say(`operator ${user.email} created (id ${user.id})`);
   });
 }
@@ -210,6 +213,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   const e = err as { message?: string; code?: string };
-  if (e.code === 'ECONNREFUSED') fail(`araldo: a service is not reachable (${e.message}); start PostgreSQL and Redis (local services or "docker compose up -d postgres redis")`);
+  if (e.code === 'ECONNREFUSED')
+    fail(`araldo: a service is not reachable (${e.message}); start PostgreSQL and Redis (local services or "docker compose up -d postgres redis")`);
   fail(`araldo: ${e.message ?? String(err)}`);
 });

@@ -9,16 +9,7 @@ import { ProviderAppsService } from './provider-apps/provider-apps.service.js';
 import { TenantsService } from './tenants/tenants.service.js';
 import { UsersService } from './users/users.service.js';
 
-const SERVICES = [
-  AuditService,
-  AuthService,
-  LoginThrottle,
-  PasswordHasher,
-  NumbersService,
-  ProviderAppsService,
-  TenantsService,
-  UsersService,
-];
+const SERVICES = [AuditService, AuthService, LoginThrottle, PasswordHasher, NumbersService, ProviderAppsService, TenantsService, UsersService];
 
 /** The feature services. Needs AppConfigModule, DatabaseModule and RedisModule in the importing app. */
 @Global()

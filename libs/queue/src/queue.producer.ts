@@ -21,6 +21,6 @@ export class QueueProducer {
   }
 
   async counts(): Promise<Record<string, Record<string, number>>> {
-    return { [QueueName.Maintenance]: await this.maintenance.getJobCounts() as unknown as Record<string, number> };
+    return { [QueueName.Maintenance]: (await this.maintenance.getJobCounts()) as unknown as Record<string, number> };
   }
 }

@@ -47,6 +47,6 @@ export class AuditController {
   @ApiOperation({ summary: 'Who changed what in this comune, newest first' })
   @ApiOkResponse({ type: AuditEventPageResponse })
   async list(@CurrentTenant() tenant: TenantEntity, @Query() page: PaginationQueryDto): Promise<PageResponse<AuditEventResponse>> {
-    return mapPage(await this.audit.list(tenant.id, page), AuditEventResponse.from);
+    return mapPage(await this.audit.list(tenant.id, page), (e) => AuditEventResponse.from(e));
   }
 }

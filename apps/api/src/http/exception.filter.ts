@@ -61,9 +61,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const statusCode = exception.getStatus();
       const response = exception.getResponse();
       const message =
-        typeof response === 'object' && response !== null && 'message' in response
-          ? [(response as { message: unknown }).message].flat().join('; ')
-          : exception.message;
+        typeof response === 'object' && response !== null && 'message' in response ? [response.message].flat().join('; ') : exception.message;
       const code = statusCode === 404 && /^Cannot /.test(message) ? 'ROUTE_NOT_FOUND' : (CODE_BY_STATUS[statusCode] ?? CommonErrorCode.Internal);
       return { statusCode, code, message: statusCode >= 500 ? 'Internal server error' : message, requestId };
     }

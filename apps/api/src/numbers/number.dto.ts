@@ -28,7 +28,7 @@ export class AddNumberDto {
   @Matches(DIGITS, { message: 'wabaId must be digits only' })
   wabaId!: string;
 
-  @ApiPropertyOptional({ description: "Meta business portfolio id: the daily reach limit is per portfolio" })
+  @ApiPropertyOptional({ description: 'Meta business portfolio id: the daily reach limit is per portfolio' })
   @IsOptional()
   @Matches(DIGITS, { message: 'businessPortfolioId must be digits only' })
   businessPortfolioId?: string;

@@ -17,7 +17,7 @@ export class NumbersController {
 
   @Post()
   @Roles('operator')
-  @ApiOperation({ summary: "Add a WhatsApp number to a comune (operators)" })
+  @ApiOperation({ summary: 'Add a WhatsApp number to a comune (operators)' })
   @ApiCreatedResponse({ type: NumberResponse })
   async add(@CurrentActor() actor: Actor, @CurrentTenant() tenant: TenantEntity, @Body() dto: AddNumberDto): Promise<NumberResponse> {
     return NumberResponse.from(await this.numbers.add(actor, tenant.id, { ...dto, providerAppId: asProviderAppId(dto.providerAppId) }));
@@ -27,7 +27,7 @@ export class NumbersController {
   @Roles('operator', 'tenant_admin', 'editor')
   @ApiOkResponse({ type: NumberPageResponse })
   async list(@CurrentTenant() tenant: TenantEntity, @Query() page: PaginationQueryDto): Promise<PageResponse<NumberResponse>> {
-    return mapPage(await this.numbers.list(tenant.id, page), NumberResponse.from);
+    return mapPage(await this.numbers.list(tenant.id, page), (e) => NumberResponse.from(e));
   }
 
   @Get(':id')

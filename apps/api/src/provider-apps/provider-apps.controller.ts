@@ -25,7 +25,7 @@ export class ProviderAppsController {
   @Get()
   @ApiOkResponse({ type: ProviderAppPageResponse })
   async list(@Query() page: PaginationQueryDto): Promise<PageResponse<ProviderAppResponse>> {
-    return mapPage(await this.apps.list(page), ProviderAppResponse.from);
+    return mapPage(await this.apps.list(page), (e) => ProviderAppResponse.from(e));
   }
 
   @Get(':id')

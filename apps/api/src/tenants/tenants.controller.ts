@@ -25,7 +25,7 @@ export class TenantsController {
   @ApiOperation({ summary: 'List every comune (operators)' })
   @ApiOkResponse({ type: TenantPageResponse })
   async list(@Query() page: PaginationQueryDto): Promise<PageResponse<TenantResponse>> {
-    return mapPage(await this.tenants.list(page), TenantResponse.from);
+    return mapPage(await this.tenants.list(page), (e) => TenantResponse.from(e));
   }
 
   @Get(':tenant')

@@ -26,7 +26,7 @@ export class UsersController {
   @Get()
   @ApiOkResponse({ type: UserPageResponse })
   async list(@CurrentTenant() tenant: TenantEntity, @Query() page: PaginationQueryDto): Promise<PageResponse<UserResponse>> {
-    return mapPage(await this.users.list(tenant.id, page), UserResponse.from);
+    return mapPage(await this.users.list(tenant.id, page), (e) => UserResponse.from(e));
   }
 
   @Get(':id')

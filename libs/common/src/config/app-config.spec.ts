@@ -22,7 +22,7 @@ describe('loadAppConfig', () => {
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', keyPrefix: '{araldo}' });
     expect(config.jwt.accessTtlSeconds).toBe(900);
     expect(config.encryptionKeys.map((k) => k.id)).toEqual(['k1', 'k0']);
-    expect(config.encryptionKeys[0]!.key).toHaveLength(32);
+    expect(config.encryptionKeys[0].key).toHaveLength(32);
   });
 
   it('names a missing variable and what it expects, one line each', () => {

@@ -2,15 +2,7 @@
  * What kind of failure an error is. The API's exception filter maps a kind to one HTTP status and
  * the worker maps it to retry or give up, so a library never needs to know about HTTP.
  */
-export type ErrorKind =
-  | 'validation'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'rate_limited'
-  | 'unavailable'
-  | 'internal';
+export type ErrorKind = 'validation' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'rate_limited' | 'unavailable' | 'internal';
 
 /** Error codes shared by every feature; features add their own code enums beside their services. */
 export enum CommonErrorCode {

@@ -148,9 +148,7 @@ export class Foundation1795418135129 implements MigrationInterface {
         PRIMARY KEY (tenant_id, id)
       ) PARTITION BY HASH (tenant_id)`);
     for (let i = 0; i < PARTITIONS; i++) {
-      await q.query(
-        `CREATE TABLE audit_events_p${i} PARTITION OF audit_events FOR VALUES WITH (MODULUS ${PARTITIONS}, REMAINDER ${i})`,
-      );
+      await q.query(`CREATE TABLE audit_events_p${i} PARTITION OF audit_events FOR VALUES WITH (MODULUS ${PARTITIONS}, REMAINDER ${i})`);
     }
     await q.query(`CREATE INDEX audit_events_time_idx ON audit_events (tenant_id, occurred_at DESC)`);
 
@@ -162,9 +160,7 @@ export class Foundation1795418135129 implements MigrationInterface {
     await q.query(`CREATE POLICY tenant_isolation ON tenants USING (app_tenant_visible(id)) WITH CHECK (app_tenant_visible(id))`);
     for (const table of ['users', 'whatsapp_numbers', 'phone_number_routes', 'audit_events']) {
       await q.query(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`);
-      await q.query(
-        `CREATE POLICY tenant_isolation ON ${table} USING (app_tenant_visible(tenant_id)) WITH CHECK (app_tenant_visible(tenant_id))`,
-      );
+      await q.query(`CREATE POLICY tenant_isolation ON ${table} USING (app_tenant_visible(tenant_id)) WITH CHECK (app_tenant_visible(tenant_id))`);
     }
   }
 

@@ -18,9 +18,7 @@ export class UserRepository {
 
   /** Operators belong to no comune. */
   async createOperatorUnscoped(user: Omit<NewUser, 'role'>): Promise<UserEntity> {
-    return this.insert(
-      () => this.db.unscoped((m) => m.save(m.create(UserEntity, { ...user, role: 'operator', tenantId: null }))),
-    );
+    return this.insert(() => this.db.unscoped((m) => m.save(m.create(UserEntity, { ...user, role: 'operator', tenantId: null }))));
   }
 
   /** Sign-in knows only an email, not yet a comune. */
@@ -66,7 +64,7 @@ export class UserRepository {
     try {
       return await work();
     } catch (err) {
-      if (uniqueViolation(err)) throw new ConflictError("this email address is already in use", 'USER_EMAIL_TAKEN');
+      if (uniqueViolation(err)) throw new ConflictError('this email address is already in use', 'USER_EMAIL_TAKEN');
       throw err;
     }
   }

@@ -1,15 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  last4,
-  newId,
-  normalizePhone,
-  NotFoundError,
-  SecretBox,
-  ValidationError,
-  type NumberId,
-  type ProviderAppId,
-  type TenantId,
-} from '#common';
+import { last4, newId, normalizePhone, NotFoundError, SecretBox, ValidationError, type NumberId, type ProviderAppId, type TenantId } from '#common';
 import {
   WhatsappNumberRepository,
   type MessagingTier,

@@ -1,13 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { last4, newId, NotFoundError, SecretBox, type ProviderAppId } from '#common';
-import {
-  ProviderAppRepository,
-  type Page,
-  type PageRequest,
-  type ProviderAppEntity,
-  type ProviderAppPatch,
-  type ProviderKind,
-} from '#database';
+import { ProviderAppRepository, type Page, type PageRequest, type ProviderAppEntity, type ProviderAppPatch, type ProviderKind } from '#database';
 
 export interface CreateProviderAppInput {
   name: string;

@@ -1,14 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ForbiddenError, newId, NotFoundError, ValidationError, type TenantId } from '#common';
-import {
-  TenantRepository,
-  type Page,
-  type PageRequest,
-  type TenantEntity,
-  type TenantMode,
-  type TenantPatch,
-  type TenantStatus,
-} from '#database';
+import { TenantRepository, type Page, type PageRequest, type TenantEntity, type TenantMode, type TenantPatch, type TenantStatus } from '#database';
 import type { Actor } from '../auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 
