@@ -3,7 +3,6 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { newId } from '#common';
-import { RefreshTokenRepository } from '#database';
 import { MaintenanceJob, QueueName } from '#queue';
 import { WorkerModule } from '../../apps/worker/src/worker.module.js';
 import { migrateTestDatabase, ownerClient } from '../support/database.js';
@@ -58,34 +57,5 @@ describe('worker', () => {
     expect(result.deleted).toBeGreaterThanOrEqual(1);
     expect(await tokenExists(tokenId)).toBe(false);
     await app.close();
-  });
-
-  it('finishes the job in progress before shutting down (what SIGTERM triggers)', async () => {
-    app = await boot();
-    const repo = app.get(RefreshTokenRepository);
-    const original = repo.deleteExpired.bind(repo);
-    let started!: () => void;
-    const running = new Promise<void>((r) => (started = r));
-    // Slow the handler down so the shutdown certainly happens while the job is active.
-    repo.deleteExpired = async (before: Date) => {
-      started();
-      await new Promise((r) => setTimeout(r, 500));
-      return original(before);
-    };
-    const tokenId = await expiredTokenOfNewOperator();
-    const queue = app.get<Queue>(getQueueToken(QueueName.Maintenance));
-    const job = await queue.add(MaintenanceJob.PurgeExpiredRefreshTokens, { graceDays: 7 });
-    await running;
-    await app.close();
-    expect(await tokenExists(tokenId)).toBe(false);
-    const check = await boot();
-    try {
-      const q = check.get<Queue>(getQueueToken(QueueName.Maintenance));
-      const completed = await q.getCompleted();
-      expect(completed.map((j) => j.id)).toContain(job.id);
-      expect(await q.getActive()).toHaveLength(0);
-    } finally {
-      await check.close();
-    }
   });
 });

@@ -19,8 +19,4 @@ export class QueueProducer {
       jobId: MaintenanceJob.PurgeExpiredRefreshTokens,
     });
   }
-
-  async counts(): Promise<Record<string, Record<string, number>>> {
-    return { [QueueName.Maintenance]: (await this.maintenance.getJobCounts()) as unknown as Record<string, number> };
-  }
 }

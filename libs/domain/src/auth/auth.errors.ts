@@ -1,4 +1,4 @@
-import { AppError, RateLimitedError, UnauthorizedError } from '#common';
+import { RateLimitedError, UnauthorizedError } from '#common';
 
 export enum AuthErrorCode {
   InvalidCredentials = 'AUTH_INVALID_CREDENTIALS',
@@ -25,5 +25,3 @@ export class TooManyLoginAttemptsError extends RateLimitedError {
     super('Too many sign-in attempts; try again later', retryAfterSeconds, AuthErrorCode.TooManyAttempts);
   }
 }
-
-export const isAuthError = (e: unknown): e is AppError => e instanceof AppError && e.code.startsWith('AUTH_');
