@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,5 +43,30 @@ describe.each(apps)('the %s process', (_name, entry) => {
     });
     expect(res.status).toBe(1);
     expect(res.stderr).toMatch(/does not exist: run "npm run db:migrate"/);
+  });
+});
+
+describe('the worker process on SIGTERM', () => {
+  it('closes its queues and stops', async () => {
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS'));
+    const child = spawn(process.execPath, [join(root, 'dist/apps/worker/src/main.js')], {
+      cwd: emptyDir,
+      env: { ...base, LOG_LEVEL: 'info', REDIS_KEY_PREFIX: `{araldo-test-sigterm-${process.pid}}` },
+    });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolvePromise) =>
+      child.on('exit', (code, signal) => resolvePromise({ code, signal })),
+    );
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('araldo worker started')) child.kill('SIGTERM');
+    });
+    const { code, signal } = await exited;
+    // Nest re-raises the signal once the application has closed.
+    expect(signal ?? code).toBe('SIGTERM');
+    expect(out).toContain('"event":"worker_stopped"');
+    expect(err).toBe('');
   });
 });

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { getQueueToken } from '@nestjs/bull';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
@@ -10,12 +12,23 @@ import { testConfig } from '../support/test-config.js';
 import { uniq } from '../support/factories.js';
 
 describe('worker', () => {
-  const config = testConfig({ REDIS_KEY_PREFIX: `{araldo-test-worker-${uniq()}}` });
+  const configEnv = { REDIS_KEY_PREFIX: `{araldo-test-worker-${uniq()}}` };
+  const config = testConfig(configEnv);
   let app: INestApplicationContext;
 
   beforeAll(async () => {
     await migrateTestDatabase(config);
   });
+
+  async function waitFor<T>(probe: () => Promise<T | null>, timeoutMs = 10_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== null) return value;
+      if (Date.now() > deadline) throw new Error('timed out waiting');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 
   async function boot(): Promise<INestApplicationContext> {
     const ctx = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, { scheduleRecurring: false }), { logger: false });
@@ -53,9 +66,21 @@ describe('worker', () => {
     const tokenId = await expiredTokenOfNewOperator();
     const queue = app.get<Queue>(getQueueToken(QueueName.Maintenance));
     const job = await queue.add(MaintenanceJob.PurgeExpiredRefreshTokens, { graceDays: 7 });
-    const result = (await job.finished()) as { deleted: number };
-    expect(result.deleted).toBeGreaterThanOrEqual(1);
+    // Polled rather than job.finished(): that subscribes to queue events whose connection outlives
+    // the context and rejects after close.
+    const done = await waitFor(async () => ((await job.isCompleted()) ? await queue.getJob(job.id) : null));
+    expect((done.returnvalue as { deleted: number }).deleted).toBeGreaterThanOrEqual(1);
     expect(await tokenExists(tokenId)).toBe(false);
     await app.close();
+  });
+
+  it('finishes the job in progress before shutting down (what SIGTERM triggers)', async () => {
+    const tokenId = await expiredTokenOfNewOperator();
+    const script = fileURLToPath(new URL('../support/worker-drain.mjs', import.meta.url));
+    const env = Object.fromEntries(Object.entries({ ...process.env, ...configEnv }).filter(([k]) => k !== 'NODE_OPTIONS'));
+    const res = spawnSync(process.execPath, [script], { env: env, encoding: 'utf8', timeout: 30_000 });
+    expect(res.stderr).toBe('');
+    expect(JSON.parse(res.stdout.trim())).toEqual({ finishedBeforeClose: true, state: 'completed', unhandled: 0 });
+    expect(await tokenExists(tokenId)).toBe(false);
   });
 });

@@ -1,8 +1,17 @@
-import { Module, type DynamicModule, type OnApplicationBootstrap, Injectable } from '@nestjs/common';
-import { AppConfigModule, RedisModule, type AppConfig } from '#common';
+import { Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { AppConfigModule, type AppConfig } from '#common';
 import { DatabaseModule } from '#database';
 import { QueueModule, QueueProducer } from '#queue';
 import { MaintenanceProcessor } from './maintenance.processor.js';
+
+/** Says when the queues have been closed: Bull's close waits for the jobs in progress. */
+@Injectable()
+class ShutdownLog implements OnApplicationShutdown {
+  private readonly logger = new Logger('Worker');
+  onApplicationShutdown(signal?: string): void {
+    this.logger.log({ event: 'worker_stopped', signal: signal ?? null }, 'araldo worker stopped; jobs in progress finished');
+  }
+}
 
 @Injectable()
 class RecurringJobs implements OnApplicationBootstrap {
@@ -18,13 +27,8 @@ export class WorkerModule {
   static forRoot(config: AppConfig, options: { scheduleRecurring?: boolean } = {}): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [
-        AppConfigModule.forRoot(config),
-        DatabaseModule.forRoot(config),
-        RedisModule.forRoot(config, 'araldo-worker'),
-        QueueModule.forRoot(config),
-      ],
-      providers: [MaintenanceProcessor, ...(options.scheduleRecurring === false ? [] : [RecurringJobs])],
+      imports: [AppConfigModule.forRoot(config), DatabaseModule.forRoot(config), QueueModule.forRoot(config)],
+      providers: [MaintenanceProcessor, ShutdownLog, ...(options.scheduleRecurring === false ? [] : [RecurringJobs])],
     };
   }
 }
