@@ -1,24 +1,10 @@
 import pg from 'pg';
 import type { AppConfig } from '#common';
-import { createDataSource } from '#database';
+import { runMigrations } from '#database';
 
-/** Applies the real migrations once per run; suites in parallel workers wait on an advisory lock. */
+/** Applies the real migrations; suites in parallel workers wait on the runner's advisory lock. */
 export async function migrateTestDatabase(config: AppConfig): Promise<void> {
-  const lock = new pg.Client({ connectionString: config.database.url });
-  await lock.connect();
-  try {
-    await lock.query('SELECT pg_advisory_lock(424242)');
-    const ds = createDataSource(config, 'migrations');
-    await ds.initialize();
-    try {
-      await ds.runMigrations({ transaction: 'each' });
-    } finally {
-      await ds.destroy();
-    }
-  } finally {
-    await lock.query('SELECT pg_advisory_unlock(424242)').catch(() => undefined);
-    await lock.end();
-  }
+  await runMigrations(config);
 }
 
 /** A raw client connected as the schema owner (bypasses RLS): for asserting what is stored. */

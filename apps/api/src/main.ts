@@ -1,21 +1,13 @@
 import 'reflect-metadata';
 import { createLogger, loadAppConfigOrExit, loadDotEnv } from '#common';
-import { assertDatabaseReady, DatabaseNotReadyError } from '#database';
+import { assertDatabaseReadyOrExit } from '#database';
 import { createApiApp } from './app.factory.js';
 
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadAppConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'araldo-api' });
-  try {
-    await assertDatabaseReady(config);
-  } catch (err) {
-    if (err instanceof DatabaseNotReadyError) {
-      process.stderr.write(`araldo-api: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  await assertDatabaseReadyOrExit(config, 'araldo-api');
   const app = await createApiApp(config, logger);
   await app.listen({ port: config.api.port, host: config.api.host });
   logger.info({ url: config.api.publicBaseUrl, docs: `${config.api.publicBaseUrl}/docs` }, 'araldo api listening');

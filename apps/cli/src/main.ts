@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
-import { loadAppConfig, loadAppConfigOrExit, loadDotEnv, SecretBox, ConfigValidationError, type AppConfig } from '#common';
+import { loadAppConfigOrExit, loadDotEnv, SecretBox, type AppConfig } from '#common';
 import { createDataSource, ProviderAppEntity, WhatsappNumberEntity } from '#database';
 import { UsersService } from '#domain';
 import { CliModule } from './cli.module.js';
@@ -183,16 +183,7 @@ async function main(): Promise<void> {
   if (command === 'up') return cmdUp();
   if (!command || command === 'help' || command === '--help') return void say(HELP);
   loadDotEnv();
-  let config: AppConfig;
-  try {
-    config = loadAppConfig();
-  } catch (err) {
-    if (err instanceof ConfigValidationError) {
-      for (const p of err.problems) process.stderr.write(`Invalid configuration: ${p}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadAppConfigOrExit();
   switch (command) {
     case 'db:migrate':
       return cmdMigrate(config);

@@ -1,6 +1,5 @@
 import pg from 'pg';
-import { safeDbTarget } from '#database';
-import { createDataSource } from '#database';
+import { runMigrations, safeDbTarget } from '#database';
 import type { AppConfig } from '#common';
 
 /** Creates the database named in DATABASE_URL when it does not exist yet (a fresh machine). */
@@ -22,15 +21,8 @@ export async function ensureDatabaseExists(url: string): Promise<boolean> {
   }
 }
 
-/** Applies pending migrations as the schema owner; returns the names applied. */
+/** Creates the database when missing, then applies pending migrations; returns the names applied. */
 export async function migrate(config: AppConfig, log: (line: string) => void = () => undefined): Promise<string[]> {
   if (await ensureDatabaseExists(config.database.url)) log(`created database ${safeDbTarget(config.database.url)}`);
-  const ds = createDataSource(config, 'migrations');
-  await ds.initialize();
-  try {
-    const applied = await ds.runMigrations({ transaction: 'each' });
-    return applied.map((m) => m.name);
-  } finally {
-    await ds.destroy();
-  }
+  return runMigrations(config);
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { createLogger, loadAppConfigOrExit, loadDotEnv, PinoNestLogger } from '#common';
-import { assertDatabaseReady, DatabaseNotReadyError } from '#database';
+import { assertDatabaseReadyOrExit } from '#database';
 import { WorkerModule } from './worker.module.js';
 
 /**
@@ -12,15 +12,7 @@ async function main(): Promise<void> {
   loadDotEnv();
   const config = loadAppConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'araldo-worker' });
-  try {
-    await assertDatabaseReady(config);
-  } catch (err) {
-    if (err instanceof DatabaseNotReadyError) {
-      process.stderr.write(`araldo-worker: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  await assertDatabaseReadyOrExit(config, 'araldo-worker');
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
     logger: new PinoNestLogger(logger),
     abortOnError: false,

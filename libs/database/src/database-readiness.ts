@@ -36,6 +36,42 @@ export async function assertDatabaseReady(config: AppConfig): Promise<void> {
   }
 }
 
+/** Like {@link assertDatabaseReady}, but a failure stops the process with its one line. */
+export async function assertDatabaseReadyOrExit(config: AppConfig, processName: string): Promise<void> {
+  try {
+    await assertDatabaseReady(config);
+  } catch (err) {
+    if (err instanceof DatabaseNotReadyError) {
+      process.stderr.write(`${processName}: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+/** Any fixed number: the key of the advisory lock that serialises migration runs. */
+const MIGRATION_LOCK_KEY = 7_242_001;
+
+/**
+ * Applies pending migrations as the schema owner and returns their names. An advisory lock makes
+ * concurrent runs (two `npm start`s, several containers, parallel test workers) wait for each other
+ * instead of applying the same migration twice.
+ */
+export async function runMigrations(config: AppConfig): Promise<string[]> {
+  const ds = createDataSource(config, 'migrations');
+  await ds.initialize();
+  const runner = ds.createQueryRunner();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = await ds.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await runner.release();
+    await ds.destroy();
+  }
+}
+
 /** host:port/db of a connection URL, without the credentials. */
 export function safeDbTarget(url: string): string {
   try {

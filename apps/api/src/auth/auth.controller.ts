@@ -1,20 +1,14 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import type { TenantId } from '#common';
-import { UserRepository } from '#database';
-import { AuthService, TenantsService, UserNotFoundError, type Actor, type TokenPair } from '#domain';
+import { AuthService, type Actor } from '#domain';
 import { CurrentActor, Public } from '../http/auth.decorators.js';
 import { LoginDto, RefreshDto, SessionUserResponse, TokenResponse } from './auth.dto.js';
 
 @ApiTags('auth')
 @Controller('api/v1/auth')
 export class AuthController {
-  constructor(
-    private readonly auth: AuthService,
-    private readonly tenants: TenantsService,
-    private readonly users: UserRepository,
-  ) {}
+  constructor(private readonly auth: AuthService) {}
 
   @Public()
   @Post('login')
@@ -24,7 +18,7 @@ export class AuthController {
   @ApiUnauthorizedResponse({ description: 'Wrong email or password (no hint which)' })
   @ApiTooManyRequestsResponse({ description: 'Too many attempts for this account or address; see Retry-After' })
   async login(@Body() dto: LoginDto, @Req() req: FastifyRequest): Promise<TokenResponse> {
-    return this.respond(await this.auth.login(dto.email, dto.password, req.ip));
+    return TokenResponse.from(await this.auth.login(dto.email, dto.password, req.ip));
   }
 
   @Public()
@@ -33,7 +27,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Exchange a refresh token for new tokens (the old one is spent)' })
   @ApiOkResponse({ type: TokenResponse })
   async refresh(@Body() dto: RefreshDto): Promise<TokenResponse> {
-    return this.respond(await this.auth.refresh(dto.refreshToken));
+    return TokenResponse.from(await this.auth.refresh(dto.refreshToken));
   }
 
   @Public()
@@ -49,22 +43,6 @@ export class AuthController {
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiOkResponse({ type: SessionUserResponse })
   async me(@CurrentActor() actor: Actor): Promise<SessionUserResponse> {
-    const user = await this.users.findByIdUnscoped(actor.userId);
-    if (!user) throw new UserNotFoundError();
-    return {
-      id: user.id,
-      email: user.email,
-      displayName: user.displayName,
-      role: user.role,
-      tenant: await this.slugOf(user.tenantId),
-    };
-  }
-
-  private async respond(pair: TokenPair): Promise<TokenResponse> {
-    return TokenResponse.from(pair, await this.slugOf(pair.user.tenantId));
-  }
-
-  private async slugOf(tenantId: TenantId | null): Promise<string | null> {
-    return tenantId ? (await this.tenants.get(tenantId)).slug : null;
+    return SessionUserResponse.from(await this.auth.profile(actor.userId));
   }
 }

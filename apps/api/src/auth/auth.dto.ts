@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
-import type { TokenPair } from '#domain';
+import type { Profile, TokenPair } from '#domain';
 
 export class LoginDto {
   @ApiProperty({ example: 'editor@amaro.example' })
@@ -30,6 +30,10 @@ export class SessionUserResponse {
   @ApiProperty({ enum: ['operator', 'tenant_admin', 'editor'] }) role!: string;
   @ApiPropertyOptional({ type: String, nullable: true, description: 'Slug of the comune; null for operators' })
   tenant!: string | null;
+
+  static from({ user, tenantSlug }: Profile): SessionUserResponse {
+    return { id: user.id, email: user.email, displayName: user.displayName, role: user.role, tenant: tenantSlug };
+  }
 }
 
 export class TokenResponse {
@@ -40,20 +44,14 @@ export class TokenResponse {
   @ApiProperty() refreshTokenExpiresAt!: string;
   @ApiProperty({ type: SessionUserResponse }) user!: SessionUserResponse;
 
-  static from(pair: TokenPair, tenantSlug: string | null): TokenResponse {
+  static from(pair: TokenPair): TokenResponse {
     return {
       accessToken: pair.accessToken,
       tokenType: 'Bearer',
       expiresIn: pair.accessTokenExpiresIn,
       refreshToken: pair.refreshToken,
       refreshTokenExpiresAt: pair.refreshTokenExpiresAt.toISOString(),
-      user: {
-        id: pair.user.id,
-        email: pair.user.email,
-        displayName: pair.user.displayName,
-        role: pair.user.role,
-        tenant: tenantSlug,
-      },
+      user: SessionUserResponse.from(pair),
     };
   }
 }

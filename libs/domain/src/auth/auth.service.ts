@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { APP_CONFIG, newId, type AppConfig, type TenantId, type UserId } from '#common';
-import { RefreshTokenRepository, UserRepository, type UserEntity, type UserRole } from '#database';
+import { RefreshTokenRepository, TenantRepository, UserRepository, type UserEntity, type UserRole } from '#database';
 import { InvalidCredentialsError, InvalidRefreshTokenError } from './auth.errors.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
@@ -19,6 +19,13 @@ export interface TokenPair {
   refreshToken: string;
   refreshTokenExpiresAt: Date;
   user: UserEntity;
+  /** Slug of the user's comune; null for operators. */
+  tenantSlug: string | null;
+}
+
+export interface Profile {
+  user: UserEntity;
+  tenantSlug: string | null;
 }
 
 /** The JWT algorithm is pinned: tokens signed any other way (or `alg: none`) are rejected. */
@@ -31,6 +38,7 @@ export class AuthService {
   constructor(
     private readonly users: UserRepository,
     private readonly refreshTokens: RefreshTokenRepository,
+    private readonly tenants: TenantRepository,
     private readonly hasher: PasswordHasher,
     private readonly throttle: LoginThrottle,
     private readonly jwt: JwtService,
@@ -82,6 +90,17 @@ export class AuthService {
     if (token) await this.refreshTokens.revokeFamily(token.familyId, new Date());
   }
 
+  /** The signed-in user and the slug of their comune. */
+  async profile(userId: UserId): Promise<Profile> {
+    const user = await this.users.findByIdUnscoped(userId);
+    if (!user || user.disabled) throw new InvalidCredentialsError();
+    return { user, tenantSlug: await this.slugOf(user.tenantId) };
+  }
+
+  private async slugOf(tenantId: TenantId | null): Promise<string | null> {
+    return tenantId ? ((await this.tenants.findById(tenantId))?.slug ?? null) : null;
+  }
+
   /** Signs out every session of a user, e.g. when an account is disabled. */
   async revokeAllSessions(userId: UserId): Promise<void> {
     await this.refreshTokens.revokeAllForUser(userId, new Date());
@@ -106,7 +125,14 @@ export class AuthService {
       tokenHash: hashToken(refreshToken),
       expiresAt: refreshTokenExpiresAt,
     });
-    return { accessToken, accessTokenExpiresIn: this.config.jwt.accessTtlSeconds, refreshToken, refreshTokenExpiresAt, user };
+    return {
+      accessToken,
+      accessTokenExpiresIn: this.config.jwt.accessTtlSeconds,
+      refreshToken,
+      refreshTokenExpiresAt,
+      user,
+      tenantSlug: await this.slugOf(user.tenantId),
+    };
   }
 }
 
