@@ -1,5 +1,5 @@
 // Type-aware linting (STYLE.md, "Tooling"), with the import direction enforced:
-// apps → domain → database / queue → common; libraries never import apps; only libs/queue and
+// apps → domain → database / queue / whatsapp → common; libraries never import apps; only libs/queue and
 // the worker's processors import Bull.
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
@@ -31,16 +31,27 @@ export default tseslint.config(
   {
     files: ['libs/common/**/*.ts'],
     rules: {
-      'no-restricted-imports': restrict([APPS, { group: ['#database', '#queue', '#domain'], message: 'common depends on nothing of ours' }], BULL),
+      'no-restricted-imports': restrict(
+        [APPS, { group: ['#database', '#queue', '#whatsapp', '#domain'], message: 'common depends on nothing of ours' }],
+        BULL,
+      ),
     },
   },
   {
     files: ['libs/database/**/*.ts'],
-    rules: { 'no-restricted-imports': restrict([APPS, { group: ['#queue', '#domain'], message: 'database depends only on common' }], BULL) },
+    rules: {
+      'no-restricted-imports': restrict([APPS, { group: ['#queue', '#whatsapp', '#domain'], message: 'database depends only on common' }], BULL),
+    },
   },
   {
     files: ['libs/queue/**/*.ts'],
     rules: { 'no-restricted-imports': restrict([APPS, { group: ['#domain'], message: 'queue depends only on common and database' }]) },
+  },
+  {
+    files: ['libs/whatsapp/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([APPS, { group: ['#database', '#queue', '#domain'], message: 'whatsapp depends only on common' }], BULL),
+    },
   },
   {
     files: ['libs/domain/**/*.ts'],
@@ -54,6 +65,15 @@ export default tseslint.config(
     files: ['apps/worker/**/*.ts'],
     ignores: ['apps/worker/**/*.processor.ts', 'apps/worker/**/worker.module.ts'],
     rules: { 'no-restricted-imports': restrict([{ group: ['**/api/**', '**/cli/**'], message: 'the worker never imports another app' }], BULL) },
+  },
+  {
+    files: ['apps/simulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict(
+        [{ group: ['**/api/**', '**/worker/**', '**/cli/**', '#database', '#queue', '#domain'], message: 'the simulator stands alone, like Meta' }],
+        BULL,
+      ),
+    },
   },
   {
     files: ['apps/cli/**/*.ts'],

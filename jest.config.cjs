@@ -1,5 +1,5 @@
 // Jest runs in native ESM mode (NestJS 12 ships ESM only): see docs/adr/0005.
-const libs = ['common', 'database', 'queue', 'domain'];
+const libs = ['common', 'database', 'queue', 'whatsapp', 'domain'];
 const REQUIRED_ESM = ['content-disposition'];
 
 /** @type {import('jest').Config} */

@@ -11,4 +11,5 @@ Object.assign(process.env, {
   LOGIN_MAX_FAILURES_PER_ACCOUNT: '5',
   LOGIN_MAX_ATTEMPTS_PER_IP: '100000',
   LOG_LEVEL: 'silent',
+  MEDIA_STORAGE_DIR: require('node:path').join(require('node:os').tmpdir(), 'araldo-test-media'),
 });

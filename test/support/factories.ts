@@ -22,6 +22,8 @@ export interface Comune {
   admin: Session;
   editor: Session;
   number: WhatsappNumberEntity;
+  /** The number's access token in clear, for the simulator. */
+  numberToken: string;
 }
 
 export async function createOperator(t: TestApp): Promise<Session> {
@@ -55,14 +57,15 @@ export async function createComune(t: TestApp, base: string, providerApp?: Provi
     const user = await users.createInTenant(null, tenant.id, { email, password, role });
     return login(t, { email, password, id: user.id });
   };
+  const numberToken = `EAAG-access-token-${uniq()}${uniq()}`;
   const number = await t.app.get(NumbersService).add(null, tenant.id, {
     providerAppId: app.id,
     phoneNumberId: `1${digits(14)}`,
     displayNumber: `+39 320 ${digits(7)}`,
     wabaId: digits(15),
-    accessToken: `EAAG-access-token-${uniq()}${uniq()}`,
+    accessToken: numberToken,
   });
-  return { tenant, admin: await mk('tenant_admin'), editor: await mk('editor'), number };
+  return { tenant, admin: await mk('tenant_admin'), editor: await mk('editor'), number, numberToken };
 }
 
 export async function login(t: TestApp, creds: Credentials): Promise<Session> {

@@ -5,6 +5,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { AppConfigModule, RedisModule, type AppConfig } from '#common';
 import { DatabaseModule } from '#database';
 import { DomainModule } from '#domain';
+import { QueueModule } from '#queue';
 import { AuditController } from './audit/audit.controller.js';
 import { AuthController } from './auth/auth.controller.js';
 import { JwtStrategy } from './auth/jwt.strategy.js';
@@ -15,6 +16,11 @@ import { NumbersController } from './numbers/numbers.controller.js';
 import { ProviderAppsController } from './provider-apps/provider-apps.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
 import { UsersController } from './users/users.controller.js';
+import { DeadLettersController } from './dead-letters/dead-letters.controller.js';
+import { MessagesController } from './messages/messages.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { WhatsappWebhookController } from './webhooks/whatsapp-webhook.controller.js';
+import { WhatsappTemplatesController } from './whatsapp-templates/whatsapp-templates.controller.js';
 
 @Module({})
 export class ApiModule {
@@ -25,11 +31,25 @@ export class ApiModule {
         AppConfigModule.forRoot(config),
         DatabaseModule.forRoot(config),
         RedisModule.forRoot(config, 'araldo-api'),
+        QueueModule.forRoot(config),
         DomainModule,
         PassportModule,
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [AuthController, TenantsController, ProviderAppsController, NumbersController, UsersController, AuditController, HealthController],
+      controllers: [
+        AuthController,
+        TenantsController,
+        ProviderAppsController,
+        NumbersController,
+        UsersController,
+        AuditController,
+        HealthController,
+        WhatsappWebhookController,
+        MessagesController,
+        WhatsappTemplatesController,
+        DeadLettersController,
+        MetricsController,
+      ],
       providers: [
         JwtStrategy,
         // Guards run in this order: who you are, which comune you may touch (404 for any other,

@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { PinoNestLogger, redactUrl, RequestContext, type AppConfig, type Logger } from '#common';
 import { ApiModule } from './api.module.js';
 import { createValidationPipe } from './http/validation.js';
+import { WEBHOOK_PATH_PREFIX } from './webhooks/whatsapp-webhook.controller.js';
 
 /** Bodies above this are refused with 413 before they are read (Meta's webhooks stay below 3 MB). */
 export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
@@ -29,7 +30,9 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
-    logger.info(
+    // Acknowledged webhooks arrive by the thousand a second: logged at debug, failures at info.
+    const quiet = reply.statusCode < 300 && request.url.startsWith(WEBHOOK_PATH_PREFIX);
+    logger[quiet ? 'debug' : 'info'](
       {
         requestId: String(request.id),
         method: request.method,
@@ -46,6 +49,15 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     logger: new PinoNestLogger(logger),
     rawBody: true,
     abortOnError: false,
+  });
+  // JSON bodies are kept raw (req.rawBody). A webhook's body is not parsed here at all: its
+  // signature must be checked on the exact bytes first, and a signed body that is not JSON must
+  // still be stored (see WebhookIntakeService). Every other route gets Fastify's own JSON parser,
+  // with its prototype-poisoning protection.
+  const jsonParser = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser('application/json', { bodyLimit: BODY_LIMIT_BYTES }, (req, body, done) => {
+    if (req.url.startsWith(WEBHOOK_PATH_PREFIX)) return done(null, undefined);
+    void jsonParser(req as Parameters<typeof jsonParser>[0], body.toString('utf8'), done);
   });
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();

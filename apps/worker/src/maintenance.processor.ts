@@ -2,6 +2,7 @@ import { Process, Processor } from '@nestjs/bull';
 import { Logger } from '@nestjs/common';
 import type { Job } from 'bull';
 import { RefreshTokenRepository } from '#database';
+import { ChannelMaintenanceService, type RetentionReport, type SweepReport } from '#domain';
 import { MaintenanceJob, QueueName, type PurgeExpiredRefreshTokensPayload } from '#queue';
 
 /** Housekeeping jobs. Idempotent: running one twice deletes nothing more. */
@@ -9,7 +10,20 @@ import { MaintenanceJob, QueueName, type PurgeExpiredRefreshTokensPayload } from
 export class MaintenanceProcessor {
   private readonly logger = new Logger(MaintenanceProcessor.name);
 
-  constructor(private readonly refreshTokens: RefreshTokenRepository) {}
+  constructor(
+    private readonly refreshTokens: RefreshTokenRepository,
+    private readonly channel: ChannelMaintenanceService,
+  ) {}
+
+  @Process(MaintenanceJob.Sweep)
+  sweep(): Promise<SweepReport> {
+    return this.channel.sweep();
+  }
+
+  @Process(MaintenanceJob.Retention)
+  retention(): Promise<RetentionReport> {
+    return this.channel.retention();
+  }
 
   @Process(MaintenanceJob.PurgeExpiredRefreshTokens)
   async purgeExpiredRefreshTokens(job: Job<PurgeExpiredRefreshTokensPayload>): Promise<{ deleted: number }> {

@@ -1,8 +1,12 @@
 import { Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { AppConfigModule, type AppConfig } from '#common';
+import { AppConfigModule, RedisModule, type AppConfig } from '#common';
 import { DatabaseModule } from '#database';
+import { DomainModule } from '#domain';
 import { QueueModule, QueueProducer } from '#queue';
 import { MaintenanceProcessor } from './maintenance.processor.js';
+import { MediaProcessor } from './media.processor.js';
+import { OutboundProcessor } from './outbound.processor.js';
+import { WebhooksProcessor } from './webhooks.processor.js';
 
 /** Says when the queues have been closed: Bull's close waits for the jobs in progress. */
 @Injectable()
@@ -18,6 +22,7 @@ class RecurringJobs implements OnApplicationBootstrap {
   constructor(private readonly producer: QueueProducer) {}
   async onApplicationBootstrap(): Promise<void> {
     await this.producer.scheduleTokenPurge();
+    await this.producer.scheduleChannelMaintenance();
   }
 }
 
@@ -27,8 +32,21 @@ export class WorkerModule {
   static forRoot(config: AppConfig, options: { scheduleRecurring?: boolean } = {}): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [AppConfigModule.forRoot(config), DatabaseModule.forRoot(config), QueueModule.forRoot(config)],
-      providers: [MaintenanceProcessor, ShutdownLog, ...(options.scheduleRecurring === false ? [] : [RecurringJobs])],
+      imports: [
+        AppConfigModule.forRoot(config),
+        DatabaseModule.forRoot(config),
+        RedisModule.forRoot(config, 'araldo-worker'),
+        QueueModule.forRoot(config),
+        DomainModule,
+      ],
+      providers: [
+        MaintenanceProcessor,
+        WebhooksProcessor,
+        OutboundProcessor,
+        MediaProcessor,
+        ShutdownLog,
+        ...(options.scheduleRecurring === false ? [] : [RecurringJobs]),
+      ],
     };
   }
 }

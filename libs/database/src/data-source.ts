@@ -7,7 +7,16 @@ import { RefreshTokenEntity } from './entities/refresh-token.entity.js';
 import { TenantEntity } from './entities/tenant.entity.js';
 import { UserEntity } from './entities/user.entity.js';
 import { WhatsappNumberEntity } from './entities/whatsapp-number.entity.js';
+import { ContactEntity } from './entities/contact.entity.js';
+import { InboundMessageEntity } from './entities/inbound-message.entity.js';
+import { MediaFileEntity } from './entities/media-file.entity.js';
+import { OutboundMessageEntity } from './entities/outbound-message.entity.js';
+import { PendingReceiptEntity } from './entities/pending-receipt.entity.js';
+import { WebhookDeadLetterEntity } from './entities/webhook-dead-letter.entity.js';
+import { WebhookEventEntity } from './entities/webhook-event.entity.js';
+import { WhatsappTemplateEntity } from './entities/whatsapp-template.entity.js';
 import { Foundation1795418135129 } from './migrations/1795418135129-Foundation.js';
+import { WhatsappChannel1795420655410 } from './migrations/1795420655410-WhatsappChannel.js';
 import { SnakeNamingStrategy } from './naming-strategy.js';
 
 export const ENTITIES = [
@@ -18,10 +27,18 @@ export const ENTITIES = [
   WhatsappNumberEntity,
   PhoneNumberRouteEntity,
   AuditEventEntity,
+  WebhookEventEntity,
+  WebhookDeadLetterEntity,
+  ContactEntity,
+  InboundMessageEntity,
+  OutboundMessageEntity,
+  MediaFileEntity,
+  PendingReceiptEntity,
+  WhatsappTemplateEntity,
 ];
 
 /** Every migration, in order. Listed rather than globbed so the compiled app and the tests agree. */
-export const MIGRATIONS = [Foundation1795418135129];
+export const MIGRATIONS = [Foundation1795418135129, WhatsappChannel1795420655410];
 
 /** The role the application acts as: it owns no table, so Row-Level Security applies to it. */
 export const APP_DB_ROLE = 'araldo_app';

@@ -8,6 +8,14 @@ import { RefreshTokenRepository } from './repositories/refresh-token.repository.
 import { TenantRepository } from './repositories/tenant.repository.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { WhatsappNumberRepository } from './repositories/whatsapp-number.repository.js';
+import { ContactRepository } from './repositories/contact.repository.js';
+import { InboundMessageRepository } from './repositories/inbound-message.repository.js';
+import { MediaFileRepository } from './repositories/media-file.repository.js';
+import { OutboundMessageRepository } from './repositories/outbound-message.repository.js';
+import { PendingReceiptRepository } from './repositories/pending-receipt.repository.js';
+import { WebhookDeadLetterRepository } from './repositories/webhook-dead-letter.repository.js';
+import { WebhookEventRepository } from './repositories/webhook-event.repository.js';
+import { WhatsappTemplateRepository } from './repositories/whatsapp-template.repository.js';
 import { TenantDb } from './tenant-db.js';
 
 const REPOSITORIES = [
@@ -18,6 +26,14 @@ const REPOSITORIES = [
   ProviderAppRepository,
   WhatsappNumberRepository,
   AuditEventRepository,
+  WebhookEventRepository,
+  WebhookDeadLetterRepository,
+  ContactRepository,
+  InboundMessageRepository,
+  OutboundMessageRepository,
+  PendingReceiptRepository,
+  MediaFileRepository,
+  WhatsappTemplateRepository,
 ];
 
 /** The connection as the application role, and the scoped repositories on top of it. */

@@ -8,14 +8,52 @@ import { NumbersService } from './numbers/numbers.service.js';
 import { ProviderAppsService } from './provider-apps/provider-apps.service.js';
 import { TenantsService } from './tenants/tenants.service.js';
 import { UsersService } from './users/users.service.js';
+import { LocalDiskMediaStorage, MEDIA_STORAGE } from './media/media-storage.js';
+import { MediaService } from './media/media.service.js';
+import { ChannelMaintenanceService } from './messaging/channel-maintenance.service.js';
+import { MessagesService } from './messaging/messages.service.js';
+import { NumberDirectory } from './messaging/number-directory.js';
+import { NumberHealthService } from './messaging/number-health.service.js';
+import { NumberPacer } from './messaging/number-pacer.js';
+import { OutboundService } from './messaging/outbound.service.js';
+import { ProviderRegistry } from './messaging/provider-registry.js';
+import { ReceiptsService } from './messaging/receipts.service.js';
+import { WhatsappTemplatesService } from './templates/whatsapp-templates.service.js';
+import { DeadLettersService } from './webhooks/dead-letters.service.js';
+import { WebhookBatchWriter } from './webhooks/webhook-batch-writer.js';
+import { WebhookIntakeService } from './webhooks/webhook-intake.service.js';
+import { WebhookProcessingService } from './webhooks/webhook-processing.service.js';
 
-const SERVICES = [AuditService, AuthService, LoginThrottle, PasswordHasher, NumbersService, ProviderAppsService, TenantsService, UsersService];
+const SERVICES = [
+  AuditService,
+  AuthService,
+  LoginThrottle,
+  PasswordHasher,
+  NumbersService,
+  ProviderAppsService,
+  TenantsService,
+  UsersService,
+  ProviderRegistry,
+  NumberDirectory,
+  NumberPacer,
+  NumberHealthService,
+  ReceiptsService,
+  OutboundService,
+  MessagesService,
+  ChannelMaintenanceService,
+  MediaService,
+  WhatsappTemplatesService,
+  WebhookBatchWriter,
+  WebhookIntakeService,
+  WebhookProcessingService,
+  DeadLettersService,
+];
 
-/** The feature services. Needs AppConfigModule, DatabaseModule and RedisModule in the importing app. */
+/** The feature services. Needs AppConfigModule, DatabaseModule, RedisModule and QueueModule in the importing app. */
 @Global()
 @Module({
   imports: [JwtModule.register({})],
-  providers: SERVICES,
-  exports: [...SERVICES, JwtModule],
+  providers: [...SERVICES, { provide: MEDIA_STORAGE, useClass: LocalDiskMediaStorage }],
+  exports: [...SERVICES, MEDIA_STORAGE, JwtModule],
 })
 export class DomainModule {}

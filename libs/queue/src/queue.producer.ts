@@ -1,12 +1,40 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
-import { MaintenanceJob, QueueName, type PurgeExpiredRefreshTokensPayload } from './queues.js';
+import {
+  MaintenanceJob,
+  MediaJob,
+  OutboundJob,
+  QueueName,
+  WebhookJob,
+  type DownloadMediaPayload,
+  type ProcessWebhookEventsPayload,
+  type PurgeExpiredRefreshTokensPayload,
+  type SendOutboundPayload,
+} from './queues.js';
+
+/**
+ * A send job has no fixed job id: resuming a number or a retry must be able to enqueue a message
+ * again while an old job of it is still kept in Redis. A duplicate is harmless, because sending
+ * starts by claiming the row (queued → sending) in Postgres, which only one job can win.
+ */
+export interface SendJobRequest {
+  tenantId: string;
+  outboundId: string;
+  delayMs?: number;
+  /** Emergencies go ahead of everything else queued for sending. */
+  urgent?: boolean;
+}
 
 /** The only way code outside the processors puts work on a queue. */
 @Injectable()
 export class QueueProducer {
-  constructor(@InjectQueue(QueueName.Maintenance) private readonly maintenance: Queue) {}
+  constructor(
+    @InjectQueue(QueueName.Maintenance) private readonly maintenance: Queue,
+    @InjectQueue(QueueName.Webhooks) private readonly webhooks: Queue,
+    @InjectQueue(QueueName.Outbound) private readonly outbound: Queue,
+    @InjectQueue(QueueName.Media) private readonly media: Queue,
+  ) {}
 
   /**
    * Schedules the daily purge of expired refresh tokens. The repeat key is deterministic, so every
@@ -18,5 +46,55 @@ export class QueueProducer {
       repeat: { cron, tz: timezone },
       jobId: MaintenanceJob.PurgeExpiredRefreshTokens,
     });
+  }
+
+  /** The minute sweep and the nightly retention purge, one schedule each however many workers boot. */
+  async scheduleChannelMaintenance(): Promise<void> {
+    await this.maintenance.add(MaintenanceJob.Sweep, {}, { repeat: { every: 60_000 }, jobId: MaintenanceJob.Sweep, attempts: 1 });
+    await this.maintenance.add(MaintenanceJob.Retention, {}, { repeat: { cron: '41 2 * * *', tz: 'Europe/Rome' }, jobId: MaintenanceJob.Retention });
+  }
+
+  /** Runs a sweep now (tests, and operators after an outage). */
+  async sweepNow(): Promise<void> {
+    await this.maintenance.add(MaintenanceJob.Sweep, {}, { attempts: 1 });
+  }
+
+  /**
+   * Hands stored webhook events to the worker. Postgres has them already: a lost job is caught by
+   * the sweep, and processing skips events that are no longer pending.
+   */
+  async processWebhookEvents(eventIds: string[]): Promise<void> {
+    if (eventIds.length === 0) return;
+    const payload: ProcessWebhookEventsPayload = { eventIds };
+    await this.webhooks.add(WebhookJob.Process, payload, { attempts: 8, backoff: { type: 'exponential', delay: 1000 } });
+  }
+
+  async send(requests: readonly SendJobRequest[]): Promise<void> {
+    if (requests.length === 0) return;
+    await this.outbound.addBulk(
+      requests.map((r) => {
+        const data: SendOutboundPayload = { tenantId: r.tenantId, outboundId: r.outboundId };
+        return {
+          name: OutboundJob.Send,
+          data,
+          opts: {
+            delay: Math.max(0, Math.round(r.delayMs ?? 0)),
+            priority: r.urgent ? 1 : 5,
+            attempts: 3,
+          },
+        };
+      }),
+    );
+  }
+
+  async downloadMedia(items: readonly DownloadMediaPayload[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.media.addBulk(
+      items.map((data) => ({
+        name: MediaJob.Download,
+        data,
+        opts: { jobId: `media-${data.mediaFileId}`, attempts: 4, backoff: { type: 'exponential', delay: 5000 } },
+      })),
+    );
   }
 }

@@ -1,17 +1,51 @@
 /** Every queue of the platform. Jobs carry ids and tenantId, never entities (STYLE.md). */
 export const QueueName = {
   Maintenance: 'maintenance',
+  Webhooks: 'webhooks',
+  Outbound: 'outbound',
+  Media: 'media',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 export const MaintenanceJob = {
   PurgeExpiredRefreshTokens: 'purge-expired-refresh-tokens',
+  /** Every minute: the safety net for lost jobs and the settling of unknown outcomes. */
+  Sweep: 'sweep',
+  /** Daily: purge raw webhook bodies, message contents and media past their retention. */
+  Retention: 'retention',
 } as const;
 export type MaintenanceJob = (typeof MaintenanceJob)[keyof typeof MaintenanceJob];
 
 export interface PurgeExpiredRefreshTokensPayload {
   /** Tokens that expired more than this many days ago are deleted. */
   graceDays: number;
+}
+
+export const WebhookJob = {
+  Process: 'process',
+} as const;
+
+/** A micro-batch of stored webhook events (ids of webhook_events rows) to process. */
+export interface ProcessWebhookEventsPayload {
+  eventIds: string[];
+}
+
+export const OutboundJob = {
+  Send: 'send',
+} as const;
+
+export interface SendOutboundPayload {
+  tenantId: string;
+  outboundId: string;
+}
+
+export const MediaJob = {
+  Download: 'download',
+} as const;
+
+export interface DownloadMediaPayload {
+  tenantId: string;
+  mediaFileId: string;
 }
 
 export const ALL_QUEUES: QueueName[] = Object.values(QueueName);

@@ -48,7 +48,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof AppError && exception.retryAfterSeconds !== undefined) {
       void reply.header('Retry-After', String(exception.retryAfterSeconds));
     }
-    void reply.status(body.statusCode).send(body);
+    // A route may have set another content type (the webhook handshake answers text/plain) before failing.
+    void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 
   private toBody(exception: unknown, requestId: string): ErrorBody {

@@ -116,7 +116,17 @@ export class NumberResponse {
   @ApiProperty({ description: 'Last four characters of the access token' }) accessTokenLast4!: string;
   @ApiProperty() mpsCap!: number;
   @ApiProperty({ enum: NUMBER_STATUSES }) status!: NumberStatus;
-  @ApiPropertyOptional({ type: String, nullable: true }) pausedReason!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Why sending is paused (an operator’s note or WhatsApp’s error)' })
+  pausedReason!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) pausedAt!: string | null;
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    description: 'WhatsApp error code that paused the number (190: expired token, 131031/368: account restricted, ...)',
+  })
+  pausedErrorCode!: number | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'GREEN' }) qualityRating!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'THROUGHPUT_UPGRADE' }) lastQualityEvent!: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 
@@ -134,6 +144,10 @@ export class NumberResponse {
       mpsCap: n.mpsCap,
       status: n.status,
       pausedReason: n.pausedReason,
+      pausedAt: n.pausedAt ? n.pausedAt.toISOString() : null,
+      pausedErrorCode: n.pausedErrorCode,
+      qualityRating: n.qualityRating,
+      lastQualityEvent: n.lastQualityEvent,
       createdAt: n.createdAt.toISOString(),
       updatedAt: n.updatedAt.toISOString(),
     };

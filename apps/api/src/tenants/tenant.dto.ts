@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, OmitType } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsOptional, IsString, IsUrl, Length, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { TENANT_MODES, TENANT_STATUSES, type TenantEntity, type TenantMode, type TenantStatus } from '#database';
 
 export class CreateTenantDto {
@@ -69,6 +69,18 @@ export class CreateTenantDto {
   @IsUrl({ protocols: ['https', 'http'], require_protocol: true })
   @MaxLength(2000)
   websiteUrl?: string;
+
+  @ApiPropertyOptional({
+    example: 180,
+    minimum: 7,
+    maximum: 3650,
+    description: 'Days message texts and media are kept; older ones are purged (counts and consent records stay). Default 180.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(7)
+  @Max(3650)
+  messageRetentionDays?: number;
 }
 
 export class UpdateTenantDto extends PartialType(OmitType(CreateTenantDto, ['slug'] as const)) {}
@@ -87,6 +99,7 @@ export class TenantResponse {
   @ApiPropertyOptional({ type: String, nullable: true }) officePhone!: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) officeAddress!: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) websiteUrl!: string | null;
+  @ApiProperty() messageRetentionDays!: number;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 
@@ -105,6 +118,7 @@ export class TenantResponse {
       officePhone: t.officePhone,
       officeAddress: t.officeAddress,
       websiteUrl: t.websiteUrl,
+      messageRetentionDays: t.messageRetentionDays,
       createdAt: t.createdAt.toISOString(),
       updatedAt: t.updatedAt.toISOString(),
     };

@@ -95,6 +95,61 @@ export class EnvironmentVariables {
   @Max(86400, { message: 'must be a number of seconds between 1 and 86400' })
   LOGIN_WINDOW_SECONDS = 900;
 
+  @IsUrl({ require_tld: false, require_protocol: true }, { message: 'must be an http(s) URL' })
+  WHATSAPP_GRAPH_BASE_URL = 'https://graph.facebook.com';
+
+  @IsUrl({ require_tld: false, require_protocol: true }, { message: 'must be an http(s) URL' })
+  SIMULATOR_BASE_URL = 'http://127.0.0.1:3100';
+
+  @Matches(/^v\d{1,3}\.\d$/, { message: 'must be a Graph API version such as v25.0' })
+  WHATSAPP_API_VERSION = 'v25.0';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be milliseconds between 100 and 60000' })
+  @Min(100, { message: 'must be milliseconds between 100 and 60000' })
+  @Max(60000, { message: 'must be milliseconds between 100 and 60000' })
+  WHATSAPP_CONNECT_TIMEOUT_MS = 5000;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be milliseconds between 100 and 120000' })
+  @Min(100, { message: 'must be milliseconds between 100 and 120000' })
+  @Max(120000, { message: 'must be milliseconds between 100 and 120000' })
+  WHATSAPP_REQUEST_TIMEOUT_MS = 20000;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number between 1 and 1000' })
+  @Min(1, { message: 'must be a whole number between 1 and 1000' })
+  @Max(1000, { message: 'must be a whole number between 1 and 1000' })
+  WEBHOOK_BATCH_MAX = 200;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be milliseconds between 0 and 100' })
+  @Min(0, { message: 'must be milliseconds between 0 and 100' })
+  @Max(100, { message: 'must be milliseconds between 0 and 100' })
+  WEBHOOK_BATCH_WAIT_MS = 4;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a number of days between 1 and 90' })
+  @Min(1, { message: 'must be a number of days between 1 and 90' })
+  @Max(90, { message: 'must be a number of days between 1 and 90' })
+  WEBHOOK_RAW_RETENTION_DAYS = 7;
+
+  @IsString()
+  @MinLength(1)
+  MEDIA_STORAGE_DIR = '.data/media';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a number of bytes between 1024 and 104857600' })
+  @Min(1024, { message: 'must be a number of bytes between 1024 and 104857600' })
+  @Max(104857600, { message: 'must be a number of bytes between 1024 and 104857600' })
+  MEDIA_MAX_BYTES = 26214400;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a number of minutes between 5 and 10080' })
+  @Min(5, { message: 'must be a number of minutes between 5 and 10080' })
+  @Max(10080, { message: 'must be a number of minutes between 5 and 10080' })
+  UNKNOWN_OUTCOME_SETTLE_MINUTES = 60;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'must be one of fatal, error, warn, info, debug, trace, silent',
   })
@@ -115,6 +170,16 @@ export interface AppConfig {
   jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number; refreshTtlDays: number };
   encryptionKeys: EncryptionKey[];
   login: { maxFailuresPerAccount: number; maxAttemptsPerIp: number; windowSeconds: number };
+  whatsapp: {
+    graphBaseUrl: string;
+    simulatorBaseUrl: string;
+    apiVersion: string;
+    connectTimeoutMs: number;
+    requestTimeoutMs: number;
+    unknownOutcomeSettleMinutes: number;
+  };
+  webhooks: { batchMax: number; batchWaitMs: number; rawRetentionDays: number };
+  media: { storageDir: string; maxBytes: number };
   logLevel: string;
 }
 
@@ -165,6 +230,16 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxAttemptsPerIp: vars.LOGIN_MAX_ATTEMPTS_PER_IP,
       windowSeconds: vars.LOGIN_WINDOW_SECONDS,
     },
+    whatsapp: {
+      graphBaseUrl: vars.WHATSAPP_GRAPH_BASE_URL.replace(/\/+$/, ''),
+      simulatorBaseUrl: vars.SIMULATOR_BASE_URL.replace(/\/+$/, ''),
+      apiVersion: vars.WHATSAPP_API_VERSION,
+      connectTimeoutMs: vars.WHATSAPP_CONNECT_TIMEOUT_MS,
+      requestTimeoutMs: vars.WHATSAPP_REQUEST_TIMEOUT_MS,
+      unknownOutcomeSettleMinutes: vars.UNKNOWN_OUTCOME_SETTLE_MINUTES,
+    },
+    webhooks: { batchMax: vars.WEBHOOK_BATCH_MAX, batchWaitMs: vars.WEBHOOK_BATCH_WAIT_MS, rawRetentionDays: vars.WEBHOOK_RAW_RETENTION_DAYS },
+    media: { storageDir: vars.MEDIA_STORAGE_DIR, maxBytes: vars.MEDIA_MAX_BYTES },
     logLevel: vars.LOG_LEVEL,
   };
 }

@@ -23,3 +23,11 @@ export const asTenantId = (id: string): TenantId => id as TenantId;
 export const asUserId = (id: string): UserId => id as UserId;
 export const asNumberId = (id: string): NumberId => id as NumberId;
 export const asProviderAppId = (id: string): ProviderAppId => id as ProviderAppId;
+
+export type ContactId = Brand<string, 'ContactId'>;
+export type OutboundMessageId = Brand<string, 'OutboundMessageId'>;
+export type InboundMessageId = Brand<string, 'InboundMessageId'>;
+export type MediaFileId = Brand<string, 'MediaFileId'>;
+
+export const asContactId = (id: string): ContactId => id as ContactId;
+export const asOutboundMessageId = (id: string): OutboundMessageId => id as OutboundMessageId;

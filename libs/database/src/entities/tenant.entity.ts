@@ -44,6 +44,10 @@ export class TenantEntity {
   @Column('text', { nullable: true })
   websiteUrl!: string | null;
 
+  /** Days message contents and media are kept before the retention job purges them. */
+  @Column('integer')
+  messageRetentionDays!: number;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;
 

@@ -48,6 +48,23 @@ export class WhatsappNumberEntity {
   @Column('text', { nullable: true })
   pausedReason!: string | null;
 
+  @Column({ type: 'timestamptz', nullable: true })
+  pausedAt!: Date | null;
+
+  /** Meta's error code that paused the number, when an error did. */
+  @Column('integer', { nullable: true })
+  pausedErrorCode!: number | null;
+
+  /** GREEN | YELLOW | RED as last reported by phone_number_quality_update. */
+  @Column('text', { nullable: true })
+  qualityRating!: string | null;
+
+  @Column('text', { nullable: true })
+  lastQualityEvent!: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  lastQualityEventAt!: Date | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;
 

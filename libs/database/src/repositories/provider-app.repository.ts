@@ -25,6 +25,11 @@ export class ProviderAppRepository {
     return this.db.withoutTenant((m) => m.findOneBy(ProviderAppEntity, { id }));
   }
 
+  /** The app a webhook URL names (Meta's app id, or the simulator's). */
+  findByAppId(appId: string): Promise<ProviderAppEntity | null> {
+    return this.db.withoutTenant((m) => m.findOneBy(ProviderAppEntity, { appId }));
+  }
+
   list(page: PageRequest): Promise<Page<ProviderAppEntity>> {
     return this.db.withoutTenant(async (m) => {
       const [items, total] = await m.findAndCount(ProviderAppEntity, { order: { createdAt: 'ASC' }, take: page.limit, skip: page.offset });

@@ -21,6 +21,11 @@ export class TenantRepository {
     }
   }
 
+  /** Every comune, for consortium-wide jobs (retention). */
+  listAllUnscoped(): Promise<TenantEntity[]> {
+    return this.db.unscoped((m) => m.find(TenantEntity, { order: { createdAt: 'ASC' } }));
+  }
+
   findById(tenantId: TenantId): Promise<TenantEntity | null> {
     return this.db.forTenant(tenantId, (m) => m.findOneBy(TenantEntity, { id: tenantId }));
   }

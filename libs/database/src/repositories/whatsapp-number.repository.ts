@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
 import { ConflictError, type NumberId, type TenantId } from '#common';
+import type { MessagingTier } from '../entities/enums.js';
 import { PhoneNumberRouteEntity } from '../entities/phone-number-route.entity.js';
 import { WhatsappNumberEntity } from '../entities/whatsapp-number.entity.js';
 import { TenantDb } from '../tenant-db.js';
 import { uniqueViolation, type Page, type PageRequest } from './pagination.js';
+import { returningRows } from './sql.js';
 
 export type NewWhatsappNumber = Omit<WhatsappNumberEntity, 'tenantId' | 'createdAt' | 'updatedAt'>;
 export type WhatsappNumberPatch = Partial<
@@ -67,5 +70,48 @@ export class WhatsappNumberRepository {
   /** Routes a webhook's phone_number_id to its comune and number, before any tenant is known. */
   routeUnscoped(phoneNumberId: string): Promise<PhoneNumberRouteEntity | null> {
     return this.db.unscoped((m) => m.findOneBy(PhoneNumberRouteEntity, { phoneNumberId }));
+  }
+
+  /** Routes a batch of phone_number_ids at once. */
+  async routeManyUnscoped(phoneNumberIds: readonly string[]): Promise<Map<string, PhoneNumberRouteEntity>> {
+    if (phoneNumberIds.length === 0) return new Map();
+    const rows = await this.db.unscoped((m) => m.findBy(PhoneNumberRouteEntity, { phoneNumberId: In([...phoneNumberIds]) }));
+    return new Map(rows.map((r) => [r.phoneNumberId, r]));
+  }
+
+  /**
+   * The numbers of a WABA, for account-level webhooks (template and quality updates) that carry the
+   * WABA id rather than a phone_number_id.
+   */
+  findByWabaUnscoped(wabaId: string): Promise<Pick<WhatsappNumberEntity, 'tenantId' | 'id' | 'displayNumber' | 'phoneNumberId'>[]> {
+    return this.db.unscoped((m) =>
+      m.find(WhatsappNumberEntity, { where: { wabaId }, select: { tenantId: true, id: true, displayNumber: true, phoneNumberId: true } }),
+    );
+  }
+
+  /** Pauses an active number; false when it was not active (already paused by another worker, or disabled). */
+  async pauseIfActive(tenantId: TenantId, id: NumberId, pause: { reason: string; errorCode: number | null }): Promise<boolean> {
+    const rows = await this.db.forTenant(tenantId, (m) =>
+      returningRows<{ id: string }>(
+        m,
+        `UPDATE whatsapp_numbers SET status = 'paused', paused_reason = $3, paused_error_code = $4, paused_at = now(), updated_at = now()
+          WHERE tenant_id = $1 AND id = $2 AND status = 'active' RETURNING id`,
+        [tenantId, id, pause.reason, pause.errorCode],
+      ),
+    );
+    return rows.length > 0;
+  }
+
+  /** phone_number_quality_update: remembers the event and, when given, the new messaging tier. */
+  async recordQualityEvent(tenantId: TenantId, id: NumberId, event: string, tier: MessagingTier | null): Promise<void> {
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `UPDATE whatsapp_numbers SET last_quality_event = $3, last_quality_event_at = now(),
+            quality_rating = CASE $3 WHEN 'FLAGGED' THEN 'RED' WHEN 'UNFLAGGED' THEN 'GREEN' ELSE quality_rating END,
+            messaging_tier = coalesce($4, messaging_tier), updated_at = now()
+          WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, id, event, tier],
+      ),
+    );
   }
 }

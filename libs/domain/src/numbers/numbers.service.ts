@@ -11,6 +11,7 @@ import {
 } from '#database';
 import type { Actor } from '../auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
+import { NumberHealthService } from '../messaging/number-health.service.js';
 import { ProviderAppsService } from '../provider-apps/provider-apps.service.js';
 
 export interface AddNumberInput {
@@ -52,6 +53,7 @@ export class NumbersService {
     private readonly providerApps: ProviderAppsService,
     private readonly audit: AuditService,
     private readonly box: SecretBox,
+    private readonly health: NumberHealthService,
   ) {}
 
   async add(actor: Actor | null, tenantId: TenantId, input: AddNumberInput): Promise<WhatsappNumberEntity> {
@@ -71,6 +73,11 @@ export class NumbersService {
       mpsCap: input.mpsCap ?? DEFAULT_MPS_CAP,
       status: 'active',
       pausedReason: null,
+      pausedAt: null,
+      pausedErrorCode: null,
+      qualityRating: null,
+      lastQualityEvent: null,
+      lastQualityEventAt: null,
     });
     await this.audit.record(tenantId, actor, 'number.added', { type: 'number', id }, { phoneNumberId: input.phoneNumberId });
     return number;
@@ -107,9 +114,15 @@ export class NumbersService {
       if (!reason) throw new ValidationError('pausing a number needs a pausedReason', { field: 'pausedReason' });
       patch.status = 'paused';
       patch.pausedReason = reason;
+      if (current.status !== 'paused') {
+        patch.pausedAt = new Date();
+        patch.pausedErrorCode = null;
+      }
     } else if (input.status === 'active') {
       patch.status = 'active';
       patch.pausedReason = null;
+      patch.pausedAt = null;
+      patch.pausedErrorCode = null;
     } else if (input.pausedReason !== undefined && current.status !== 'paused') {
       throw new ValidationError('pausedReason applies only to a paused number', { field: 'pausedReason' });
     } else if (input.pausedReason) {
@@ -120,6 +133,9 @@ export class NumbersService {
     const fields = Object.keys(patch).filter((f) => !f.endsWith('Enc') && !f.endsWith('Last4'));
     if (input.accessToken !== undefined) fields.push('accessToken');
     await this.audit.record(tenantId, actor, 'number.updated', { type: 'number', id }, { fields });
+    this.health.forget(tenantId, id);
+    // Resuming continues where sending stopped: the number's queued messages go out again, in order.
+    if (current.status === 'paused' && updated.status === 'active') await this.health.recordResume(actor, tenantId, id);
     return updated;
   }
 

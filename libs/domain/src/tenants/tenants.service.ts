@@ -17,9 +17,13 @@ export interface CreateTenantInput {
   officePhone?: string | null;
   officeAddress?: string | null;
   websiteUrl?: string | null;
+  messageRetentionDays?: number;
 }
 
 export type UpdateTenantInput = Partial<Omit<CreateTenantInput, 'slug'>>;
+
+/** Six months: long enough to follow up a citizen's report, short enough for GDPR minimisation. */
+export const DEFAULT_MESSAGE_RETENTION_DAYS = 180;
 
 export class TenantNotFoundError extends NotFoundError {
   constructor() {
@@ -62,6 +66,7 @@ export class TenantsService {
       officePhone: input.officePhone ?? null,
       officeAddress: input.officeAddress ?? null,
       websiteUrl: input.websiteUrl ?? null,
+      messageRetentionDays: input.messageRetentionDays ?? DEFAULT_MESSAGE_RETENTION_DAYS,
     });
     await this.audit.record(id, actor, 'tenant.created', { type: 'tenant', id }, { slug: tenant.slug });
     return tenant;

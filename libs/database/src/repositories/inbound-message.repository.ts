@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import type { ContactId, InboundMessageId, NumberId, TenantId } from '#common';
+import { InboundMessageEntity } from '../entities/inbound-message.entity.js';
+import { TenantDb } from '../tenant-db.js';
+import type { Page, PageRequest } from './pagination.js';
+import { returningRows } from './sql.js';
+
+export interface NewInboundMessage {
+  id: InboundMessageId;
+  numberId: NumberId;
+  contactId: ContactId;
+  wamid: string;
+  type: string;
+  body: string | null;
+  content: Record<string, unknown>;
+  contextMessageId: string | null;
+  sentAt: Date;
+  webhookEventId: string | null;
+}
+
+@Injectable()
+export class InboundMessageRepository {
+  constructor(private readonly db: TenantDb) {}
+
+  /**
+   * Inserts what is new and returns the wamids actually inserted: Meta delivers at least once, so a
+   * redelivered wamid is skipped here and nothing downstream runs for it twice.
+   */
+  insertNew(tenantId: TenantId, rows: readonly NewInboundMessage[]): Promise<Set<string>> {
+    if (rows.length === 0) return Promise.resolve(new Set());
+    return this.db.forTenant(tenantId, async (m) => {
+      const inserted: { wamid: string }[] = await m.query(
+        `INSERT INTO inbound_messages (tenant_id, id, number_id, contact_id, wamid, type, body, content, context_message_id, sent_at, webhook_event_id)
+         SELECT $1, x.id, x.number_id, x.contact_id, x.wamid, x.type, x.body, x.content, x.context_message_id, x.sent_at, x.webhook_event_id
+           FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::timestamptz[], $11::bigint[])
+             AS x(id, number_id, contact_id, wamid, type, body, content, context_message_id, sent_at, webhook_event_id)
+         ON CONFLICT (tenant_id, wamid) DO NOTHING
+         RETURNING wamid`,
+        [
+          tenantId,
+          rows.map((r) => r.id),
+          rows.map((r) => r.numberId),
+          rows.map((r) => r.contactId),
+          rows.map((r) => r.wamid),
+          rows.map((r) => r.type),
+          rows.map((r) => r.body),
+          rows.map((r) => JSON.stringify(r.content)),
+          rows.map((r) => r.contextMessageId),
+          rows.map((r) => r.sentAt),
+          rows.map((r) => r.webhookEventId),
+        ],
+      );
+      return new Set(inserted.map((r) => r.wamid));
+    });
+  }
+
+  findByWamid(tenantId: TenantId, wamid: string): Promise<InboundMessageEntity | null> {
+    return this.db.forTenant(tenantId, (m) => m.findOneBy(InboundMessageEntity, { tenantId, wamid }));
+  }
+
+  list(tenantId: TenantId, page: PageRequest, filter: { contactId?: ContactId } = {}): Promise<Page<InboundMessageEntity>> {
+    return this.db.forTenant(tenantId, async (m) => {
+      const [items, total] = await m.findAndCount(InboundMessageEntity, {
+        where: { tenantId, ...(filter.contactId ? { contactId: filter.contactId } : {}) },
+        order: { sentAt: 'DESC', id: 'ASC' },
+        take: page.limit,
+        skip: page.offset,
+      });
+      return { items, total, ...page };
+    });
+  }
+
+  /** Retention: drops texts and content of messages received before `before`; the row (a count) stays. */
+  async purgeContentBefore(tenantId: TenantId, before: Date): Promise<number> {
+    const rows = await this.db.forTenant(tenantId, (m) =>
+      returningRows<{ id: string }>(
+        m,
+        `UPDATE inbound_messages SET body = NULL, content = jsonb_build_object('type', type, 'purged', true), content_purged_at = now()
+          WHERE tenant_id = $1 AND received_at < $2 AND content_purged_at IS NULL RETURNING id`,
+        [tenantId, before],
+      ),
+    );
+    return rows.length;
+  }
+}

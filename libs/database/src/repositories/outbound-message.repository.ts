@@ -1,0 +1,330 @@
+import { Injectable } from '@nestjs/common';
+import type { ContactId, NumberId, OutboundMessageId, TenantId } from '#common';
+import { OutboundMessageEntity, type OutboundStatus } from '../entities/outbound-message.entity.js';
+import { TenantDb } from '../tenant-db.js';
+import type { Page, PageRequest } from './pagination.js';
+import { returningRows } from './sql.js';
+
+export type NewOutboundMessage = Pick<
+  OutboundMessageEntity,
+  'id' | 'numberId' | 'contactId' | 'recipient' | 'recipientKind' | 'kind' | 'category' | 'priority' | 'campaignId' | 'replyToWamid' | 'content'
+>;
+
+/**
+ * A receipt, or several for one message folded into one (see reduceReceipts in #domain), ready to
+ * apply. Rows are found by our id (biz_opaque_callback_data) when the receipt carries it, else by
+ * the provider's message id.
+ */
+export interface ReceiptUpdate {
+  id: OutboundMessageId | null;
+  providerMessageId: string;
+  status: 'sent' | 'delivered' | 'read' | 'failed';
+  sentAt: Date | null;
+  deliveredAt: Date | null;
+  readAt: Date | null;
+  failedAt: Date | null;
+  errorCode: number | null;
+  errorReason: string | null;
+  errorAction: string | null;
+  pricing: Record<string, unknown> | null;
+}
+
+export interface AppliedReceipt {
+  id: OutboundMessageId;
+  providerMessageId: string;
+  numberId: NumberId;
+  contactId: ContactId | null;
+  category: string | null;
+  oldStatus: OutboundStatus;
+  status: OutboundStatus;
+  errorCode: number | null;
+  errorAction: string | null;
+}
+
+/** Rank of a status in the monotonic order; receipts only ever move a message up it. */
+const RANK = (col: string): string =>
+  `(CASE ${col} WHEN 'queued' THEN 0 WHEN 'sending' THEN 1 WHEN 'unknown' THEN 1 WHEN 'accepted' THEN 2
+     WHEN 'sent' THEN 3 WHEN 'delivered' THEN 4 WHEN 'read' THEN 5 ELSE 0 END)`;
+
+/**
+ * The state machine in SQL, mirrored by nextOutboundStatus in #domain (whose spec is the truth):
+ * cancelled stays; failed stays unless it was only an expired unknown outcome, which a real receipt
+ * corrects; a failed receipt wins over anything not yet delivered; otherwise the higher rank wins.
+ */
+const NEXT_STATUS = `CASE
+  WHEN o.status = 'cancelled' THEN o.status
+  WHEN o.status = 'failed' AND o.error_action IS DISTINCT FROM 'unknown_expired' THEN o.status
+  WHEN r.status = 'failed' THEN CASE WHEN o.status IN ('delivered', 'read') THEN o.status ELSE 'failed' END
+  WHEN o.status = 'failed' THEN r.status
+  WHEN ${RANK('r.status')} > ${RANK('o.status')} THEN r.status
+  ELSE o.status END`;
+
+const RECEIPT_COLUMNS = `id uuid, pmid text, status text, sent_at timestamptz, delivered_at timestamptz, read_at timestamptz,
+  failed_at timestamptz, error_code integer, error_reason text, error_action text, pricing jsonb`;
+
+@Injectable()
+export class OutboundMessageRepository {
+  constructor(private readonly db: TenantDb) {}
+
+  async insert(tenantId: TenantId, row: NewOutboundMessage): Promise<OutboundMessageEntity> {
+    return this.db.forTenant(tenantId, async (m) => {
+      await m.query(
+        `INSERT INTO outbound_messages (tenant_id, id, number_id, contact_id, recipient, recipient_kind, kind, category, priority, campaign_id, reply_to_wamid, content)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [
+          tenantId,
+          row.id,
+          row.numberId,
+          row.contactId,
+          row.recipient,
+          row.recipientKind,
+          row.kind,
+          row.category,
+          row.priority,
+          row.campaignId,
+          row.replyToWamid,
+          row.content === null ? null : JSON.stringify(row.content),
+        ],
+      );
+      return m.findOneByOrFail(OutboundMessageEntity, { tenantId, id: row.id });
+    });
+  }
+
+  findById(tenantId: TenantId, id: OutboundMessageId): Promise<OutboundMessageEntity | null> {
+    return this.db.forTenant(tenantId, (m) => m.findOneBy(OutboundMessageEntity, { tenantId, id }));
+  }
+
+  list(tenantId: TenantId, page: PageRequest, filter: { status?: OutboundStatus; numberId?: NumberId } = {}): Promise<Page<OutboundMessageEntity>> {
+    return this.db.forTenant(tenantId, async (m) => {
+      const [items, total] = await m.findAndCount(OutboundMessageEntity, {
+        where: { tenantId, ...(filter.status ? { status: filter.status } : {}), ...(filter.numberId ? { numberId: filter.numberId } : {}) },
+        order: { createdAt: 'DESC', id: 'ASC' },
+        take: page.limit,
+        skip: page.offset,
+      });
+      return { items, total, ...page };
+    });
+  }
+
+  /**
+   * Takes a queued message for sending: only one worker can win it, so a duplicated job is a no-op.
+   * Messages whose retry time has not come are left alone.
+   */
+  async claimForSend(tenantId: TenantId, id: OutboundMessageId): Promise<OutboundMessageEntity | null> {
+    const rows = await this.db.forTenant(tenantId, (m) =>
+      returningRows<{ id: string }>(
+        m,
+        `UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, updated_at = now()
+          WHERE tenant_id = $1 AND id = $2 AND status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= now() + interval '1 second')
+          RETURNING id`,
+        [tenantId, id],
+      ),
+    );
+    if (rows.length === 0) return null;
+    return this.findById(tenantId, id);
+  }
+
+  /** Puts a claimed message back in the queue (number paused, pacing, retry), optionally not counting the attempt. */
+  async release(
+    tenantId: TenantId,
+    id: OutboundMessageId,
+    opts: { nextAttemptAt: Date | null; refundAttempt: boolean; error?: { code: number | null; reason: string; action: string } },
+  ): Promise<void> {
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `UPDATE outbound_messages SET status = 'queued', next_attempt_at = $3,
+            attempts = attempts - CASE WHEN $4 THEN 1 ELSE 0 END,
+            error_code = coalesce($5, error_code), error_reason = coalesce($6, error_reason), error_action = coalesce($7, error_action),
+            updated_at = now()
+          WHERE tenant_id = $1 AND id = $2 AND status = 'sending'`,
+        [tenantId, id, opts.nextAttemptAt, opts.refundAttempt, opts.error?.code ?? null, opts.error?.reason ?? null, opts.error?.action ?? null],
+      ),
+    );
+  }
+
+  /**
+   * Meta accepted the message. A receipt may already have moved it further (a receipt can beat the
+   * send response), so the status only moves up to 'accepted'.
+   */
+  async markAccepted(tenantId: TenantId, id: OutboundMessageId, providerMessageId: string, providerWaId: string | null): Promise<void> {
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `UPDATE outbound_messages SET
+            status = CASE WHEN status IN ('queued', 'sending', 'unknown') THEN 'accepted' ELSE status END,
+            provider_message_id = coalesce(provider_message_id, $3), provider_wa_id = coalesce($4, provider_wa_id),
+            accepted_at = coalesce(accepted_at, now()), next_attempt_at = NULL,
+            error_code = CASE WHEN status = 'failed' THEN error_code ELSE NULL END,
+            error_reason = CASE WHEN status = 'failed' THEN error_reason ELSE NULL END,
+            error_action = CASE WHEN status = 'failed' THEN error_action ELSE NULL END,
+            updated_at = now()
+          WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, id, providerMessageId, providerWaId],
+      ),
+    );
+  }
+
+  async markFailed(tenantId: TenantId, id: OutboundMessageId, error: { code: number | null; reason: string; action: string }): Promise<void> {
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `UPDATE outbound_messages SET status = 'failed', failed_at = now(), error_code = $3, error_reason = left($4, 1000), error_action = $5,
+            next_attempt_at = NULL, updated_at = now()
+          WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'sending')`,
+        [tenantId, id, error.code, error.reason, error.action],
+      ),
+    );
+  }
+
+  /** The request may have reached Meta: recorded as unknown, never re-sent blindly (docs/adr/0006). */
+  async markUnknown(tenantId: TenantId, id: OutboundMessageId, reason: string): Promise<void> {
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `UPDATE outbound_messages SET status = 'unknown', error_reason = left($3, 1000), error_action = 'unknown_outcome', updated_at = now()
+          WHERE tenant_id = $1 AND id = $2 AND status = 'sending'`,
+        [tenantId, id, reason],
+      ),
+    );
+  }
+
+  /** Queued messages of a number, in the order the dispatcher should send them. */
+  async listQueuedIds(
+    tenantId: TenantId,
+    numberId: NumberId,
+    limit: number,
+  ): Promise<{ id: OutboundMessageId; nextAttemptAt: Date | null; priority: number }[]> {
+    return this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `SELECT id, next_attempt_at AS "nextAttemptAt", priority FROM outbound_messages
+          WHERE tenant_id = $1 AND number_id = $2 AND status = 'queued'
+          ORDER BY priority DESC, created_at LIMIT $3`,
+        [tenantId, numberId, limit],
+      ),
+    );
+  }
+
+  /**
+   * Applies receipts; returns the rows they matched with their status before and after. Receipts
+   * that match no row are left out of the result (the caller parks them as pending receipts).
+   */
+  applyReceipts(tenantId: TenantId, receipts: readonly ReceiptUpdate[]): Promise<AppliedReceipt[]> {
+    if (receipts.length === 0) return Promise.resolve([]);
+    const byId = receipts.filter((r) => r.id !== null);
+    const byPmid = receipts.filter((r) => r.id === null);
+    return this.db.forTenant(tenantId, async (m) => {
+      const out: AppliedReceipt[] = [];
+      for (const [batch, join] of [
+        [byId, 'o.id = r.id'],
+        [byPmid, 'o.provider_message_id = r.pmid'],
+      ] as const) {
+        if (batch.length === 0) continue;
+        const rows = await returningRows<AppliedReceipt>(
+          m,
+          `WITH r AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(${RECEIPT_COLUMNS})),
+                cur AS (
+                  SELECT o.id, o.status AS old_status, ${NEXT_STATUS} AS new_status
+                    FROM outbound_messages o JOIN r ON ${join}
+                   WHERE o.tenant_id = $1
+                   FOR UPDATE OF o)
+           UPDATE outbound_messages o SET
+             status = cur.new_status,
+             provider_message_id = coalesce(o.provider_message_id, r.pmid),
+             sent_at = coalesce(o.sent_at, r.sent_at, r.delivered_at, r.read_at),
+             delivered_at = coalesce(o.delivered_at, r.delivered_at, r.read_at),
+             read_at = coalesce(o.read_at, r.read_at),
+             failed_at = CASE WHEN cur.new_status = 'failed' AND cur.old_status <> 'failed' THEN r.failed_at
+                              WHEN cur.new_status <> 'failed' THEN NULL ELSE o.failed_at END,
+             error_code = CASE WHEN cur.new_status = 'failed' AND cur.old_status <> 'failed' THEN r.error_code
+                               WHEN cur.new_status <> 'failed' AND cur.old_status IN ('failed', 'unknown') THEN NULL ELSE o.error_code END,
+             error_reason = CASE WHEN cur.new_status = 'failed' AND cur.old_status <> 'failed' THEN r.error_reason
+                                 WHEN cur.new_status <> 'failed' AND cur.old_status IN ('failed', 'unknown') THEN NULL ELSE o.error_reason END,
+             error_action = CASE WHEN cur.new_status = 'failed' AND cur.old_status <> 'failed' THEN r.error_action
+                                 WHEN cur.new_status <> 'failed' AND cur.old_status IN ('failed', 'unknown') THEN NULL ELSE o.error_action END,
+             pricing = coalesce(r.pricing, o.pricing),
+             updated_at = now()
+           FROM r, cur
+           WHERE o.tenant_id = $1 AND ${join} AND cur.id = o.id
+           RETURNING o.id, o.provider_message_id AS "providerMessageId", o.number_id AS "numberId", o.contact_id AS "contactId",
+                     o.category, cur.old_status AS "oldStatus", o.status, o.error_code AS "errorCode", o.error_action AS "errorAction"`,
+          [
+            tenantId,
+            JSON.stringify(
+              batch.map((r) => ({
+                id: r.id,
+                pmid: r.providerMessageId,
+                status: r.status,
+                sent_at: r.sentAt,
+                delivered_at: r.deliveredAt,
+                read_at: r.readAt,
+                failed_at: r.failedAt,
+                error_code: r.errorCode,
+                error_reason: r.errorReason,
+                error_action: r.errorAction,
+                pricing: r.pricing,
+              })),
+            ),
+          ],
+        );
+        out.push(...rows);
+      }
+      return out;
+    });
+  }
+
+  /** Unknown outcomes no receipt settled in time become failed ('unknown_expired'); never re-sent. */
+  async expireUnknownUnscoped(before: Date, limit: number): Promise<{ tenantId: TenantId; id: OutboundMessageId }[]> {
+    return this.db.unscoped((m) =>
+      returningRows<{ tenantId: TenantId; id: OutboundMessageId }>(
+        m,
+        `UPDATE outbound_messages o SET status = 'failed', failed_at = now(), error_action = 'unknown_expired',
+            error_reason = 'no receipt within the settle period after an unknown send outcome', updated_at = now()
+          FROM (SELECT tenant_id, id FROM outbound_messages WHERE status = 'unknown' AND updated_at < $1 LIMIT $2) s
+          WHERE o.tenant_id = s.tenant_id AND o.id = s.id AND o.status = 'unknown'
+          RETURNING o.tenant_id AS "tenantId", o.id`,
+        [before, limit],
+      ),
+    );
+  }
+
+  /**
+   * A 'sending' row older than `before` belongs to a worker that died mid-call: whether the request
+   * left is unknown, so it is treated as an unknown outcome, never re-sent.
+   */
+  async abandonStaleSendingUnscoped(before: Date, limit: number): Promise<number> {
+    const rows = await this.db.unscoped((m) =>
+      returningRows<{ id: string }>(
+        m,
+        `UPDATE outbound_messages o SET status = 'unknown', error_action = 'unknown_outcome',
+            error_reason = 'the worker stopped during the send', updated_at = now()
+          FROM (SELECT tenant_id, id FROM outbound_messages WHERE status = 'sending' AND updated_at < $1 LIMIT $2) s
+          WHERE o.tenant_id = s.tenant_id AND o.id = s.id AND o.status = 'sending'
+          RETURNING o.id`,
+        [before, limit],
+      ),
+    );
+    return rows.length;
+  }
+
+  /** Queued messages whose retry time has passed, across comuni: the sweeper re-enqueues them if a delayed job was lost. */
+  async listDueQueuedUnscoped(before: Date, limit: number): Promise<{ tenantId: TenantId; id: OutboundMessageId; numberId: NumberId }[]> {
+    return this.db.unscoped((m) =>
+      m.query(
+        `SELECT o.tenant_id AS "tenantId", o.id, o.number_id AS "numberId" FROM outbound_messages o
+           JOIN whatsapp_numbers n ON n.tenant_id = o.tenant_id AND n.id = o.number_id AND n.status = 'active'
+          WHERE o.status = 'queued' AND coalesce(o.next_attempt_at, o.created_at) < $1 ORDER BY o.priority DESC, o.created_at LIMIT $2`,
+        [before, limit],
+      ),
+    );
+  }
+
+  async purgeContentBefore(tenantId: TenantId, before: Date): Promise<number> {
+    const rows = await this.db.forTenant(tenantId, (m) =>
+      returningRows<{ id: string }>(
+        m,
+        `UPDATE outbound_messages SET content = NULL, content_purged_at = now()
+          WHERE tenant_id = $1 AND created_at < $2 AND content_purged_at IS NULL
+            AND status IN ('sent', 'delivered', 'read', 'failed', 'cancelled', 'accepted') RETURNING id`,
+        [tenantId, before],
+      ),
+    );
+    return rows.length;
+  }
+}

@@ -1,0 +1,120 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '#common';
+import {
+  InboundMessageRepository,
+  MediaFileRepository,
+  OutboundMessageRepository,
+  PendingReceiptRepository,
+  TenantRepository,
+  WebhookDeadLetterRepository,
+  WebhookEventRepository,
+} from '#database';
+import { QueueProducer } from '#queue';
+import { MEDIA_STORAGE, type MediaStorage } from '../media/media-storage.js';
+import { ReceiptsService } from './receipts.service.js';
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+/** A pending webhook event or a due queued message untouched this long lost its queue job. */
+const LOST_JOB_AFTER_MS = 2 * MINUTE;
+/** A send that has been 'sending' this long belongs to a worker that died mid-call. */
+const STALE_SENDING_AFTER_MS = 10 * MINUTE;
+/** Receipts for messages we never learn about are dropped after this. */
+const PENDING_RECEIPT_TTL_MS = DAY;
+const RESOLVED_DEAD_LETTER_TTL_MS = 90 * DAY;
+const SWEEP_LIMIT = 5000;
+
+export interface SweepReport {
+  webhookEventsRequeued: number;
+  messagesRequeued: number;
+  staleSendingToUnknown: number;
+  unknownExpired: number;
+  parkedReceiptsApplied: number;
+  parkedReceiptsDropped: number;
+}
+
+export interface RetentionReport {
+  rawWebhookEvents: number;
+  inboundContents: number;
+  outboundContents: number;
+  mediaFiles: number;
+  deadLetters: number;
+}
+
+/**
+ * Postgres is the record; Redis is transport that may be lost. The sweep finds work whose job went
+ * missing and settles what waited too long; the retention purge enforces each comune's retention.
+ */
+@Injectable()
+export class ChannelMaintenanceService {
+  private readonly logger = new Logger('ChannelMaintenance');
+
+  constructor(
+    private readonly webhookEvents: WebhookEventRepository,
+    private readonly deadLetters: WebhookDeadLetterRepository,
+    private readonly outbound: OutboundMessageRepository,
+    private readonly inbound: InboundMessageRepository,
+    private readonly media: MediaFileRepository,
+    private readonly pending: PendingReceiptRepository,
+    private readonly tenants: TenantRepository,
+    private readonly receipts: ReceiptsService,
+    private readonly producer: QueueProducer,
+    @Inject(MEDIA_STORAGE) private readonly storage: MediaStorage,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async sweep(now = new Date()): Promise<SweepReport> {
+    const lostBefore = new Date(now.getTime() - LOST_JOB_AFTER_MS);
+    const staleEvents = await this.webhookEvents.listStalePendingIds(lostBefore, SWEEP_LIMIT);
+    for (let i = 0; i < staleEvents.length; i += 200) await this.producer.processWebhookEvents(staleEvents.slice(i, i + 200));
+
+    const due = await this.outbound.listDueQueuedUnscoped(lostBefore, SWEEP_LIMIT);
+    await this.producer.send(due.map((d) => ({ tenantId: d.tenantId, outboundId: d.id })));
+
+    const staleSending = await this.outbound.abandonStaleSendingUnscoped(new Date(now.getTime() - STALE_SENDING_AFTER_MS), SWEEP_LIMIT);
+    const expired = await this.outbound.expireUnknownUnscoped(
+      new Date(now.getTime() - this.config.whatsapp.unknownOutcomeSettleMinutes * MINUTE),
+      SWEEP_LIMIT,
+    );
+    if (expired.length > 0) {
+      this.logger.warn(
+        { event: 'unknown_outcomes_expired', count: expired.length },
+        'sends with an unknown outcome got no receipt in time: marked failed, not re-sent',
+      );
+    }
+
+    let applied = 0;
+    for (const { tenantId, providerMessageIds } of await this.pending.listTenantsWithPendingUnscoped()) {
+      applied += await this.receipts.applyParked(tenantId, providerMessageIds);
+    }
+    const dropped = await this.pending.purgeOlderThanUnscoped(new Date(now.getTime() - PENDING_RECEIPT_TTL_MS));
+
+    const report: SweepReport = {
+      webhookEventsRequeued: staleEvents.length,
+      messagesRequeued: due.length,
+      staleSendingToUnknown: staleSending,
+      unknownExpired: expired.length,
+      parkedReceiptsApplied: applied,
+      parkedReceiptsDropped: dropped,
+    };
+    if (Object.values(report).some((n) => n > 0)) this.logger.log({ event: 'sweep', ...report });
+    return report;
+  }
+
+  async retention(now = new Date()): Promise<RetentionReport> {
+    const report: RetentionReport = { rawWebhookEvents: 0, inboundContents: 0, outboundContents: 0, mediaFiles: 0, deadLetters: 0 };
+    report.rawWebhookEvents = await this.webhookEvents.purgeOlderThan(new Date(now.getTime() - this.config.webhooks.rawRetentionDays * DAY));
+    report.deadLetters = await this.deadLetters.purgeResolvedBefore(new Date(now.getTime() - RESOLVED_DEAD_LETTER_TTL_MS));
+    for (const tenant of await this.tenants.listAllUnscoped()) {
+      const before = new Date(now.getTime() - tenant.messageRetentionDays * DAY);
+      const tenantId = tenant.id;
+      report.inboundContents += await this.inbound.purgeContentBefore(tenantId, before);
+      report.outboundContents += await this.outbound.purgeContentBefore(tenantId, before);
+      const keys = await this.media.purgeBefore(tenantId, before);
+      for (const key of keys) await this.storage.delete(key);
+      report.mediaFiles += keys.length;
+    }
+    this.logger.log({ event: 'retention', ...report });
+    return report;
+  }
+}

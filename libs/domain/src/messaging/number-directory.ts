@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { SecretBox, type NumberId, type TenantId } from '#common';
+import { ProviderAppRepository, WhatsappNumberRepository, type ProviderKind, type WhatsappNumberEntity } from '#database';
+import type { SenderCredentials } from '#whatsapp';
+
+export interface SendingNumber {
+  number: WhatsappNumberEntity;
+  providerKind: ProviderKind;
+  credentials: SenderCredentials;
+}
+
+/** How long a number's row and decrypted token are reused by a worker before being read again. */
+const TTL_MS = 5_000;
+
+/**
+ * The sending side's view of a number: its row, its provider and its decrypted token, cached for a
+ * few seconds so a burst of sends does not decrypt and re-read it for every message. Pausing a
+ * number invalidates the entry at once in this process; other processes see it within TTL_MS,
+ * and a send that slips through meanwhile fails with the same error and is released again.
+ */
+@Injectable()
+export class NumberDirectory {
+  private readonly cache = new Map<string, { at: number; value: SendingNumber }>();
+
+  constructor(
+    private readonly numbers: WhatsappNumberRepository,
+    private readonly apps: ProviderAppRepository,
+    private readonly box: SecretBox,
+  ) {}
+
+  async get(tenantId: TenantId, numberId: NumberId): Promise<SendingNumber | null> {
+    const key = `${tenantId}/${numberId}`;
+    const hit = this.cache.get(key);
+    if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
+    const number = await this.numbers.findById(tenantId, numberId);
+    if (!number) return null;
+    const app = await this.apps.findById(number.providerAppId);
+    if (!app) return null;
+    const value: SendingNumber = {
+      number,
+      providerKind: app.kind,
+      credentials: { phoneNumberId: number.phoneNumberId, accessToken: this.box.decrypt(number.accessTokenEnc) },
+    };
+    this.cache.set(key, { at: Date.now(), value });
+    return value;
+  }
+
+  invalidate(tenantId: TenantId, numberId: NumberId): void {
+    this.cache.delete(`${tenantId}/${numberId}`);
+  }
+}
