@@ -10,13 +10,51 @@ describe('row-level security as the application role', () => {
   let cavazzo: Comune;
   let app: pg.Client;
 
-  const TENANT_TABLES = ['tenants', 'users', 'whatsapp_numbers', 'phone_number_routes', 'audit_events'];
+  const TENANT_TABLES = [
+    'tenants',
+    'users',
+    'whatsapp_numbers',
+    'phone_number_routes',
+    'audit_events',
+    'contacts',
+    'inbound_messages',
+    'outbound_messages',
+    'media_files',
+    'pending_receipts',
+    'whatsapp_templates',
+  ];
 
   beforeAll(async () => {
     t = await createTestApp();
     amaro = await createComune(t, 'amaro');
     cavazzo = await createComune(t, 'cavazzo');
     app = await appRoleClient(t.config);
+    // One row of each channel table for Amaro, written as the owner (RLS does not apply to it).
+    const owner = await ownerClient(t.config);
+    try {
+      const [tid, nid] = [amaro.tenant.id, amaro.number.id];
+      await owner.query(`INSERT INTO contacts (tenant_id, id, number_id, wa_id) VALUES ($1, gen_random_uuid(), $2, '393331234567')`, [tid, nid]);
+      const contact = (await owner.query(`SELECT id FROM contacts WHERE tenant_id = $1`, [tid])).rows[0] as { id: string };
+      await owner.query(
+        `INSERT INTO inbound_messages (tenant_id, id, number_id, contact_id, wamid, type, content, sent_at) VALUES ($1, gen_random_uuid(), $2, $3, 'wamid.rls', 'text', '{}', now())`,
+        [tid, nid, contact.id],
+      );
+      await owner.query(
+        `INSERT INTO outbound_messages (tenant_id, id, number_id, recipient, recipient_kind, kind) VALUES ($1, gen_random_uuid(), $2, '+393331234567', 'phone', 'test')`,
+        [tid, nid],
+      );
+      await owner.query(`INSERT INTO media_files (tenant_id, id, number_id, provider_media_id) VALUES ($1, gen_random_uuid(), $2, 'm1')`, [tid, nid]);
+      await owner.query(
+        `INSERT INTO pending_receipts (tenant_id, provider_message_id, status, occurred_at, receipt) VALUES ($1, 'wamid.p', 'sent', now(), '{}')`,
+        [tid],
+      );
+      await owner.query(
+        `INSERT INTO whatsapp_templates (tenant_id, id, waba_id, name, language, category, status) VALUES ($1, gen_random_uuid(), '1', 'x', 'it', 'utility', 'APPROVED')`,
+        [tid],
+      );
+    } finally {
+      await owner.end();
+    }
   });
   afterAll(async () => {
     await app.end();

@@ -227,9 +227,11 @@ export class OutboundMessageRepository {
            UPDATE outbound_messages o SET
              status = cur.new_status,
              provider_message_id = coalesce(o.provider_message_id, r.pmid),
-             sent_at = coalesce(o.sent_at, r.sent_at, r.delivered_at, r.read_at),
-             delivered_at = coalesce(o.delivered_at, r.delivered_at, r.read_at),
-             read_at = coalesce(o.read_at, r.read_at),
+             -- The earliest evidence of each state: a read implies delivered and sent (Meta skips the
+             -- delivered webhook when both happen at once), until the real, earlier receipt arrives.
+             sent_at = least(o.sent_at, r.sent_at, r.delivered_at, r.read_at),
+             delivered_at = least(o.delivered_at, r.delivered_at, r.read_at),
+             read_at = least(o.read_at, r.read_at),
              failed_at = CASE WHEN cur.new_status = 'failed' AND cur.old_status <> 'failed' THEN r.failed_at
                               WHEN cur.new_status <> 'failed' THEN NULL ELSE o.failed_at END,
              error_code = CASE WHEN cur.new_status = 'failed' AND cur.old_status <> 'failed' THEN r.error_code

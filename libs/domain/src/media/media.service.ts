@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type MediaFileId, type TenantId } from '#common';
 import { MediaFileRepository } from '#database';
-import { ProviderError } from '#whatsapp';
+import { decodeSha256, ProviderError } from '#whatsapp';
 import { NumberDirectory } from '../messaging/number-directory.js';
 import { ProviderRegistry } from '../messaging/provider-registry.js';
 import { MEDIA_STORAGE, type MediaStorage } from './media-storage.js';
@@ -37,6 +37,11 @@ export class MediaService {
     }
     try {
       const media = await this.providers.for(sender.providerKind).downloadMedia(sender.credentials, file.providerMediaId, this.config.media.maxBytes);
+      // The adapter checked the bytes against the media endpoint's digest; the webhook announced one too.
+      const announced = file.expectedSha256 ? decodeSha256(file.expectedSha256) : null;
+      if (file.expectedSha256 && (!announced || announced.toString('hex') !== media.sha256Hex)) {
+        throw new ProviderError({ kind: 'media', message: 'checksum mismatch: the file differs from what the webhook announced' });
+      }
       const now = new Date();
       const key = `${tenantId}/${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${id}`;
       await this.storage.put(key, media.bytes);

@@ -1,0 +1,59 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createSimulatorApp } from '../../apps/simulator/src/simulator.factory.js';
+import { SimulatorClient } from '../../apps/simulator/src/simulator-client.js';
+import { createComune, createProviderApp, uniq, type Comune } from './factories.js';
+import { createTestApp, type TestApp } from './test-app.js';
+import { startWorker } from './worker.js';
+
+export interface Channel {
+  t: TestApp;
+  worker: INestApplicationContext;
+  simulator: NestFastifyApplication;
+  sim: SimulatorClient;
+  app: Awaited<ReturnType<typeof createProviderApp>>;
+  close: () => Promise<void>;
+  /** A comune whose number is registered on the simulator, webhooks pointed at this api. */
+  comune: (base: string) => Promise<Comune>;
+}
+
+/**
+ * The whole channel as it runs for real: the built-in simulator as a real HTTP server standing in
+ * for Meta, the api listening (the simulator posts signed webhooks to it) and the worker.
+ */
+export async function startChannel(overrides: Record<string, string> = {}): Promise<Channel> {
+  const simulator = await createSimulatorApp({ statusDelayMs: 20, logLevel: 'silent' });
+  await simulator.listen(0, '127.0.0.1');
+  const simUrl = (await simulator.getUrl()).replace('[::1]', '127.0.0.1');
+  const t = await createTestApp(
+    { REDIS_KEY_PREFIX: `{araldo-test-channel-${uniq()}}`, SIMULATOR_BASE_URL: simUrl, WHATSAPP_REQUEST_TIMEOUT_MS: '1500', ...overrides },
+    { listen: true },
+  );
+  const worker = await startWorker(t.config);
+  const sim = new SimulatorClient(simUrl);
+  const app = await createProviderApp(t);
+  return {
+    t,
+    worker,
+    simulator,
+    sim,
+    app,
+    comune: async (base: string) => {
+      const c = await createComune(t, base, app);
+      await sim.registerNumber({
+        phoneNumberId: c.number.phoneNumberId,
+        wabaId: c.number.wabaId,
+        displayPhoneNumber: c.number.displayNumber.slice(1),
+        accessToken: c.numberToken,
+        appSecret: app.plainSecret,
+        webhookUrl: `${t.url}/webhooks/whatsapp/${app.appId}`,
+      });
+      return c;
+    },
+    close: async () => {
+      await worker.close();
+      await t.close();
+      await simulator.close();
+    },
+  };
+}
