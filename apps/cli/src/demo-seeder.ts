@@ -16,6 +16,8 @@ interface DemoComune {
   websiteUrl: string;
   phoneNumberId: string;
   displayNumber: string;
+  /** One WhatsApp Business Account per comune, as Meta recommends for public bodies (reference §4.2). */
+  wabaId: string;
 }
 
 /** The demo consortium: three comuni of Carnia side by side, each with its number on the simulator. */
@@ -26,6 +28,7 @@ export const DEMO_COMUNI: DemoComune[] = [
     websiteUrl: 'https://www.comune.amaro.ud.it',
     phoneNumberId: '100000000000001',
     displayNumber: '+39 320 000 0001',
+    wabaId: '200000000000001',
   },
   {
     slug: 'cavazzo-carnico',
@@ -33,6 +36,7 @@ export const DEMO_COMUNI: DemoComune[] = [
     websiteUrl: 'https://www.comune.cavazzo-carnico.ud.it',
     phoneNumberId: '100000000000002',
     displayNumber: '+39 320 000 0002',
+    wabaId: '200000000000002',
   },
   {
     slug: 'verzegnis',
@@ -40,6 +44,7 @@ export const DEMO_COMUNI: DemoComune[] = [
     websiteUrl: 'https://www.comune.verzegnis.ud.it',
     phoneNumberId: '100000000000003',
     displayNumber: '+39 320 000 0003',
+    wabaId: '200000000000003',
   },
 ];
 
@@ -89,8 +94,8 @@ export class DemoSeeder {
         label: 'Notizie dal Comune',
         phoneNumberId: c.phoneNumberId,
         displayNumber: c.displayNumber,
-        wabaId: '200000000000001',
-        businessPortfolioId: '300000000000001',
+        wabaId: c.wabaId,
+        businessPortfolioId: c.wabaId.replace(/^2/, '3'),
         messagingTier: 'tier_2k',
         accessToken: `sim-${randomSecret()}`,
       });

@@ -10,6 +10,7 @@ import { createDataSource, ProviderAppEntity, WhatsappNumberEntity } from '#data
 import { UsersService } from '#domain';
 import { CliModule } from './cli.module.js';
 import { DemoSeeder, type DemoCredential } from './demo-seeder.js';
+import { SimulatorSetup } from './simulator-setup.js';
 import { ensureEnvFile } from './env-file.js';
 import { migrate } from './migrate.js';
 import { promptHidden } from './prompt.js';
@@ -22,7 +23,7 @@ const HELP = `araldo command line
                                                   ARALDO_OPERATOR_PASSWORD or asked for at the prompt
   npm run cli -- seed:demo                        seed the demo consortium if the database has no comune yet
   npm run cli -- secrets:reencrypt                re-encrypt stored secrets with the first key of ENCRYPTION_KEYS
-  npm start                                       (runs "up") migrate, seed on first run, start api and worker
+  npm start                                       (runs "up") migrate, seed on first run, start the simulator, api and worker
 `;
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -141,10 +142,25 @@ async function cmdUp(): Promise<void> {
   if (credentials) printCredentials(config, credentials);
 
   const distApps = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const children: ChildProcess[] = [
-    fork(join(distApps, 'api', 'src', 'main.js'), { stdio: 'inherit' }),
-    fork(join(distApps, 'worker', 'src', 'main.js'), { stdio: 'inherit' }),
-  ];
+  const simulatorUrl = new URL(config.whatsapp.simulatorBaseUrl);
+  // The simulator runs here only when its URL is on this machine (docker compose runs its own).
+  const runSimulator = ['127.0.0.1', 'localhost', '[::1]'].includes(simulatorUrl.hostname);
+  const children: ChildProcess[] = [];
+  if (runSimulator) {
+    children.push(
+      fork(join(distApps, 'simulator', 'src', 'main.js'), {
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          SIMULATOR_HOST: simulatorUrl.hostname.replace(/^\[|\]$/g, ''),
+          SIMULATOR_PORT: simulatorUrl.port || '80',
+          SIMULATOR_PUBLIC_URL: config.whatsapp.simulatorBaseUrl,
+        },
+      }),
+    );
+  }
+  children.push(fork(join(distApps, 'api', 'src', 'main.js'), { stdio: 'inherit' }));
+  children.push(fork(join(distApps, 'worker', 'src', 'main.js'), { stdio: 'inherit' }));
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     stopping = true;
@@ -161,6 +177,15 @@ async function cmdUp(): Promise<void> {
       }
     });
   }
+  let simulatorLine = `  Simulator   not started here (SIMULATOR_BASE_URL=${config.whatsapp.simulatorBaseUrl})`;
+  if (runSimulator && (await waitForHealth(`${config.whatsapp.simulatorBaseUrl}/_sim/health`, 30_000))) {
+    try {
+      const registered = await withContext(config, (app) => app.get(SimulatorSetup).register());
+      simulatorLine = `  Simulator   ${config.whatsapp.simulatorBaseUrl}/  (citizen phone page; ${registered} demo numbers registered)`;
+    } catch (err) {
+      simulatorLine = `  Simulator   ${config.whatsapp.simulatorBaseUrl}/  (could not register the numbers: ${(err as Error).message})`;
+    }
+  }
   if (await waitForHealth(`http://127.0.0.1:${config.api.port}/health`, 30_000)) {
     say(
       [
@@ -169,6 +194,8 @@ async function cmdUp(): Promise<void> {
         `  API         ${config.api.publicBaseUrl}/api/v1`,
         `  Swagger UI  ${config.api.publicBaseUrl}/docs   (OpenAPI JSON at /docs-json)`,
         `  Health      ${config.api.publicBaseUrl}/health`,
+        `  Webhook     ${config.api.publicBaseUrl}/webhooks/whatsapp/{appId}  (Meta's callback URL; the simulator's app id is araldo-simulator)`,
+        simulatorLine,
         '  Worker      processing queues on Redis',
         'Press Ctrl+C to stop.',
         '',

@@ -89,6 +89,13 @@ export class WhatsappNumberRepository {
     );
   }
 
+  /** Every number of a provider app, across comuni (the CLI registers the simulator's numbers with it). */
+  listByProviderAppUnscoped(providerAppId: string): Promise<WhatsappNumberEntity[]> {
+    return this.db.unscoped((m) =>
+      m.find(WhatsappNumberEntity, { where: { providerAppId: providerAppId as WhatsappNumberEntity['providerAppId'] }, order: { createdAt: 'ASC' } }),
+    );
+  }
+
   /** Pauses an active number; false when it was not active (already paused by another worker, or disabled). */
   async pauseIfActive(tenantId: TenantId, id: NumberId, pause: { reason: string; errorCode: number | null }): Promise<boolean> {
     const rows = await this.db.forTenant(tenantId, (m) =>
