@@ -23,6 +23,8 @@ const HELP = `araldo command line
                                                   ARALDO_OPERATOR_PASSWORD or asked for at the prompt
   npm run cli -- seed:demo                        seed the demo consortium if the database has no comune yet
   npm run cli -- secrets:reencrypt                re-encrypt stored secrets with the first key of ENCRYPTION_KEYS
+  npm run cli -- simulator:register               tell the simulator (SIMULATOR_BASE_URL) the simulator apps' numbers,
+                                                  tokens and webhook URL, with the demo templates
   npm start                                       (runs "up") migrate, seed on first run, start the simulator, api and worker
 `;
 
@@ -224,6 +226,11 @@ async function main(): Promise<void> {
     }
     case 'secrets:reencrypt':
       return cmdReencrypt(config);
+    case 'simulator:register': {
+      const registered = await withContext(config, (app) => app.get(SimulatorSetup).register());
+      say(`registered ${registered} number(s) with the simulator at ${config.whatsapp.simulatorBaseUrl}`);
+      return;
+    }
     default:
       fail(`unknown command "${command}"\n\n${HELP}`);
   }

@@ -41,7 +41,7 @@ export class SimulatorSetup {
           displayPhoneNumber: n.displayNumber.slice(1),
           accessToken: this.box.decrypt(n.accessTokenEnc),
           appSecret: appSecrets[0],
-          webhookUrl: `${this.config.api.publicBaseUrl}/webhooks/whatsapp/${app.appId}`,
+          webhookUrl: `${this.config.whatsapp.simulatorWebhookBaseUrl}/webhooks/whatsapp/${app.appId}`,
           mps: n.mpsCap,
         });
         wabas.add(n.wabaId);

@@ -101,6 +101,10 @@ export class EnvironmentVariables {
   @IsUrl({ require_tld: false, require_protocol: true }, { message: 'must be an http(s) URL' })
   SIMULATOR_BASE_URL = 'http://127.0.0.1:3100';
 
+  /** Where the simulator posts webhooks; empty means PUBLIC_BASE_URL (they differ only inside docker compose). */
+  @Matches(/^(https?:\/\/\S+)?$/, { message: 'must be an http(s) URL or empty' })
+  SIMULATOR_WEBHOOK_BASE_URL = '';
+
   @Matches(/^v\d{1,3}\.\d$/, { message: 'must be a Graph API version such as v25.0' })
   WHATSAPP_API_VERSION = 'v25.0';
 
@@ -173,6 +177,7 @@ export interface AppConfig {
   whatsapp: {
     graphBaseUrl: string;
     simulatorBaseUrl: string;
+    simulatorWebhookBaseUrl: string;
     apiVersion: string;
     connectTimeoutMs: number;
     requestTimeoutMs: number;
@@ -233,6 +238,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     whatsapp: {
       graphBaseUrl: vars.WHATSAPP_GRAPH_BASE_URL.replace(/\/+$/, ''),
       simulatorBaseUrl: vars.SIMULATOR_BASE_URL.replace(/\/+$/, ''),
+      simulatorWebhookBaseUrl: (vars.SIMULATOR_WEBHOOK_BASE_URL || vars.PUBLIC_BASE_URL).replace(/\/+$/, ''),
       apiVersion: vars.WHATSAPP_API_VERSION,
       connectTimeoutMs: vars.WHATSAPP_CONNECT_TIMEOUT_MS,
       requestTimeoutMs: vars.WHATSAPP_REQUEST_TIMEOUT_MS,

@@ -34,17 +34,24 @@ export class PendingReceiptRepository {
     );
   }
 
-  /** Removes and returns the parked receipts of these message ids. */
-  take(tenantId: TenantId, providerMessageIds: readonly string[]): Promise<Record<string, unknown>[]> {
+  /** The parked receipts of these message ids (left in place until applied, so they keep their age). */
+  find(tenantId: TenantId, providerMessageIds: readonly string[]): Promise<Record<string, unknown>[]> {
     if (providerMessageIds.length === 0) return Promise.resolve([]);
     return this.db.forTenant(tenantId, async (m) => {
-      const rows = await returningRows<{ receipt: Record<string, unknown> }>(
-        m,
-        `DELETE FROM pending_receipts WHERE tenant_id = $1 AND provider_message_id = ANY($2::text[]) RETURNING receipt`,
+      const rows: { receipt: Record<string, unknown> }[] = await m.query(
+        `SELECT receipt FROM pending_receipts WHERE tenant_id = $1 AND provider_message_id = ANY($2::text[])`,
         [tenantId, providerMessageIds],
       );
       return rows.map((r) => r.receipt);
     });
+  }
+
+  /** Forgets the parked receipts of messages they have now been applied to. */
+  async remove(tenantId: TenantId, providerMessageIds: readonly string[]): Promise<void> {
+    if (providerMessageIds.length === 0) return;
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(`DELETE FROM pending_receipts WHERE tenant_id = $1 AND provider_message_id = ANY($2::text[])`, [tenantId, providerMessageIds]),
+    );
   }
 
   /** Every parked receipt, grouped by comune, for the sweeper to retry. */

@@ -3,7 +3,6 @@ import { asContactId, newId, NotFoundError, ValidationError, type ContactId, typ
 import {
   ContactRepository,
   OutboundMessageRepository,
-  PendingReceiptRepository,
   WhatsappNumberRepository,
   type MessageCategory,
   type OutboundKind,
@@ -18,9 +17,10 @@ import {
   retryDelayMs,
   type MessageContent,
   type Recipient,
+  type SendAccepted,
   type SendFailureAction,
 } from '#whatsapp';
-import { NumberDirectory } from './number-directory.js';
+import { NumberDirectory, type SendingNumber } from './number-directory.js';
 import { NumberHealthService } from './number-health.service.js';
 import { NumberPacer } from './number-pacer.js';
 import { ProviderRegistry } from './provider-registry.js';
@@ -67,7 +67,6 @@ export class OutboundService {
     private readonly outbound: OutboundMessageRepository,
     private readonly numbers: WhatsappNumberRepository,
     private readonly contacts: ContactRepository,
-    private readonly pending: PendingReceiptRepository,
     private readonly directory: NumberDirectory,
     private readonly pacer: NumberPacer,
     private readonly providers: ProviderRegistry,
@@ -124,44 +123,73 @@ export class OutboundService {
   async dispatch(tenantId: TenantId, outboundId: OutboundMessageId): Promise<void> {
     const row = await this.outbound.claimForSend(tenantId, outboundId);
     if (!row) return;
-    const sender = await this.directory.get(tenantId, row.numberId);
-    if (!sender || sender.number.status === 'disabled') {
-      await this.outbound.markFailed(tenantId, row.id, { code: null, reason: 'the number is disabled', action: 'bug' });
-      return;
-    }
-    if (sender.number.status === 'paused') {
-      // Stays queued; resuming the number enqueues it again.
-      await this.outbound.release(tenantId, row.id, { nextAttemptAt: null, refundAttempt: true });
-      return;
-    }
-    if (row.contactId) {
-      const contact = await this.contacts.findById(tenantId, row.contactId);
-      if (contact?.heldUntil && contact.heldUntil > new Date()) {
-        await this.requeueAt(tenantId, row, contact.heldUntil, true);
-        return;
-      }
-    }
-    const wait = await this.pacer.take(sender.number.id, sender.number.mpsCap);
-    if (wait > MAX_INLINE_PACING_WAIT_MS) {
-      await this.requeueAt(tenantId, row, new Date(Date.now() + wait), true);
-      return;
-    }
-    if (wait > 0) await sleep(wait);
-
+    let sender: SendingNumber | null;
     try {
-      const accepted = await this.providers.for(sender.providerKind).send({
+      sender = await this.readyToSend(tenantId, row);
+    } catch (err) {
+      // Nothing was sent yet: put it back for the queue's retry (or the sweep) to take again.
+      await this.outbound.release(tenantId, row.id, { nextAttemptAt: null, refundAttempt: true });
+      throw err;
+    }
+    if (!sender) return;
+
+    let accepted: SendAccepted;
+    try {
+      accepted = await this.providers.for(sender.providerKind).send({
         from: sender.credentials,
         to: row.recipientKind === 'phone' ? { kind: 'phone', e164: row.recipient } : { kind: 'bsuid', userId: row.recipient },
         content: row.content as unknown as MessageContent,
         replyTo: row.replyToWamid ?? undefined,
         correlationId: row.id,
       });
-      await this.outbound.markAccepted(tenantId, row.id, accepted.providerMessageId, accepted.waId);
-      // A receipt that beat this response and carried no correlation id is waiting for the wamid.
-      await this.receipts.applyParked(tenantId, [accepted.providerMessageId]);
     } catch (err) {
       await this.handleFailure(tenantId, row, err);
+      return;
     }
+    // Meta has the message. Should recording it fail, the row stays 'sending': the sweep then
+    // treats it as an unknown outcome, which the receipts (carrying our id) settle. Never re-sent.
+    await this.outbound.markAccepted(tenantId, row.id, accepted.providerMessageId, accepted.waId);
+    // A receipt that beat this response and carried no correlation id is waiting for the wamid.
+    await this.receipts.applyParked(tenantId, [accepted.providerMessageId]);
+  }
+
+  /**
+   * Checks a claimed message may go now, and takes a pacing slot for it. Returns null when it was
+   * put back (number paused, recipient on hold, number over its pace) or failed for good.
+   */
+  private async readyToSend(tenantId: TenantId, row: OutboundMessageEntity): Promise<SendingNumber | null> {
+    const sender = await this.directory.get(tenantId, row.numberId);
+    if (!sender || sender.number.status === 'disabled') {
+      await this.outbound.markFailed(tenantId, row.id, { code: null, reason: 'the number is disabled', action: 'bug' });
+      return null;
+    }
+    if (row.content === null) {
+      await this.outbound.markFailed(tenantId, row.id, {
+        code: null,
+        reason: 'the content was purged by retention before it was sent',
+        action: 'bug',
+      });
+      return null;
+    }
+    if (sender.number.status === 'paused') {
+      // Stays queued; resuming the number enqueues it again.
+      await this.outbound.release(tenantId, row.id, { nextAttemptAt: null, refundAttempt: true });
+      return null;
+    }
+    if (row.contactId) {
+      const contact = await this.contacts.findById(tenantId, row.contactId);
+      if (contact?.heldUntil && contact.heldUntil > new Date()) {
+        await this.requeueAt(tenantId, row, contact.heldUntil, true);
+        return null;
+      }
+    }
+    const wait = await this.pacer.take(sender.number.id, sender.number.mpsCap);
+    if (wait > MAX_INLINE_PACING_WAIT_MS) {
+      await this.requeueAt(tenantId, row, new Date(Date.now() + wait), true);
+      return null;
+    }
+    if (wait > 0) await sleep(wait);
+    return sender;
   }
 
   private async handleFailure(tenantId: TenantId, row: OutboundMessageEntity, err: unknown): Promise<void> {

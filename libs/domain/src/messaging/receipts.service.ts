@@ -36,31 +36,22 @@ export class ReceiptsService {
         providerMessageId: u.providerMessageId,
         status: u.status,
         occurredAt: u.failedAt ?? u.readAt ?? u.deliveredAt ?? u.sentAt ?? new Date(),
-        receipt: serialise(u),
+        receipt: { ...u },
       })),
     );
     await this.effects(tenantId, applied);
     return { matched: applied.length, parked: unmatched.length };
   }
 
-  /** Applies receipts parked for these provider message ids, now that their messages are known. */
+  /**
+   * Applies receipts parked for these provider message ids, now that their messages may be known.
+   * Those still unmatched stay parked with their original age, so the sweep drops them after a day.
+   */
   async applyParked(tenantId: TenantId, providerMessageIds: readonly string[]): Promise<number> {
-    const parked = await this.pending.take(tenantId, providerMessageIds);
+    const parked = await this.pending.find(tenantId, providerMessageIds);
     if (parked.length === 0) return 0;
-    const updates = mergeReceiptUpdates(parked.map(deserialise));
-    const applied = await this.outbound.applyReceipts(tenantId, updates);
-    const matched = new Set(applied.map((a) => a.providerMessageId));
-    // Still no message (taken too early): park them again for the sweep.
-    const again = updates.filter((u) => !matched.has(u.providerMessageId));
-    await this.pending.park(
-      tenantId,
-      again.map((u) => ({
-        providerMessageId: u.providerMessageId,
-        status: u.status,
-        occurredAt: u.failedAt ?? u.readAt ?? u.deliveredAt ?? u.sentAt ?? new Date(),
-        receipt: serialise(u),
-      })),
-    );
+    const applied = await this.outbound.applyReceipts(tenantId, mergeReceiptUpdates(parked.map(deserialise)));
+    await this.pending.remove(tenantId, [...new Set(applied.map((a) => a.providerMessageId))]);
     await this.effects(tenantId, applied);
     return applied.length;
   }
@@ -85,10 +76,6 @@ export class ReceiptsService {
       }
     }
   }
-}
-
-function serialise(u: ReceiptUpdate): Record<string, unknown> {
-  return { ...u };
 }
 
 function deserialise(r: Record<string, unknown>): ReceiptUpdate {

@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { INestApplicationContext } from '@nestjs/common';
+import type { Client } from 'pg';
+import { newId, type MediaFileId } from '#common';
+import { ChannelMaintenanceService, MEDIA_STORAGE, type MediaStorage } from '#domain';
+import { ownerClient } from '../support/database.js';
+import { createComune, createProviderApp, uniq, type Comune } from '../support/factories.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+import { envelope, inboundText, metaJson, wamid } from '../support/webhooks.js';
+import { startWorker, waitFor } from '../support/worker.js';
+
+/** The minute sweep (lost jobs, unknown outcomes) and the nightly retention purge. */
+describe('channel maintenance', () => {
+  let t: TestApp;
+  let worker: INestApplicationContext;
+  let db: Client;
+  let amaro: Comune;
+  let app: Awaited<ReturnType<typeof createProviderApp>>;
+  const DAY = 86_400_000;
+
+  beforeAll(async () => {
+    t = await createTestApp({ REDIS_KEY_PREFIX: `{araldo-test-maint-${uniq()}}` });
+    worker = await startWorker(t.config);
+    db = await ownerClient(t.config);
+    app = await createProviderApp(t);
+    amaro = await createComune(t, 'amaro', app);
+  });
+  afterAll(async () => {
+    await db.end();
+    await worker.close();
+    await t.close();
+  });
+
+  const maintenance = () => t.app.get(ChannelMaintenanceService);
+  async function outbound(status: string, updatedAgoMs: number, extra = ''): Promise<string> {
+    const id = newId();
+    await db.query(
+      `INSERT INTO outbound_messages (tenant_id, id, number_id, recipient, recipient_kind, kind, status, content, updated_at, created_at ${extra ? ', error_action' : ''})
+       VALUES ($1, $2, $3, '+393331234567', 'phone', 'editor_reply', $4, '{"type":"text","body":"x"}', now() - ($5 || ' milliseconds')::interval, now() - ($5 || ' milliseconds')::interval ${extra ? ', $6' : ''})`,
+      extra ? [amaro.tenant.id, id, amaro.number.id, status, updatedAgoMs, extra] : [amaro.tenant.id, id, amaro.number.id, status, updatedAgoMs],
+    );
+    return id;
+  }
+  const statusOf = async (id: string) =>
+    (await db.query(`SELECT status, error_action FROM outbound_messages WHERE tenant_id = $1 AND id = $2`, [amaro.tenant.id, id])).rows[0];
+
+  describe('sweep', () => {
+    it('processes a stored webhook event whose queue job was lost', async () => {
+      const id = wamid();
+      const body = metaJson(envelope(amaro.number.wabaId, [inboundText(amaro.number.phoneNumberId, '393331000010', 'perso', { id })]));
+      // Stored, but no job was ever queued (as if Redis had lost it), three minutes ago.
+      await db.query(`INSERT INTO webhook_events (provider_app_id, received_at, body) VALUES ($1, now() - interval '3 minutes', $2)`, [app.id, body]);
+      const report = await maintenance().sweep();
+      expect(report.webhookEventsRequeued).toBeGreaterThanOrEqual(1);
+      await waitFor(
+        async () => (await db.query(`SELECT 1 FROM inbound_messages WHERE tenant_id = $1 AND wamid = $2`, [amaro.tenant.id, id])).rowCount,
+      );
+    });
+
+    it('settles an unknown outcome that got no receipt in time as failed, without sending it again', async () => {
+      const stale = await outbound('unknown', 2 * 60 * 60_000, 'unknown_outcome');
+      const fresh = await outbound('unknown', 60_000, 'unknown_outcome');
+      await maintenance().sweep();
+      expect(await statusOf(stale)).toEqual({ status: 'failed', error_action: 'unknown_expired' });
+      expect(await statusOf(fresh)).toEqual({ status: 'unknown', error_action: 'unknown_outcome' });
+    });
+
+    it('treats a send left in progress by a dead worker as an unknown outcome', async () => {
+      const id = await outbound('sending', 15 * 60_000);
+      await maintenance().sweep();
+      expect(await statusOf(id)).toEqual({ status: 'unknown', error_action: 'unknown_outcome' });
+    });
+
+    it('drops receipts parked for a day for messages that never appeared', async () => {
+      await db.query(
+        `INSERT INTO pending_receipts (tenant_id, provider_message_id, status, occurred_at, receipt, created_at) VALUES ($1, $2, 'sent', now(), '{}', now() - interval '2 days')`,
+        [amaro.tenant.id, wamid()],
+      );
+      const report = await maintenance().sweep();
+      expect(report.parkedReceiptsDropped).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  describe('retention', () => {
+    it('purges contents and media past the comune’s retention, keeps the rows and recent contents', async () => {
+      await db.query(`UPDATE tenants SET message_retention_days = 30 WHERE id = $1`, [amaro.tenant.id]);
+      const contact = newId();
+      await db.query(`INSERT INTO contacts (tenant_id, id, number_id, wa_id) VALUES ($1, $2, $3, $4)`, [
+        amaro.tenant.id,
+        contact,
+        amaro.number.id,
+        `39333${Date.now().toString().slice(-7)}`,
+      ]);
+      const insertInbound = async (agoDays: number) => {
+        const id = newId();
+        await db.query(
+          `INSERT INTO inbound_messages (tenant_id, id, number_id, contact_id, wamid, type, body, content, sent_at, received_at)
+           VALUES ($1, $2, $3, $4, $5, 'text', 'testo del cittadino', '{"type":"text","body":"testo del cittadino"}', now(), now() - ($6 || ' days')::interval)`,
+          [amaro.tenant.id, id, amaro.number.id, contact, wamid(), agoDays],
+        );
+        return id;
+      };
+      const old = await insertInbound(40);
+      const recent = await insertInbound(5);
+      const oldOut = await outbound('read', 40 * DAY);
+      const storage = t.app.get<MediaStorage>(MEDIA_STORAGE);
+      const mediaId = newId<MediaFileId>();
+      const key = `${amaro.tenant.id}/test/${mediaId}`;
+      await storage.put(key, Buffer.from('jpeg bytes'));
+      await db.query(
+        `INSERT INTO media_files (tenant_id, id, number_id, provider_media_id, status, storage_key, created_at) VALUES ($1, $2, $3, $4, 'stored', $5, now() - interval '40 days')`,
+        [amaro.tenant.id, mediaId, amaro.number.id, uniq(), key],
+      );
+      const oldEvent = (
+        await db.query(
+          `INSERT INTO webhook_events (provider_app_id, received_at, body, status) VALUES ($1, now() - interval '8 days', '\\x7b7d', 'processed') RETURNING id`,
+          [app.id],
+        )
+      ).rows[0] as {
+        id: string;
+      };
+
+      const report = await maintenance().retention();
+      expect(report.inboundContents).toBeGreaterThanOrEqual(1);
+      const inbound = async (id: string) =>
+        (await db.query(`SELECT body, content, content_purged_at FROM inbound_messages WHERE tenant_id = $1 AND id = $2`, [amaro.tenant.id, id]))
+          .rows[0];
+      expect(await inbound(old)).toMatchObject({ body: null, content: { type: 'text', purged: true }, content_purged_at: expect.any(Date) });
+      expect(await inbound(recent)).toMatchObject({ body: 'testo del cittadino', content_purged_at: null });
+      expect(
+        (await db.query(`SELECT content, status FROM outbound_messages WHERE tenant_id = $1 AND id = $2`, [amaro.tenant.id, oldOut])).rows[0],
+      ).toEqual({ content: null, status: 'read' });
+      expect(
+        (await db.query(`SELECT status, storage_key FROM media_files WHERE tenant_id = $1 AND id = $2`, [amaro.tenant.id, mediaId])).rows[0],
+      ).toEqual({ status: 'purged', storage_key: null });
+      expect(existsSync(join(t.config.media.storageDir, key))).toBe(false);
+      expect((await db.query(`SELECT 1 FROM webhook_events WHERE id = $1`, [oldEvent.id])).rowCount).toBe(0);
+    });
+  });
+});
