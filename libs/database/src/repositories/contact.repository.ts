@@ -79,10 +79,6 @@ export class ContactRepository {
     return this.db.forTenant(tenantId, (m) => m.findOneBy(ContactEntity, { tenantId, id }));
   }
 
-  findByWaId(tenantId: TenantId, numberId: NumberId, waId: string): Promise<ContactEntity | null> {
-    return this.db.forTenant(tenantId, (m) => m.findOneBy(ContactEntity, { tenantId, numberId, waId }));
-  }
-
   findByUserId(tenantId: TenantId, numberId: NumberId, userId: string): Promise<ContactEntity | null> {
     return this.db.forTenant(tenantId, (m) => m.findOneBy(ContactEntity, { tenantId, numberId, userId }));
   }

@@ -54,10 +54,6 @@ export class InboundMessageRepository {
     });
   }
 
-  findByWamid(tenantId: TenantId, wamid: string): Promise<InboundMessageEntity | null> {
-    return this.db.forTenant(tenantId, (m) => m.findOneBy(InboundMessageEntity, { tenantId, wamid }));
-  }
-
   list(tenantId: TenantId, page: PageRequest, filter: { contactId?: ContactId } = {}): Promise<Page<InboundMessageEntity>> {
     return this.db.forTenant(tenantId, async (m) => {
       const [items, total] = await m.findAndCount(InboundMessageEntity, {

@@ -46,10 +46,6 @@ export class WebhookEventRepository {
     );
   }
 
-  findById(id: string): Promise<WebhookEventEntity | null> {
-    return this.db.withoutTenant((m) => m.findOneBy(WebhookEventEntity, { id }));
-  }
-
   /** Pending events received before `before`: the sweeper's safety net when a queue job was lost. */
   async listStalePendingIds(before: Date, limit: number): Promise<string[]> {
     const rows: { id: string }[] = await this.db.withoutTenant((m) =>
@@ -58,12 +54,16 @@ export class WebhookEventRepository {
     return rows.map((r) => String(r.id));
   }
 
-  async markProcessed(id: string, problems: readonly string[]): Promise<void> {
+  /** Marks a batch processed in one statement; events with problems keep them for inspection. */
+  async markProcessedMany(events: readonly { id: string; problems: readonly string[] }[]): Promise<void> {
+    if (events.length === 0) return;
     await this.db.withoutTenant((m) =>
-      m.query(`UPDATE webhook_events SET status = 'processed', processed_at = now(), attempts = attempts + 1, problems = $2 WHERE id = $1`, [
-        id,
-        problems.length > 0 ? JSON.stringify(problems) : null,
-      ]),
+      m.query(
+        `UPDATE webhook_events e SET status = 'processed', processed_at = now(), attempts = e.attempts + 1, problems = x.problems
+           FROM unnest($1::bigint[], $2::jsonb[]) AS x(id, problems)
+          WHERE e.id = x.id`,
+        [events.map((e) => e.id), events.map((e) => (e.problems.length > 0 ? JSON.stringify(e.problems) : null))],
+      ),
     );
   }
 
@@ -80,13 +80,6 @@ export class WebhookEventRepository {
       ),
     );
     return rows[0]?.status ?? 'failed';
-  }
-
-  async countByStatus(): Promise<Record<string, number>> {
-    const rows: { status: string; n: string }[] = await this.db.withoutTenant((m) =>
-      m.query(`SELECT status, count(*) AS n FROM webhook_events GROUP BY status`),
-    );
-    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
   /** Deletes raw bodies older than `before` that need nothing more (processed or malformed). */

@@ -58,10 +58,6 @@ export class WhatsappTemplateRepository {
     });
   }
 
-  findByName(tenantId: TenantId, wabaId: string, name: string, language: string): Promise<WhatsappTemplateEntity | null> {
-    return this.db.forTenant(tenantId, (m) => m.findOneBy(WhatsappTemplateEntity, { tenantId, wabaId, name, language }));
-  }
-
   /** message_template_status_update: approval, rejection, pause, disable. Unknown templates are created. */
   async applyStatus(
     tenantId: TenantId,

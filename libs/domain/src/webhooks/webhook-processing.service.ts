@@ -165,7 +165,7 @@ export class WebhookProcessingService {
       outcome.inbound += result.inbound;
       outcome.receipts += result.receipts;
     }
-    for (const row of rows) await this.events.markProcessed(row.id, problemsByEvent.get(row.id) ?? []);
+    await this.events.markProcessedMany(rows.map((row) => ({ id: row.id, problems: problemsByEvent.get(row.id) ?? [] })));
     outcome.processed = rows.length;
     return outcome;
   }
