@@ -13,6 +13,7 @@ import { HealthController } from './health/health.controller.js';
 import { ApiExceptionFilter } from './http/exception.filter.js';
 import { JwtAuthGuard, RolesGuard, TenantGuard } from './http/guards.js';
 import { NumbersController } from './numbers/numbers.controller.js';
+import { OperatorNumbersController } from './numbers/operator-numbers.controller.js';
 import { ProviderAppsController } from './provider-apps/provider-apps.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
 import { UsersController } from './users/users.controller.js';
@@ -41,6 +42,7 @@ export class ApiModule {
         TenantsController,
         ProviderAppsController,
         NumbersController,
+        OperatorNumbersController,
         UsersController,
         AuditController,
         HealthController,

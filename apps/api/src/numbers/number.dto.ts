@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 import { MESSAGING_TIERS, NUMBER_STATUSES, type MessagingTier, type NumberStatus, type WhatsappNumberEntity } from '#database';
+import { PaginationQueryDto } from '../http/pagination.dto.js';
 
 const DIGITS = /^\d{1,32}$/;
 
@@ -156,6 +157,23 @@ export class NumberResponse {
 
 export class NumberPageResponse {
   @ApiProperty({ type: [NumberResponse] }) items!: NumberResponse[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}
+
+export class NumberStatusQueryDto extends PaginationQueryDto {
+  @ApiProperty({ enum: NUMBER_STATUSES, description: 'e.g. paused: every number whose sending is paused, and why' })
+  @IsIn(NUMBER_STATUSES)
+  status!: NumberStatus;
+}
+
+export class OperatorNumberResponse extends NumberResponse {
+  @ApiProperty({ example: 'amaro' }) tenantSlug!: string;
+}
+
+export class OperatorNumberPageResponse {
+  @ApiProperty({ type: [OperatorNumberResponse] }) items!: OperatorNumberResponse[];
   @ApiProperty() total!: number;
   @ApiProperty() limit!: number;
   @ApiProperty() offset!: number;

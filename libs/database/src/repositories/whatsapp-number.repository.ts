@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
 import { ConflictError, type NumberId, type TenantId } from '#common';
-import type { MessagingTier } from '../entities/enums.js';
+import type { MessagingTier, NumberStatus } from '../entities/enums.js';
+import { TenantEntity } from '../entities/tenant.entity.js';
 import { PhoneNumberRouteEntity } from '../entities/phone-number-route.entity.js';
 import { WhatsappNumberEntity } from '../entities/whatsapp-number.entity.js';
 import { TenantDb } from '../tenant-db.js';
@@ -87,6 +88,21 @@ export class WhatsappNumberRepository {
     return this.db.unscoped((m) =>
       m.find(WhatsappNumberEntity, { where: { wabaId }, select: { tenantId: true, id: true, displayNumber: true, phoneNumberId: true } }),
     );
+  }
+
+  /** Numbers in a given status across comuni, with their comune's slug (operators' overview of paused numbers). */
+  listByStatusUnscoped(status: NumberStatus, page: PageRequest): Promise<Page<{ number: WhatsappNumberEntity; tenantSlug: string }>> {
+    return this.db.unscoped(async (m) => {
+      const [numbers, total] = await m.findAndCount(WhatsappNumberEntity, {
+        where: { status },
+        order: { updatedAt: 'DESC', id: 'ASC' },
+        take: page.limit,
+        skip: page.offset,
+      });
+      const tenants = numbers.length ? await m.findBy(TenantEntity, { id: In([...new Set(numbers.map((n) => n.tenantId))]) }) : [];
+      const slugs = new Map(tenants.map((t) => [t.id, t.slug]));
+      return { items: numbers.map((number) => ({ number, tenantSlug: slugs.get(number.tenantId) ?? '' })), total, ...page };
+    });
   }
 
   /** Every number of a provider app, across comuni (the CLI registers the simulator's numbers with it). */

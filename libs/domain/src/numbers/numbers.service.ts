@@ -87,6 +87,11 @@ export class NumbersService {
     return this.numbers.list(tenantId, page);
   }
 
+  /** Operators' cross-comune view, e.g. every paused number and why. */
+  listByStatusUnscoped(status: NumberStatus, page: PageRequest): Promise<Page<{ number: WhatsappNumberEntity; tenantSlug: string }>> {
+    return this.numbers.listByStatusUnscoped(status, page);
+  }
+
   async get(tenantId: TenantId, id: NumberId): Promise<WhatsappNumberEntity> {
     const number = await this.numbers.findById(tenantId, id);
     if (!number) throw new NumberNotFoundError();
