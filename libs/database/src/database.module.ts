@@ -16,6 +16,8 @@ import { PendingReceiptRepository } from './repositories/pending-receipt.reposit
 import { WebhookDeadLetterRepository } from './repositories/webhook-dead-letter.repository.js';
 import { WebhookEventRepository } from './repositories/webhook-event.repository.js';
 import { WhatsappTemplateRepository } from './repositories/whatsapp-template.repository.js';
+import { SubscriberRepository } from './repositories/subscriber.repository.js';
+import { SubscriptionConfigRepository } from './repositories/subscription-config.repository.js';
 import { TenantDb } from './tenant-db.js';
 
 const REPOSITORIES = [
@@ -34,6 +36,8 @@ const REPOSITORIES = [
   PendingReceiptRepository,
   MediaFileRepository,
   WhatsappTemplateRepository,
+  SubscriptionConfigRepository,
+  SubscriberRepository,
 ];
 
 /** The connection as the application role, and the scoped repositories on top of it. */

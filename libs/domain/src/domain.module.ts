@@ -18,6 +18,9 @@ import { NumberPacer } from './messaging/number-pacer.js';
 import { OutboundService } from './messaging/outbound.service.js';
 import { ProviderRegistry } from './messaging/provider-registry.js';
 import { ReceiptsService } from './messaging/receipts.service.js';
+import { KeywordService } from './subscriptions/keyword.service.js';
+import { SubscribersService } from './subscriptions/subscribers.service.js';
+import { SubscriptionConfigService } from './subscriptions/subscription-config.service.js';
 import { WhatsappTemplatesService } from './templates/whatsapp-templates.service.js';
 import { DeadLettersService } from './webhooks/dead-letters.service.js';
 import { WebhookBatchWriter } from './webhooks/webhook-batch-writer.js';
@@ -47,6 +50,9 @@ const SERVICES = [
   WebhookIntakeService,
   WebhookProcessingService,
   DeadLettersService,
+  KeywordService,
+  SubscriptionConfigService,
+  SubscribersService,
 ];
 
 /** The feature services. Needs AppConfigModule, DatabaseModule, RedisModule and QueueModule in the importing app. */

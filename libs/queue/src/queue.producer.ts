@@ -8,6 +8,7 @@ import {
   QueueName,
   WebhookJob,
   type DownloadMediaPayload,
+  type HandleInboundPayload,
   type ProcessWebhookEventsPayload,
   type PurgeExpiredRefreshTokensPayload,
   type SendOutboundPayload,
@@ -67,6 +68,21 @@ export class QueueProducer {
     if (eventIds.length === 0) return;
     const payload: ProcessWebhookEventsPayload = { eventIds };
     await this.webhooks.add(WebhookJob.Process, payload, { attempts: 8, backoff: { type: 'exponential', delay: 1000 } });
+  }
+
+  /**
+   * Queues the handling of new inbound messages, one job each with a deterministic id: a message
+   * is answered once even if its webhook is processed twice.
+   */
+  async handleInbound(items: readonly HandleInboundPayload[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.webhooks.addBulk(
+      items.map((data) => ({
+        name: WebhookJob.HandleInbound,
+        data,
+        opts: { jobId: `inbound-${data.inboundMessageId}`, attempts: 3, backoff: { type: 'exponential', delay: 2000 } },
+      })),
+    );
   }
 
   async send(requests: readonly SendJobRequest[]): Promise<void> {

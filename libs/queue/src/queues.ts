@@ -23,7 +23,14 @@ export interface PurgeExpiredRefreshTokensPayload {
 
 export const WebhookJob = {
   Process: 'process',
+  /** A citizen's new message: keywords, sign-up dialogue, auto-reply. */
+  HandleInbound: 'handle-inbound',
 } as const;
+
+export interface HandleInboundPayload {
+  tenantId: string;
+  inboundMessageId: string;
+}
 
 /** A micro-batch of stored webhook events (ids of webhook_events rows) to process. */
 export interface ProcessWebhookEventsPayload {

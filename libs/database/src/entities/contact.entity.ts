@@ -41,6 +41,10 @@ export class ContactEntity {
   @Column('integer', { nullable: true })
   lastErrorCode!: number | null;
 
+  /** When a one-way comune last answered a non-keyword message with its auto-reply (once a day at most). */
+  @Column({ type: 'timestamptz', nullable: true })
+  autoRepliedAt!: Date | null;
+
   @Column({ type: 'timestamptz' })
   createdAt!: Date;
 

@@ -127,6 +127,19 @@ export class ContactRepository {
     );
   }
 
+  /** Claims today's auto-reply for this contact: true only for the first caller in 24 hours. */
+  async claimAutoReply(tenantId: TenantId, id: ContactId): Promise<boolean> {
+    const rows = await this.db.forTenant(tenantId, (m) =>
+      returningRows<{ id: string }>(
+        m,
+        `UPDATE contacts SET auto_replied_at = now() WHERE tenant_id = $1 AND id = $2
+            AND (auto_replied_at IS NULL OR auto_replied_at < now() - interval '24 hours') RETURNING id`,
+        [tenantId, id],
+      ),
+    );
+    return rows.length > 0;
+  }
+
   /** user_preferences webhook: the citizen stopped (or resumed) marketing messages from this business. */
   async setMarketingPreference(
     tenantId: TenantId,

@@ -54,6 +54,21 @@ export class InboundMessageRepository {
     });
   }
 
+  findById(tenantId: TenantId, id: InboundMessageId): Promise<InboundMessageEntity | null> {
+    return this.db.forTenant(tenantId, (m) => m.findOneBy(InboundMessageEntity, { tenantId, id }));
+  }
+
+  /** Keeps only that a message arrived (one-way comuni do not keep what citizens write to them). */
+  async forgetContent(tenantId: TenantId, id: InboundMessageId): Promise<void> {
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `UPDATE inbound_messages SET body = NULL, content = jsonb_build_object('type', type, 'purged', true), content_purged_at = now()
+          WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, id],
+      ),
+    );
+  }
+
   list(tenantId: TenantId, page: PageRequest, filter: { contactId?: ContactId } = {}): Promise<Page<InboundMessageEntity>> {
     return this.db.forTenant(tenantId, async (m) => {
       const [items, total] = await m.findAndCount(InboundMessageEntity, {

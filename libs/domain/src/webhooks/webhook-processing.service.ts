@@ -260,6 +260,8 @@ export class WebhookProcessingService {
       }
       const inserted = await this.inbound.insertNew(tenantId, rows);
       inboundCount = inserted.size;
+      // Keywords, the sign-up dialogue and auto-replies run in their own jobs, once per new message.
+      await this.producer.handleInbound(rows.filter((r) => inserted.has(r.wamid)).map((r) => ({ tenantId, inboundMessageId: r.id })));
       // Only for messages seen for the first time: a redelivery downloads nothing again.
       const mediaRows = [...mediaByWamid.entries()].filter(([wamid]) => inserted.has(wamid)).map(([, m]) => m);
       const mediaIds = await this.media.insertNew(tenantId, mediaRows);

@@ -1,0 +1,254 @@
+import { Injectable } from '@nestjs/common';
+import type { TenantId } from '#common';
+import { ConsentEventEntity, type ConsentChannel, type ConsentEventType } from '../entities/consent-event.entity.js';
+import { SubscriberEntity, type SubscriberStatus } from '../entities/subscriber.entity.js';
+import { TenantDb } from '../tenant-db.js';
+import type { Page, PageRequest } from './pagination.js';
+import { returningRows } from './sql.js';
+
+export type NewSubscriber = Pick<SubscriberEntity, 'id' | 'phoneE164' | 'waId' | 'userId' | 'source'> &
+  Partial<Pick<SubscriberEntity, 'firstName' | 'lastName' | 'frazione' | 'tags' | 'status'>>;
+
+export type SubscriberPatch = Partial<
+  Pick<
+    SubscriberEntity,
+    | 'waId'
+    | 'userId'
+    | 'firstName'
+    | 'lastName'
+    | 'frazione'
+    | 'tags'
+    | 'status'
+    | 'awaitingField'
+    | 'pendingListIds'
+    | 'policyVersionAccepted'
+    | 'lastInboundAt'
+    | 'activatedAt'
+    | 'unsubscribedAt'
+  >
+>;
+
+export interface NewConsentEvent {
+  id: string;
+  subscriberId: string;
+  type: ConsentEventType;
+  listIds: string[];
+  policyVersion: string | null;
+  channel: ConsentChannel;
+  evidence: Record<string, unknown>;
+}
+
+export interface SubscriberFilter {
+  status?: SubscriberStatus;
+  listId?: string;
+  frazione?: string;
+  tag?: string;
+  /** Matches name, surname or phone digits. */
+  text?: string;
+}
+
+export interface SubscriberCounts {
+  byStatus: Record<string, number>;
+  byList: { listId: string; active: number }[];
+  byFrazione: { frazione: string | null; active: number }[];
+}
+
+/** Subscribers, their list subscriptions and the consent ledger of one comune. */
+@Injectable()
+export class SubscriberRepository {
+  constructor(private readonly db: TenantDb) {}
+
+  /** Runs several calls in one transaction (they join it). */
+  inTransaction<T>(tenantId: TenantId, work: () => Promise<T>): Promise<T> {
+    return this.db.forTenant(tenantId, () => work());
+  }
+
+  findById(tenantId: TenantId, id: string): Promise<SubscriberEntity | null> {
+    return this.db.forTenant(tenantId, (m) => m.findOneBy(SubscriberEntity, { tenantId, id }));
+  }
+
+  findByPhone(tenantId: TenantId, phoneE164: string): Promise<SubscriberEntity | null> {
+    return this.db.forTenant(tenantId, (m) => m.findOneBy(SubscriberEntity, { tenantId, phoneE164 }));
+  }
+
+  findByUserId(tenantId: TenantId, userId: string): Promise<SubscriberEntity | null> {
+    return this.db.forTenant(tenantId, (m) => m.findOneBy(SubscriberEntity, { tenantId, userId }));
+  }
+
+  /** Creates the subscriber, or returns the existing one with that phone (a concurrent first message). */
+  create(tenantId: TenantId, s: NewSubscriber): Promise<SubscriberEntity> {
+    return this.db.forTenant(tenantId, async (m) => {
+      await m.query(
+        `INSERT INTO subscribers (tenant_id, id, phone_e164, wa_id, user_id, first_name, last_name, frazione, tags, status, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+        [
+          tenantId,
+          s.id,
+          s.phoneE164,
+          s.waId,
+          s.userId,
+          s.firstName ?? null,
+          s.lastName ?? null,
+          s.frazione ?? null,
+          s.tags ?? [],
+          s.status ?? 'pending',
+          s.source,
+        ],
+      );
+      const found = s.phoneE164
+        ? await m.findOneBy(SubscriberEntity, { tenantId, phoneE164: s.phoneE164 })
+        : await m.findOneBy(SubscriberEntity, { tenantId, userId: s.userId ?? '' });
+      return found ?? m.findOneByOrFail(SubscriberEntity, { tenantId, id: s.id });
+    });
+  }
+
+  update(tenantId: TenantId, id: string, patch: SubscriberPatch): Promise<SubscriberEntity | null> {
+    return this.db.forTenant(tenantId, async (m) => {
+      const repo = m.getRepository(SubscriberEntity);
+      const s = await repo.findOneBy({ tenantId, id });
+      if (!s) return null;
+      return repo.save(repo.merge(s, { ...patch, updatedAt: new Date() }));
+    });
+  }
+
+  /** The lists the subscriber is actively subscribed to. */
+  async activeListIds(tenantId: TenantId, subscriberId: string): Promise<string[]> {
+    const rows: { list_id: string }[] = await this.db.forTenant(tenantId, (m) =>
+      m.query(`SELECT list_id FROM subscriptions WHERE tenant_id = $1 AND subscriber_id = $2 AND status = 'active'`, [tenantId, subscriberId]),
+    );
+    return rows.map((r) => r.list_id);
+  }
+
+  /** Subscribes to lists (again, if they had left); returns the lists that were not active before. */
+  async subscribe(tenantId: TenantId, subscriberId: string, listIds: readonly string[]): Promise<string[]> {
+    if (listIds.length === 0) return [];
+    return this.db.forTenant(tenantId, async (m) => {
+      const before = new Set(await this.activeListIds(tenantId, subscriberId));
+      await m.query(
+        `INSERT INTO subscriptions AS s (tenant_id, subscriber_id, list_id, status)
+         SELECT $1, $2, x, 'active' FROM unnest($3::uuid[]) AS x
+         ON CONFLICT (tenant_id, subscriber_id, list_id) DO UPDATE SET
+           status = 'active',
+           subscribed_at = CASE WHEN s.status = 'active' THEN s.subscribed_at ELSE now() END,
+           unsubscribed_at = NULL`,
+        [tenantId, subscriberId, listIds],
+      );
+      return listIds.filter((id) => !before.has(id));
+    });
+  }
+
+  /** Leaves the given lists, or all of them (null); returns the lists actually left. */
+  async unsubscribe(tenantId: TenantId, subscriberId: string, listIds: readonly string[] | null): Promise<string[]> {
+    const rows = await this.db.forTenant(tenantId, (m) =>
+      returningRows<{ list_id: string }>(
+        m,
+        `UPDATE subscriptions SET status = 'unsubscribed', unsubscribed_at = now()
+          WHERE tenant_id = $1 AND subscriber_id = $2 AND status = 'active' AND ($3::uuid[] IS NULL OR list_id = ANY($3::uuid[]))
+          RETURNING list_id`,
+        [tenantId, subscriberId, listIds],
+      ),
+    );
+    return rows.map((r) => r.list_id);
+  }
+
+  async recordConsent(tenantId: TenantId, e: NewConsentEvent): Promise<void> {
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `INSERT INTO consent_events (tenant_id, id, subscriber_id, type, list_ids, policy_version, channel, evidence) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [tenantId, e.id, e.subscriberId, e.type, e.listIds, e.policyVersion, e.channel, JSON.stringify(e.evidence)],
+      ),
+    );
+  }
+
+  ledger(tenantId: TenantId, subscriberId: string): Promise<ConsentEventEntity[]> {
+    return this.db.forTenant(tenantId, (m) =>
+      m.find(ConsentEventEntity, { where: { tenantId, subscriberId }, order: { occurredAt: 'ASC', id: 'ASC' } }),
+    );
+  }
+
+  async subscriptions(
+    tenantId: TenantId,
+    subscriberId: string,
+  ): Promise<{ listId: string; status: string; subscribedAt: Date; unsubscribedAt: Date | null }[]> {
+    return this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `SELECT list_id AS "listId", status, subscribed_at AS "subscribedAt", unsubscribed_at AS "unsubscribedAt"
+           FROM subscriptions WHERE tenant_id = $1 AND subscriber_id = $2 ORDER BY subscribed_at`,
+        [tenantId, subscriberId],
+      ),
+    );
+  }
+
+  search(tenantId: TenantId, filter: SubscriberFilter, page: PageRequest): Promise<Page<SubscriberEntity>> {
+    return this.db.forTenant(tenantId, async (m) => {
+      const qb = m.createQueryBuilder(SubscriberEntity, 's').where('s.tenant_id = :tenantId', { tenantId }).andWhere('s.erased_at IS NULL');
+      if (filter.status) qb.andWhere('s.status = :status', { status: filter.status });
+      if (filter.frazione) qb.andWhere('s.frazione = :frazione', { frazione: filter.frazione });
+      if (filter.tag) qb.andWhere(':tag = ANY(s.tags)', { tag: filter.tag });
+      if (filter.listId) {
+        qb.andWhere(
+          `EXISTS (SELECT 1 FROM subscriptions x WHERE x.tenant_id = s.tenant_id AND x.subscriber_id = s.id AND x.list_id = :listId AND x.status = 'active')`,
+          { listId: filter.listId },
+        );
+      }
+      if (filter.text) {
+        const digits = filter.text.replace(/\D/g, '');
+        qb.andWhere(
+          `(s.first_name ILIKE :like OR s.last_name ILIKE :like OR (s.first_name || ' ' || s.last_name) ILIKE :like${digits.length >= 3 ? ' OR s.phone_e164 LIKE :digits' : ''})`,
+          { like: `%${filter.text.replace(/[%_\\]/g, (c) => `\\${c}`)}%`, digits: `%${digits}%` },
+        );
+      }
+      const [items, total] = await qb.orderBy('s.created_at', 'DESC').addOrderBy('s.id', 'ASC').take(page.limit).skip(page.offset).getManyAndCount();
+      return { items, total, ...page };
+    });
+  }
+
+  counts(tenantId: TenantId): Promise<SubscriberCounts> {
+    return this.db.forTenant(tenantId, async (m) => {
+      const status: { status: string; n: string }[] = await m.query(
+        `SELECT status, count(*) AS n FROM subscribers WHERE tenant_id = $1 AND erased_at IS NULL GROUP BY status`,
+        [tenantId],
+      );
+      const lists: { list_id: string; n: string }[] = await m.query(
+        `SELECT list_id, count(*) AS n FROM subscriptions WHERE tenant_id = $1 AND status = 'active' GROUP BY list_id`,
+        [tenantId],
+      );
+      const frazioni: { frazione: string | null; n: string }[] = await m.query(
+        `SELECT frazione, count(*) AS n FROM subscribers WHERE tenant_id = $1 AND status = 'active' GROUP BY frazione ORDER BY frazione NULLS LAST`,
+        [tenantId],
+      );
+      return {
+        byStatus: Object.fromEntries(status.map((r) => [r.status, Number(r.n)])),
+        byList: lists.map((r) => ({ listId: r.list_id, active: Number(r.n) })),
+        byFrazione: frazioni.map((r) => ({ frazione: r.frazione, active: Number(r.n) })),
+      };
+    });
+  }
+
+  async countActive(tenantId: TenantId): Promise<number> {
+    const rows: { n: string }[] = await this.db.forTenant(tenantId, (m) =>
+      m.query(`SELECT count(*) AS n FROM subscribers WHERE tenant_id = $1 AND status = 'active'`, [tenantId]),
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /**
+   * Erasure: personal data removed (phone, ids, names, tags), subscriptions ended; the row stays as
+   * an anonymous count, and the ledger keeps its entries (which hold no personal data but the evidence ids).
+   */
+  async erase(tenantId: TenantId, id: string): Promise<void> {
+    await this.db.forTenant(tenantId, async (m) => {
+      await m.query(
+        `UPDATE subscriptions SET status = 'unsubscribed', unsubscribed_at = coalesce(unsubscribed_at, now()) WHERE tenant_id = $1 AND subscriber_id = $2`,
+        [tenantId, id],
+      );
+      await m.query(
+        `UPDATE subscribers SET phone_e164 = NULL, wa_id = NULL, user_id = NULL, first_name = NULL, last_name = NULL, frazione = NULL,
+            tags = '{}', status = 'unsubscribed', awaiting_field = NULL, pending_list_ids = '{}', unsubscribed_at = coalesce(unsubscribed_at, now()),
+            erased_at = now(), updated_at = now()
+          WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, id],
+      );
+    });
+  }
+}

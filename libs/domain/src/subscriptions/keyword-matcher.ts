@@ -1,0 +1,168 @@
+import { compact, foldText, keywordTokens, sameName } from './keyword-text.js';
+
+export const KEYWORD_ACTIONS = ['subscribe', 'unsubscribe', 'accept_policy', 'help', 'status'] as const;
+export type KeywordAction = (typeof KEYWORD_ACTIONS)[number];
+
+export interface KeywordRuleDef {
+  id: string;
+  action: KeywordAction;
+  phrases: readonly string[];
+  /** Lists the rule targets when the citizen names none with a hashtag. */
+  listIds: readonly string[];
+}
+
+export interface ListDef {
+  id: string;
+  slug: string;
+  hashtag: string;
+  name: string;
+}
+
+export interface ParsedFields {
+  firstName: string | null;
+  lastName: string | null;
+  frazione: string | null;
+}
+
+export type KeywordMatch =
+  | { kind: 'none' }
+  /** STOP, ANNULLA, CANCELLAMI, DISISCRIVIMI: leave every list of the comune, whatever its own phrases. */
+  | { kind: 'stop_all'; word: string }
+  | { kind: 'status' }
+  | { kind: 'help' }
+  | {
+      kind: 'rule';
+      rule: KeywordRuleDef;
+      /** Lists named by hashtag; empty when none was named. */
+      lists: ListDef[];
+      unknownHashtags: string[];
+      fields: ParsedFields;
+    };
+
+/** Opt-out words every comune honours, on their own (not inside a sentence: "stop al traffico" is not one). */
+export const UNIVERSAL_STOP_WORDS = ['stop', 'annulla', 'cancellami', 'disiscrivimi'] as const;
+const STATUS_WORDS = ['stato'];
+const HELP_WORDS = ['aiuto', 'help', 'info'];
+/** Words a citizen puts before a frazione ("frazione Casatico", "loc. Verzegnis"), not part of a name. */
+const FRAZIONE_FILLERS = new Set(['frazione', 'fraz', 'fr', 'localita', 'loc', 'borgo', 'di', 'in', 'a']);
+
+interface Word {
+  raw: string;
+  folded: string;
+}
+
+/** The message's words, each in its original spelling (for names) and folded (for matching). */
+function words(text: string): Word[] {
+  return text
+    .split(/\s+/u)
+    .map((w) => {
+      const hashtag = /^[^\p{L}\p{N}#]*#/u.test(w);
+      const raw = w.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
+      const core = keywordTokens(raw)[0] ?? '';
+      return { raw: hashtag && raw ? `#${raw}` : raw, folded: hashtag && core ? `#${core.replace(/^#/, '')}` : core };
+    })
+    .filter((w) => w.folded.length > 0);
+}
+
+/**
+ * Reads a citizen's message against a comune's keyword rules. The longest matching phrase wins
+ * (`ATTIVA COMUNE AMICO` over `ATTIVA`); a phrase matches the start of the message word by word;
+ * what follows is hashtags (lists) and, for sign-ups, the name and the frazione.
+ */
+export function matchKeyword(text: string, rules: readonly KeywordRuleDef[], lists: readonly ListDef[], frazioni: readonly string[]): KeywordMatch {
+  const ws = words(text);
+  if (ws.length === 0) return { kind: 'none' };
+  const folded = ws.map((w) => w.folded);
+  if (folded.length === 1) {
+    const only = folded[0];
+    if ((UNIVERSAL_STOP_WORDS as readonly string[]).includes(only)) return { kind: 'stop_all', word: only };
+  }
+
+  let best: { rule: KeywordRuleDef; length: number } | null = null;
+  for (const rule of rules) {
+    for (const phrase of rule.phrases) {
+      const p = keywordTokens(phrase);
+      if (p.length === 0 || p.length > folded.length) continue;
+      if (p.every((t, i) => t === folded[i]) && (!best || p.length > best.length)) best = { rule, length: p.length };
+    }
+  }
+  if (!best) {
+    if (folded.length === 1 && STATUS_WORDS.includes(folded[0])) return { kind: 'status' };
+    if (folded.length === 1 && HELP_WORDS.includes(folded[0])) return { kind: 'help' };
+    return { kind: 'none' };
+  }
+
+  const rest = ws.slice(best.length);
+  const named: ListDef[] = [];
+  const unknownHashtags: string[] = [];
+  const plain: Word[] = [];
+  for (const w of rest) {
+    if (w.folded.startsWith('#')) {
+      const list = lists.find((l) => sameName(l.hashtag.replace(/^#/, ''), w.folded.slice(1)) || sameName(l.slug, w.folded.slice(1)));
+      if (list) {
+        if (!named.includes(list)) named.push(list);
+      } else unknownHashtags.push(w.raw);
+    } else plain.push(w);
+  }
+  const fields = best.rule.action === 'subscribe' ? parseFields(plain, frazioni) : { firstName: null, lastName: null, frazione: null };
+  return { kind: 'rule', rule: best.rule, lists: named, unknownHashtags, fields };
+}
+
+/**
+ * Name, surname and frazione from the words after a sign-up keyword: the frazione is the longest run
+ * of words naming one of the comune's frazioni (tolerant of case and accents); the remaining words
+ * are the first name (the first word) and the surname (the rest).
+ */
+export function parseFields(ws: readonly Word[], frazioni: readonly string[]): ParsedFields {
+  let frazione: string | null = null;
+  let remaining = [...ws];
+  let bestSpan: { start: number; end: number; name: string } | null = null;
+  for (let start = 0; start < ws.length; start++) {
+    for (let end = ws.length; end > start; end--) {
+      const candidate = ws
+        .slice(start, end)
+        .map((w) => w.folded)
+        .join(' ');
+      const hit = frazioni.find((f) => compact(f) === compact(candidate));
+      if (hit && (!bestSpan || end - start > bestSpan.end - bestSpan.start)) bestSpan = { start, end, name: hit };
+    }
+  }
+  if (bestSpan) {
+    frazione = bestSpan.name;
+    let from = bestSpan.start;
+    while (from > 0 && FRAZIONE_FILLERS.has(ws[from - 1].folded)) from--;
+    remaining = [...ws.slice(0, from), ...ws.slice(bestSpan.end)];
+  }
+  const names = remaining.filter((w) => /\p{L}/u.test(w.raw)).map((w) => titleCase(w.raw));
+  return {
+    firstName: names[0] ?? null,
+    lastName: names.length > 1 ? names.slice(1).join(' ') : null,
+    frazione,
+  };
+}
+
+/** Reads a reply that should be a frazione (the dialogue asked for it). */
+export function matchFrazione(text: string, frazioni: readonly string[]): string | null {
+  const parsed = parseFields(words(text), frazioni);
+  return parsed.frazione;
+}
+
+/** Reads a reply that should be a name and surname (the dialogue asked for it). */
+export function parseName(text: string): { firstName: string | null; lastName: string | null } {
+  const { firstName, lastName } = parseFields(words(text), []);
+  return { firstName, lastName };
+}
+
+function titleCase(word: string): string {
+  return word
+    .split(/([-'’])/u)
+    .map((part) => (part.length > 0 && /\p{L}/u.test(part) ? part[0].toLocaleUpperCase('it') + part.slice(1).toLocaleLowerCase('it') : part))
+    .join('');
+}
+
+/** True when two phrases would read the same to the matcher (duplicate keywords in a comune's rules). */
+export function samePhrase(a: string, b: string): boolean {
+  return keywordTokens(a).join(' ') === keywordTokens(b).join(' ');
+}
+
+export { foldText };

@@ -1,0 +1,361 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { newId, type InboundMessageId, type TenantId } from '#common';
+import {
+  ContactRepository,
+  InboundMessageRepository,
+  SubscriberRepository,
+  SubscriptionConfigRepository,
+  TenantRepository,
+  type ContactEntity,
+  type InboundMessageEntity,
+  type KeywordRuleEntity,
+  type SubscriberEntity,
+  type SubscriberField,
+  type SubscriberListEntity,
+  type SubscriptionSettingsEntity,
+  type TenantEntity,
+} from '#database';
+import type { Recipient } from '#whatsapp';
+import { OutboundService } from '../messaging/outbound.service.js';
+import { matchFrazione, matchKeyword, parseName, type KeywordMatch, type KeywordRuleDef, type ListDef } from './keyword-matcher.js';
+import { IT, renderReply } from './messages.it.js';
+
+interface Ctx {
+  tenant: TenantEntity;
+  settings: SubscriptionSettingsEntity;
+  lists: SubscriberListEntity[];
+  rules: KeywordRuleEntity[];
+  msg: InboundMessageEntity;
+  contact: ContactEntity;
+  to: Recipient;
+  phone: string | null;
+}
+
+/**
+ * Answers what citizens write to a comune's number: sign-ups and opt-outs by keyword (each comune's
+ * own phrases, plus STOP, ANNULLA, CANCELLAMI, DISISCRIVIMI everywhere), the short dialogue that
+ * collects missing fields, STATO and AIUTO, and, for one-way comuni, the auto-reply. Every consent
+ * change is written to the ledger with its evidence. Replies answer the citizen's message, so they
+ * go out as free-form messages inside the 24-hour window, through OutboundService.
+ */
+@Injectable()
+export class KeywordService {
+  private readonly logger = new Logger('Keywords');
+
+  constructor(
+    private readonly tenants: TenantRepository,
+    private readonly config: SubscriptionConfigRepository,
+    private readonly subscribers: SubscriberRepository,
+    private readonly inbound: InboundMessageRepository,
+    private readonly contacts: ContactRepository,
+    private readonly outbound: OutboundService,
+  ) {}
+
+  async handle(tenantId: TenantId, inboundMessageId: InboundMessageId): Promise<void> {
+    const msg = await this.inbound.findById(tenantId, inboundMessageId);
+    if (!msg || msg.contentPurgedAt) return;
+    const [tenant, settings] = await Promise.all([this.tenants.findById(tenantId), this.config.getSettings(tenantId)]);
+    // A comune that has not configured sign-ups (yet) keeps its messages for the inbox only.
+    if (!tenant || !settings) return;
+    const contact = await this.contacts.findById(tenantId, msg.contactId);
+    if (!contact) return;
+    const [lists, rules] = await Promise.all([this.config.lists(tenantId), this.config.rules(tenantId)]);
+    const phone = contact.waId ? `+${contact.waId}` : null;
+    const to: Recipient = phone ? { kind: 'phone', e164: phone } : { kind: 'bsuid', userId: contact.userId ?? '' };
+    const ctx: Ctx = { tenant, settings, lists, rules, msg, contact, to, phone };
+
+    let subscriber = phone
+      ? await this.subscribers.findByPhone(tenantId, phone)
+      : contact.userId
+        ? await this.subscribers.findByUserId(tenantId, contact.userId)
+        : null;
+    if (subscriber?.status === 'blocked') return;
+    if (subscriber)
+      subscriber =
+        (await this.subscribers.update(tenantId, subscriber.id, { lastInboundAt: msg.sentAt, waId: contact.waId ?? subscriber.waId })) ?? subscriber;
+
+    const text = textOf(msg);
+    const match: KeywordMatch = text ? matchKeyword(text, rules.map(ruleDef), lists.map(listDef), settings.frazioni) : { kind: 'none' };
+    switch (match.kind) {
+      case 'stop_all':
+        return this.leave(ctx, subscriber, null, match.word);
+      case 'status':
+        return this.status(ctx, subscriber);
+      case 'help':
+        return this.reply(ctx, settings.helpText);
+      case 'rule':
+        switch (match.rule.action) {
+          case 'subscribe':
+            return this.signUp(ctx, subscriber, match);
+          case 'unsubscribe':
+            return this.leave(ctx, subscriber, match.lists.length > 0 ? match.lists.map((l) => l.id) : null, match.rule.phrases[0] ?? '');
+          case 'accept_policy':
+            return this.acceptPolicy(ctx, subscriber);
+          case 'help':
+            return this.reply(ctx, ruleReply(rules, match.rule.id) ?? settings.helpText);
+          case 'status':
+            return this.status(ctx, subscriber);
+        }
+        return;
+      case 'none':
+        if (subscriber?.awaitingField) return this.answer(ctx, subscriber, text ?? '');
+        return this.notAKeyword(ctx);
+    }
+  }
+
+  private async signUp(ctx: Ctx, existing: SubscriberEntity | null, match: Extract<KeywordMatch, { kind: 'rule' }>): Promise<void> {
+    const tenantId = ctx.tenant.id;
+    if (match.unknownHashtags.length > 0) {
+      const example = `${match.rule.phrases[0] ?? ''} ${ctx.lists[0]?.hashtag ?? ''}`.trim();
+      return this.reply(ctx, IT.unknownHashtag, { sconosciuti: match.unknownHashtags.join(', '), esempio: example });
+    }
+    const target =
+      match.lists.length > 0
+        ? match.lists.map((l) => l.id)
+        : match.rule.listIds.length > 0
+          ? [...match.rule.listIds]
+          : ctx.lists.filter((l) => l.isDefault).map((l) => l.id);
+    let subscriber =
+      existing ??
+      (await this.subscribers.create(tenantId, {
+        id: newId(),
+        phoneE164: ctx.phone,
+        waId: ctx.contact.waId,
+        userId: ctx.contact.userId,
+        source: 'keyword',
+        status: 'pending',
+      }));
+    const fields = match.fields;
+    subscriber =
+      (await this.subscribers.update(tenantId, subscriber.id, {
+        firstName: fields.firstName ?? subscriber.firstName,
+        lastName: fields.lastName ?? subscriber.lastName,
+        frazione: fields.frazione ?? subscriber.frazione,
+        pendingListIds: [...new Set([...subscriber.pendingListIds, ...target])],
+        lastInboundAt: ctx.msg.sentAt,
+        ...(subscriber.status === 'unsubscribed' ? { status: 'pending' as const } : {}),
+      })) ?? subscriber;
+    return this.continueSignUp(ctx, subscriber, ruleReply(ctx.rules, match.rule.id));
+  }
+
+  /** Asks for what is still missing, or activates the subscription when nothing is. */
+  private async continueSignUp(ctx: Ctx, subscriber: SubscriberEntity, welcomeOverride: string | null = null): Promise<void> {
+    const tenantId = ctx.tenant.id;
+    const required = new Set<SubscriberField>(ctx.settings.requiredFields);
+    if ((required.has('first_name') && !subscriber.firstName) || (required.has('last_name') && !subscriber.lastName)) {
+      await this.subscribers.update(tenantId, subscriber.id, { awaitingField: 'first_name' });
+      return this.reply(ctx, ctx.settings.askFirstNameText ?? IT.askName);
+    }
+    if (required.has('frazione') && !subscriber.frazione) {
+      await this.subscribers.update(tenantId, subscriber.id, { awaitingField: 'frazione' });
+      return this.reply(ctx, ctx.settings.askFrazioneText ?? IT.askFrazione);
+    }
+    const policyVersion = ctx.tenant.privacyPolicyVersion;
+    if (ctx.settings.policyRequired && subscriber.policyVersionAccepted !== (policyVersion ?? 'accepted')) {
+      await this.subscribers.update(tenantId, subscriber.id, { awaitingField: 'policy' });
+      return this.reply(ctx, IT.askPolicy);
+    }
+
+    const wanted = subscriber.pendingListIds.length > 0 ? subscriber.pendingListIds : ctx.lists.filter((l) => l.isDefault).map((l) => l.id);
+    const added = await this.subscribers.inTransaction(tenantId, async () => {
+      const newly = await this.subscribers.subscribe(tenantId, subscriber.id, wanted);
+      await this.subscribers.update(tenantId, subscriber.id, {
+        status: 'active',
+        awaitingField: null,
+        pendingListIds: [],
+        activatedAt: subscriber.activatedAt && subscriber.status === 'active' ? subscriber.activatedAt : new Date(),
+        unsubscribedAt: null,
+      });
+      if (newly.length > 0) {
+        await this.subscribers.recordConsent(tenantId, {
+          id: newId(),
+          subscriberId: subscriber.id,
+          type: 'opt_in',
+          listIds: newly,
+          policyVersion,
+          channel: 'keyword',
+          evidence: evidenceOf(ctx.msg),
+        });
+      }
+      return newly;
+    });
+    const current = await this.listNames(ctx, subscriber.id);
+    if (added.length === 0) return this.reply(ctx, IT.alreadySubscribed, { iscrizioni: current });
+    return this.reply(ctx, welcomeOverride ?? ctx.settings.welcomeText, { nome: subscriber.firstName ?? '', iscrizioni: current });
+  }
+
+  /** The citizen answers the dialogue's last question. */
+  private async answer(ctx: Ctx, subscriber: SubscriberEntity, text: string): Promise<void> {
+    const tenantId = ctx.tenant.id;
+    switch (subscriber.awaitingField) {
+      case 'first_name':
+      case 'last_name': {
+        const name = parseName(text);
+        if (!name.firstName) return this.reply(ctx, ctx.settings.askFirstNameText ?? IT.askName);
+        const updated = await this.subscribers.update(tenantId, subscriber.id, {
+          firstName: name.firstName,
+          lastName: name.lastName ?? subscriber.lastName,
+          awaitingField: null,
+        });
+        return this.continueSignUp(ctx, updated ?? subscriber);
+      }
+      case 'frazione': {
+        const frazione = matchFrazione(text, ctx.settings.frazioni);
+        if (!frazione) return this.reply(ctx, IT.unknownFrazione);
+        const updated = await this.subscribers.update(tenantId, subscriber.id, { frazione, awaitingField: null });
+        return this.continueSignUp(ctx, updated ?? subscriber);
+      }
+      case 'policy':
+        return this.reply(ctx, IT.askPolicy);
+      case null:
+        return;
+    }
+  }
+
+  private async acceptPolicy(ctx: Ctx, subscriber: SubscriberEntity | null): Promise<void> {
+    if (!subscriber) return this.reply(ctx, IT.notSubscribed);
+    const tenantId = ctx.tenant.id;
+    const version = ctx.tenant.privacyPolicyVersion ?? 'accepted';
+    await this.subscribers.inTransaction(tenantId, async () => {
+      await this.subscribers.update(tenantId, subscriber.id, {
+        policyVersionAccepted: version,
+        awaitingField: subscriber.awaitingField === 'policy' ? null : subscriber.awaitingField,
+      });
+      await this.subscribers.recordConsent(tenantId, {
+        id: newId(),
+        subscriberId: subscriber.id,
+        type: 'policy_accepted',
+        listIds: [],
+        policyVersion: version,
+        channel: 'keyword',
+        evidence: evidenceOf(ctx.msg),
+      });
+    });
+    const updated = (await this.subscribers.findById(tenantId, subscriber.id)) ?? subscriber;
+    if (updated.status === 'pending') return this.continueSignUp(ctx, updated);
+    return this.reply(ctx, IT.policyAccepted);
+  }
+
+  /** Leaves some lists, or all of them (listIds null). */
+  private async leave(ctx: Ctx, subscriber: SubscriberEntity | null, listIds: string[] | null, keyword: string): Promise<void> {
+    const tenantId = ctx.tenant.id;
+    if (!subscriber || (subscriber.status !== 'active' && subscriber.status !== 'pending')) return this.reply(ctx, IT.notSubscribed);
+    const left = await this.subscribers.inTransaction(tenantId, async () => {
+      const gone = await this.subscribers.unsubscribe(tenantId, subscriber.id, listIds);
+      const remaining = await this.subscribers.activeListIds(tenantId, subscriber.id);
+      if (remaining.length === 0) {
+        await this.subscribers.update(tenantId, subscriber.id, {
+          status: 'unsubscribed',
+          unsubscribedAt: new Date(),
+          awaitingField: null,
+          pendingListIds: [],
+        });
+      }
+      await this.subscribers.recordConsent(tenantId, {
+        id: newId(),
+        subscriberId: subscriber.id,
+        type: 'opt_out',
+        listIds: gone,
+        policyVersion: ctx.tenant.privacyPolicyVersion,
+        channel: 'keyword',
+        evidence: { ...evidenceOf(ctx.msg), keyword: keyword.toUpperCase() },
+      });
+      return { gone, remaining };
+    });
+    if (left.remaining.length === 0) return this.reply(ctx, ctx.settings.goodbyeText);
+    if (left.gone.length === 0) return this.reply(ctx, IT.status, { iscrizioni: await this.listNames(ctx, subscriber.id) });
+    return this.reply(ctx, IT.goodbyeLists, { liste: this.namesOf(ctx, left.gone), iscrizioni: this.namesOf(ctx, left.remaining) });
+  }
+
+  private async status(ctx: Ctx, subscriber: SubscriberEntity | null): Promise<void> {
+    if (!subscriber || subscriber.status !== 'active') return this.reply(ctx, IT.statusNone);
+    return this.reply(ctx, IT.status, { iscrizioni: await this.listNames(ctx, subscriber.id) });
+  }
+
+  /**
+   * Not a keyword. One-way comuni answer with their auto-reply at most once a day per citizen and keep
+   * only that the message arrived; two-way comuni keep it for the inbox.
+   */
+  private async notAKeyword(ctx: Ctx): Promise<void> {
+    if (ctx.tenant.mode !== 'one_way') return;
+    await this.inbound.forgetContent(ctx.tenant.id, ctx.msg.id);
+    if (!ctx.settings.autoReplyText) return;
+    if (!(await this.contacts.claimAutoReply(ctx.tenant.id, ctx.contact.id))) return;
+    return this.reply(ctx, ctx.settings.autoReplyText, {}, 'auto_reply');
+  }
+
+  private async reply(
+    ctx: Ctx,
+    template: string,
+    vars: Record<string, string> = {},
+    kind: 'keyword_reply' | 'auto_reply' = 'keyword_reply',
+  ): Promise<void> {
+    const body = renderReply(template, { ...this.commonVars(ctx), ...vars });
+    try {
+      await this.outbound.send(ctx.tenant.id, {
+        numberId: ctx.msg.numberId,
+        to: ctx.to,
+        content: { type: 'text', body, previewUrl: true },
+        kind,
+        category: 'service',
+        replyToWamid: ctx.msg.wamid,
+      });
+    } catch (err) {
+      // The citizen's change is recorded whatever happens to the reply; a failed reply is logged, not retried here.
+      this.logger.warn({ event: 'keyword_reply_not_sent', tenantId: ctx.tenant.id, inboundMessageId: ctx.msg.id, reason: (err as Error).message });
+    }
+  }
+
+  private commonVars(ctx: Ctx): Record<string, string> {
+    const subscribePhrases = ctx.rules.filter((r) => r.action === 'subscribe').map((r) => r.phrases[0] ?? '');
+    const unsubscribePhrases = ctx.rules.filter((r) => r.action === 'unsubscribe').map((r) => r.phrases[0] ?? '');
+    return {
+      comune: ctx.tenant.displayName,
+      informativa: ctx.tenant.privacyPolicyUrl ?? IT.noPolicyLink,
+      uffici: [ctx.tenant.officePhone, ctx.tenant.officeEmail].filter(Boolean).join(', ') || IT.noOffices,
+      liste: ctx.lists.map((l) => `${l.hashtag} (${l.name})`).join(', ') || IT.none,
+      parole: [...subscribePhrases, ...unsubscribePhrases, 'STATO', 'STOP'].filter(Boolean).join(', '),
+      frazioni: ctx.settings.frazioni.join(', '),
+    };
+  }
+
+  private async listNames(ctx: Ctx, subscriberId: string): Promise<string> {
+    return this.namesOf(ctx, await this.subscribers.activeListIds(ctx.tenant.id, subscriberId));
+  }
+
+  private namesOf(ctx: Ctx, ids: readonly string[]): string {
+    const names = ctx.lists.filter((l) => ids.includes(l.id)).map((l) => `${l.name} (${l.hashtag})`);
+    return names.length > 0 ? names.join(', ') : IT.none;
+  }
+}
+
+function ruleDef(r: KeywordRuleEntity): KeywordRuleDef {
+  return { id: r.id, action: r.action, phrases: r.phrases, listIds: r.listIds };
+}
+
+function listDef(l: SubscriberListEntity): ListDef {
+  return { id: l.id, slug: l.slug, hashtag: l.hashtag, name: l.name };
+}
+
+function ruleReply(rules: readonly KeywordRuleEntity[], id: string): string | null {
+  return rules.find((r) => r.id === id)?.replyText ?? null;
+}
+
+/** What a citizen's message says, for keyword matching: its text, or the payload of a tapped button. */
+function textOf(msg: InboundMessageEntity): string | null {
+  const c = msg.content as { type?: string; body?: string; payload?: string; text?: string; id?: string; title?: string };
+  switch (c.type ?? '') {
+    case 'text':
+      return c.body ?? null;
+    case 'button':
+      return c.payload ?? c.text ?? null;
+    case 'interactive_reply':
+      return c.title ?? c.id ?? null;
+    default:
+      return null;
+  }
+}
+
+function evidenceOf(msg: InboundMessageEntity): Record<string, unknown> {
+  return { inboundMessageId: msg.id, wamid: msg.wamid, receivedAt: msg.receivedAt.toISOString() };
+}

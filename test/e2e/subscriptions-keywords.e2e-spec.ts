@@ -1,0 +1,221 @@
+import type { Client } from 'pg';
+import { SubscriptionConfigService } from '#domain';
+import { startChannel, type Channel } from '../support/channel.js';
+import { ownerClient } from '../support/database.js';
+import type { Comune } from '../support/factories.js';
+import { waitFor } from '../support/worker.js';
+
+/**
+ * Each comune's keyword rules end to end: the citizen writes on the simulator, the signed webhook
+ * reaches the api, the worker answers through the Cloud API adapter, the reply is read back at the
+ * simulator as the citizen's phone shows it.
+ */
+describe('subscriptions by keyword', () => {
+  let ch: Channel;
+  let db: Client;
+  let seq = 0;
+
+  beforeAll(async () => {
+    ch = await startChannel();
+    db = await ownerClient(ch.t.config);
+  });
+  afterAll(async () => {
+    await db.end();
+    await ch.close();
+  });
+
+  async function comune(preset: string, base: string): Promise<Comune> {
+    const c = await ch.comune(base);
+    await ch.t.app.get(SubscriptionConfigService).applyPreset(null, c.tenant.id, preset);
+    return c;
+  }
+  const citizen = (): string => `3933${String(Date.now()).slice(-6)}${String(seq++ % 100).padStart(2, '0')}`;
+
+  /** The citizen writes; resolves with the comune's reply as the phone shows it. */
+  async function say(c: Comune, from: string, text: string): Promise<string> {
+    const before = (await ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId, to: `+${from}` })).length;
+    await ch.sim.sendInbound({ phoneNumberId: c.number.phoneNumberId, from, profileName: 'Cittadino', message: { type: 'text', text } });
+    const msgs = await waitFor(
+      async () => {
+        const m = await ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId, to: `+${from}` });
+        return m.length > before ? m : null;
+      },
+      15_000,
+      `a reply to "${text}"`,
+    );
+    return (msgs[msgs.length - 1].body as { text: { body: string } }).text.body;
+  }
+  /** The citizen writes and nothing is answered (checked after the message was handled). */
+  async function sayUnanswered(c: Comune, from: string, text: string): Promise<void> {
+    const before = (await ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId, to: `+${from}` })).length;
+    const res = await ch.sim.sendInbound({ phoneNumberId: c.number.phoneNumberId, from, message: { type: 'text', text } });
+    await waitFor(
+      async () => (await db.query(`SELECT 1 FROM inbound_messages WHERE tenant_id = $1 AND wamid = $2`, [c.tenant.id, res.wamid])).rowCount,
+    );
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId, to: `+${from}` })).toHaveLength(before);
+  }
+  const subscriber = async (c: Comune, from: string) =>
+    (await db.query(`SELECT * FROM subscribers WHERE tenant_id = $1 AND phone_e164 = $2`, [c.tenant.id, `+${from}`])).rows[0] as
+      Record<string, unknown> | undefined;
+  const activeLists = async (c: Comune, from: string): Promise<string[]> =>
+    (
+      await db.query(
+        `SELECT l.slug FROM subscriptions s JOIN subscriber_lists l ON l.tenant_id = s.tenant_id AND l.id = s.list_id
+          JOIN subscribers p ON p.tenant_id = s.tenant_id AND p.id = s.subscriber_id
+         WHERE s.tenant_id = $1 AND p.phone_e164 = $2 AND s.status = 'active' ORDER BY l.slug`,
+        [c.tenant.id, `+${from}`],
+      )
+    ).rows.map((r: { slug: string }) => r.slug);
+  const ledger = async (c: Comune, from: string): Promise<string[]> =>
+    (
+      await db.query(
+        `SELECT e.type FROM consent_events e JOIN subscribers p ON p.tenant_id = e.tenant_id AND p.id = e.subscriber_id
+          WHERE e.tenant_id = $1 AND p.phone_e164 = $2 ORDER BY e.occurred_at, e.id`,
+        [c.tenant.id, `+${from}`],
+      )
+    ).rows.map((r: { type: string }) => r.type);
+
+  describe('San Romano in Garfagnana: ISCRIZIONE ON #LISTA, name, surname, frazione, policy', () => {
+    let c: Comune;
+    beforeAll(async () => {
+      c = await comune('san-romano-in-garfagnana', 'sanromano');
+    });
+
+    it('asks for what is missing, one question at a time, and activates only when complete', async () => {
+      const from = citizen();
+      expect(await say(c, from, 'ISCRIZIONE ON #EMERGENZE')).toMatch(/nome e cognome/);
+      expect(await subscriber(c, from)).toMatchObject({ status: 'pending', awaiting_field: 'first_name' });
+      expect(await say(c, from, 'mario rossi')).toMatch(/frazione.*Villetta/s);
+      expect(await say(c, from, 'Roma')).toMatch(/Non ho trovato questa frazione/);
+      expect(await say(c, from, 'villetta')).toMatch(/ACCETTO/);
+      expect(await activeLists(c, from)).toEqual([]);
+      const welcome = await say(c, from, 'Accetto');
+      expect(welcome).toContain('Iscrizione completata, Mario');
+      expect(welcome).toContain('Emergenze');
+      expect(await subscriber(c, from)).toMatchObject({
+        status: 'active',
+        first_name: 'Mario',
+        last_name: 'Rossi',
+        frazione: 'Villetta',
+        awaiting_field: null,
+      });
+      expect(await activeLists(c, from)).toEqual(['emergenze']);
+      expect(await ledger(c, from)).toEqual(['policy_accepted', 'opt_in']);
+    });
+
+    it('takes everything in one message, with the accent written as an apostrophe', async () => {
+      const from = citizen();
+      expect(await say(c, from, "iscrizione on #PUBBLICAUTILITA' Anna Bianchi frazione Sillicagnana")).toMatch(/ACCETTO/);
+      expect(await say(c, from, 'ACCETTO')).toContain('Pubblica utilità');
+      expect(await activeLists(c, from)).toEqual(['pubblica-utilita']);
+    });
+
+    it('answers an unknown hashtag with the valid ones, changing nothing', async () => {
+      const from = citizen();
+      const reply = await say(c, from, 'ISCRIZIONE ON #EVENTI');
+      expect(reply).toContain('#EVENTI');
+      expect(reply).toContain('#EMERGENZE');
+      expect(reply).toContain("#PUBBLICAUTILITA'");
+      expect(await subscriber(c, from)).toBeUndefined();
+    });
+
+    it('leaves one list and keeps the other; STATO tells which; ISCRIZIONE OFF leaves all', async () => {
+      const from = citizen();
+      await say(c, from, 'ISCRIZIONE ON #EMERGENZE Luca Verdi Caprignana');
+      await say(c, from, 'ACCETTO');
+      await say(c, from, "ISCRIZIONE ON #PUBBLICAUTILITA'");
+      expect(await activeLists(c, from)).toEqual(['emergenze', 'pubblica-utilita']);
+      const partial = await say(c, from, 'ISCRIZIONE OFF #EMERGENZE');
+      expect(partial).toContain('Resti iscritto/a a: Pubblica utilità');
+      expect(await activeLists(c, from)).toEqual(['pubblica-utilita']);
+      expect(await say(c, from, 'stato')).toContain('Pubblica utilità');
+      expect(await say(c, from, 'ISCRIZIONE OFF')).toContain('Ti sei cancellato/a');
+      expect(await activeLists(c, from)).toEqual([]);
+      expect(await subscriber(c, from)).toMatchObject({ status: 'unsubscribed' });
+      expect(await ledger(c, from)).toEqual(['policy_accepted', 'opt_in', 'opt_in', 'opt_out', 'opt_out']);
+    });
+  });
+
+  describe('Santa Fiora: ATTIVA COMUNE AMICO, anonymous, the keyword is the authorisation', () => {
+    let c: Comune;
+    beforeAll(async () => {
+      c = await comune('santa-fiora', 'santafiora');
+    });
+
+    it('subscribes at once with the policy link, leaves with DISATTIVA COMUNE AMICO, comes back', async () => {
+      const from = citizen();
+      const welcome = await say(c, from, 'Attiva Comune Amico');
+      expect(welcome).toContain('Comune Amico');
+      expect(welcome).toContain('https://www.comune.santafiora.gr.it/privacy-comune-amico');
+      expect(await subscriber(c, from)).toMatchObject({ status: 'active', first_name: null });
+      expect(await say(c, from, 'DISATTIVA COMUNE AMICO')).toContain('ATTIVA COMUNE AMICO');
+      expect(await subscriber(c, from)).toMatchObject({ status: 'unsubscribed' });
+      expect(await say(c, from, 'ATTIVA COMUNE AMICO!')).toContain('Benvenuto');
+      expect(await activeLists(c, from)).toEqual(['comune-amico']);
+      expect(await ledger(c, from)).toEqual(['opt_in', 'opt_out', 'opt_in']);
+    });
+
+    it.each(['STOP', 'annulla', 'Cancellami.', 'DISISCRIVIMI', 'Annullà'])('honours the universal opt-out %s', async (word) => {
+      const from = citizen();
+      await say(c, from, 'ATTIVA COMUNE AMICO');
+      const bye = await say(c, from, word);
+      expect(bye).toContain('ATTIVA COMUNE AMICO');
+      expect(await activeLists(c, from)).toEqual([]);
+    });
+
+    it('keeps a two-way comune’s other messages for the inbox, unanswered', async () => {
+      const from = citizen();
+      await sayUnanswered(c, from, 'Buongiorno, c’è una buca in via Roma davanti al civico 12');
+      const { rows } = await db.query(`SELECT body FROM inbound_messages WHERE tenant_id = $1 AND body LIKE 'Buongiorno, c’è una buca%'`, [
+        c.tenant.id,
+      ]);
+      expect(rows).toHaveLength(1);
+    });
+  });
+
+  describe('Conegliano: Iscrivimi Nome Cognome, Cancellami, receive-only', () => {
+    let c: Comune;
+    beforeAll(async () => {
+      c = await comune('conegliano', 'conegliano');
+    });
+
+    it('signs up with the name in the message, or asks for it', async () => {
+      const a = citizen();
+      expect(await say(c, a, 'Iscrivimi Giulia Rossi')).toContain('Ciao Giulia');
+      expect(await subscriber(c, a)).toMatchObject({ status: 'active', first_name: 'Giulia', last_name: 'Rossi' });
+      const b = citizen();
+      expect(await say(c, b, 'iscrivimi')).toMatch(/nome e cognome/);
+      expect(await say(c, b, 'Paolo Neri')).toContain('Ciao Paolo');
+      expect(await say(c, b, 'Cancellami')).toContain('Iscrivimi');
+    });
+
+    it('answers anything else once a day with the offices, without keeping what was written', async () => {
+      const from = citizen();
+      const reply = await say(c, from, 'A che ora apre l’anagrafe?');
+      expect(reply).toContain('solo in uscita');
+      expect(reply).toContain('urp@comune.conegliano.tv.it');
+      await sayUnanswered(c, from, 'Mi rispondete?');
+      const { rows } = await db.query(
+        `SELECT i.body, i.content FROM inbound_messages i JOIN contacts k ON k.tenant_id = i.tenant_id AND k.id = i.contact_id WHERE i.tenant_id = $1 AND k.wa_id = $2`,
+        [c.tenant.id, from],
+      );
+      expect(rows).toHaveLength(2);
+      for (const r of rows) expect(r).toMatchObject({ body: null, content: { purged: true } });
+    });
+  });
+
+  describe('Amaro (one-way, ATTIVA / DISATTIVA) and isolation', () => {
+    it('keeps the same citizen’s subscriptions to two comuni independent', async () => {
+      const amaro = await comune('amaro', 'amaro');
+      const cavazzo = await comune('cavazzo-carnico', 'cavazzo');
+      const from = citizen();
+      expect(await say(amaro, from, 'ATTIVA')).toContain(amaro.tenant.displayName);
+      expect(await say(cavazzo, from, 'attiva')).toContain(cavazzo.tenant.displayName);
+      expect(await say(amaro, from, 'DISATTIVA')).toContain('ATTIVA');
+      expect(await subscriber(amaro, from)).toMatchObject({ status: 'unsubscribed' });
+      expect(await subscriber(cavazzo, from)).toMatchObject({ status: 'active' });
+      expect(await say(amaro, from, 'Stato')).toContain('Non sei iscritto');
+    });
+  });
+});
