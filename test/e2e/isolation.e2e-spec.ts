@@ -2,7 +2,7 @@ import { createComune, createOperator, bearer, type Comune, type Session } from 
 import { ownerClient } from '../support/database.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
-type Method = 'get' | 'post' | 'patch';
+type Method = 'get' | 'post' | 'patch' | 'put' | 'delete';
 interface RouteCase {
   name: string;
   method: Method;
@@ -58,6 +58,53 @@ const ROUTES: RouteCase[] = [
     ownRole: 'admin',
   },
   { name: 'audit events', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/audit-events`, ownRole: 'admin' },
+  // The channel and subscriptions routes; record ids of another comune under one's own slug are
+  // covered in whatsapp-channel, webhook-processing and subscriptions-api.
+  { name: 'list sent messages', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/messages`, ownRole: 'editor' },
+  {
+    name: 'send a message',
+    method: 'post',
+    path: (c) => `/api/v1/tenants/${c.tenant.slug}/messages`,
+    body: (c) => ({ numberId: c.number.id, to: '+393331234567', text: 'x' }),
+    ownRole: 'editor',
+  },
+  { name: 'list inbound messages', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/inbound-messages`, ownRole: 'editor' },
+  { name: 'list contacts', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/contacts`, ownRole: 'editor' },
+  { name: 'list WhatsApp templates', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/whatsapp-templates`, ownRole: 'editor' },
+  { name: 'sync WhatsApp templates', method: 'post', path: (c) => `/api/v1/tenants/${c.tenant.slug}/whatsapp-templates/sync`, ownRole: 'admin' },
+  { name: 'subscription settings', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/subscription-settings`, ownRole: 'editor' },
+  {
+    name: 'save subscription settings',
+    method: 'put',
+    path: (c) => `/api/v1/tenants/${c.tenant.slug}/subscription-settings`,
+    body: () => ({ launchThreshold: 1 }),
+    ownRole: 'admin',
+  },
+  {
+    name: 'apply a preset',
+    method: 'post',
+    path: (c) => `/api/v1/tenants/${c.tenant.slug}/subscription-settings/preset`,
+    body: () => ({ preset: 'amaro' }),
+    ownRole: 'admin',
+  },
+  { name: 'list lists', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/lists`, ownRole: 'editor' },
+  {
+    name: 'create a list',
+    method: 'post',
+    path: (c) => `/api/v1/tenants/${c.tenant.slug}/lists`,
+    body: () => ({ slug: 'intrusa', hashtag: '#INTRUSA', name: 'Intrusa' }),
+    ownRole: 'admin',
+  },
+  { name: 'list keyword rules', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/keyword-rules`, ownRole: 'editor' },
+  {
+    name: 'create a keyword rule',
+    method: 'post',
+    path: (c) => `/api/v1/tenants/${c.tenant.slug}/keyword-rules`,
+    body: () => ({ action: 'help', phrases: ['INTRUSO'] }),
+    ownRole: 'admin',
+  },
+  { name: 'search subscribers', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/subscribers`, ownRole: 'editor' },
+  { name: 'count subscribers', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/subscribers/counts`, ownRole: 'editor' },
 ];
 
 describe('tenant isolation matrix', () => {
@@ -83,6 +130,11 @@ describe('tenant isolation matrix', () => {
         users: (await db.query('SELECT id, email, role, disabled, display_name, password_hash FROM users WHERE tenant_id = $1 ORDER BY id', [id]))
           .rows,
         numbers: (await db.query('SELECT * FROM whatsapp_numbers WHERE tenant_id = $1 ORDER BY id', [id])).rows,
+        outbound: (await db.query('SELECT * FROM outbound_messages WHERE tenant_id = $1 ORDER BY id', [id])).rows,
+        settings: (await db.query('SELECT * FROM subscription_settings WHERE tenant_id = $1', [id])).rows,
+        lists: (await db.query('SELECT * FROM subscriber_lists WHERE tenant_id = $1 ORDER BY id', [id])).rows,
+        rules: (await db.query('SELECT * FROM keyword_rules WHERE tenant_id = $1 ORDER BY id', [id])).rows,
+        templates: (await db.query('SELECT * FROM whatsapp_templates WHERE tenant_id = $1 ORDER BY id', [id])).rows,
       };
     } finally {
       await db.end();

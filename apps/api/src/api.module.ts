@@ -20,6 +20,7 @@ import { UsersController } from './users/users.controller.js';
 import { DeadLettersController } from './dead-letters/dead-letters.controller.js';
 import { MessagesController } from './messages/messages.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
+import { SubscriptionsController } from './subscriptions/subscriptions.controller.js';
 import { WhatsappWebhookController } from './webhooks/whatsapp-webhook.controller.js';
 import { WhatsappTemplatesController } from './whatsapp-templates/whatsapp-templates.controller.js';
 
@@ -51,6 +52,7 @@ export class ApiModule {
         WhatsappTemplatesController,
         DeadLettersController,
         MetricsController,
+        SubscriptionsController,
       ],
       providers: [
         JwtStrategy,

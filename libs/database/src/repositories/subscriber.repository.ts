@@ -206,7 +206,7 @@ export class SubscriberRepository {
   counts(tenantId: TenantId): Promise<SubscriberCounts> {
     return this.db.forTenant(tenantId, async (m) => {
       const status: { status: string; n: string }[] = await m.query(
-        `SELECT status, count(*) AS n FROM subscribers WHERE tenant_id = $1 AND erased_at IS NULL GROUP BY status`,
+        `SELECT status, count(*) AS n FROM subscribers WHERE tenant_id = $1 GROUP BY status`,
         [tenantId],
       );
       const lists: { list_id: string; n: string }[] = await m.query(

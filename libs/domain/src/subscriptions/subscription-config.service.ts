@@ -61,14 +61,16 @@ export class SubscriptionConfigService {
 
   async saveSettings(actor: Actor | null, tenantId: TenantId, input: Partial<SettingsInput>): Promise<SubscriptionSettingsEntity> {
     const current = await this.settings(tenantId);
-    const next: SettingsInput = { ...pickSettings(current), ...input };
+    // Only what was given changes (a DTO instance carries the fields it was not sent as undefined).
+    const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<SettingsInput>;
+    const next: SettingsInput = { ...pickSettings(current), ...given };
     if (next.requiredFields.includes('frazione') && next.frazioni.length === 0) {
       throw new ValidationError('frazione is required but the comune has no frazioni: list them first', { field: 'frazioni' }, 'NO_FRAZIONI');
     }
     const duplicates = next.frazioni.filter((f, i) => next.frazioni.findIndex((g) => compact(g) === compact(f)) !== i);
     if (duplicates.length > 0) throw new ValidationError(`frazioni repeated: ${duplicates.join(', ')}`, { field: 'frazioni' });
     const saved = await this.config.saveSettings(tenantId, next);
-    await this.audit.record(tenantId, actor, 'subscriptions.settings_saved', { type: 'tenant', id: tenantId }, { fields: Object.keys(input) });
+    await this.audit.record(tenantId, actor, 'subscriptions.settings_saved', { type: 'tenant', id: tenantId }, { fields: Object.keys(given) });
     return saved;
   }
 
