@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { NumbersService, ProviderAppsService, TenantsService, UsersService } from '#domain';
+import { COMUNE_PRESETS, NumbersService, ProviderAppsService, SubscriptionConfigService, TenantsService, UsersService } from '#domain';
 import { TenantRepository } from '#database';
 
 export interface DemoCredential {
@@ -12,41 +12,33 @@ export interface DemoCredential {
 
 interface DemoComune {
   slug: string;
-  displayName: string;
-  websiteUrl: string;
+  /** The preset reproducing how this comune runs its channel (libs/domain/src/subscriptions/presets.ts). */
+  preset: string;
   phoneNumberId: string;
   displayNumber: string;
   /** One WhatsApp Business Account per comune, as Meta recommends for public bodies (reference §4.2). */
   wabaId: string;
 }
 
-/** The demo consortium: three comuni of Carnia side by side, each with its number on the simulator. */
+/**
+ * The demo consortium: the three comuni of Carnia side by side, and the four other comuni whose
+ * channels the presets reproduce, each with its number on the simulator.
+ */
 export const DEMO_COMUNI: DemoComune[] = [
-  {
-    slug: 'amaro',
-    displayName: 'Comune di Amaro',
-    websiteUrl: 'https://www.comune.amaro.ud.it',
-    phoneNumberId: '100000000000001',
-    displayNumber: '+39 320 000 0001',
-    wabaId: '200000000000001',
-  },
-  {
-    slug: 'cavazzo-carnico',
-    displayName: 'Comune di Cavazzo Carnico',
-    websiteUrl: 'https://www.comune.cavazzo-carnico.ud.it',
-    phoneNumberId: '100000000000002',
-    displayNumber: '+39 320 000 0002',
-    wabaId: '200000000000002',
-  },
-  {
-    slug: 'verzegnis',
-    displayName: 'Comune di Verzegnis',
-    websiteUrl: 'https://www.comune.verzegnis.ud.it',
-    phoneNumberId: '100000000000003',
-    displayNumber: '+39 320 000 0003',
-    wabaId: '200000000000003',
-  },
-];
+  'amaro',
+  'cavazzo-carnico',
+  'verzegnis',
+  'san-giuliano-milanese',
+  'san-romano-in-garfagnana',
+  'santa-fiora',
+  'conegliano',
+].map((slug, i) => ({
+  slug,
+  preset: slug,
+  phoneNumberId: `10000000000000${i + 1}`,
+  displayNumber: `+39 320 000 000${i + 1}`,
+  wabaId: `20000000000000${i + 1}`,
+}));
 
 const randomSecret = (bytes = 24): string => randomBytes(bytes).toString('base64url');
 
@@ -58,6 +50,7 @@ export class DemoSeeder {
     private readonly providerApps: ProviderAppsService,
     private readonly numbers: NumbersService,
     private readonly users: UsersService,
+    private readonly subscriptions: SubscriptionConfigService,
   ) {}
 
   /** True when the database holds no comune yet: the demo is seeded only on a first run. */
@@ -81,14 +74,16 @@ export class DemoSeeder {
     });
 
     for (const c of DEMO_COMUNI) {
+      const preset = COMUNE_PRESETS[c.preset]!;
       const tenant = await this.tenants.create(null, {
         slug: c.slug,
-        displayName: c.displayName,
+        displayName: preset.displayName,
         status: 'live',
-        mode: 'one_way',
+        mode: preset.mode,
         timezone: 'Europe/Rome',
-        websiteUrl: c.websiteUrl,
+        websiteUrl: preset.websiteUrl,
       });
+      await this.subscriptions.applyPreset(null, tenant.id, c.preset);
       await this.numbers.add(null, tenant.id, {
         providerAppId: app.id,
         label: 'Notizie dal Comune',
@@ -101,7 +96,7 @@ export class DemoSeeder {
       });
       const email = `redazione@${c.slug}.araldo.local`;
       const password = randomSecret(15);
-      await this.users.createInTenant(null, tenant.id, { email, password, role: 'editor', displayName: `Redazione ${c.displayName}` });
+      await this.users.createInTenant(null, tenant.id, { email, password, role: 'editor', displayName: `Redazione ${preset.displayName}` });
       credentials.push({ role: 'editor', comune: c.slug, email, password });
     }
     return credentials;
