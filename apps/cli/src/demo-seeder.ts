@@ -74,7 +74,7 @@ export class DemoSeeder {
     });
 
     for (const c of DEMO_COMUNI) {
-      const preset = COMUNE_PRESETS[c.preset]!;
+      const preset = COMUNE_PRESETS[c.preset];
       const tenant = await this.tenants.create(null, {
         slug: c.slug,
         displayName: preset.displayName,
