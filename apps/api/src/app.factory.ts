@@ -10,6 +10,9 @@ import { WEBHOOK_PATH_PREFIX } from './webhooks/whatsapp-webhook.controller.js';
 /** Bodies above this are refused with 413 before they are read (Meta's webhooks stay below 3 MB). */
 export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
 
+/** Subscriber CSV imports (text/csv) may be larger than webhooks: 50,000 rows fit well within it. */
+export const CSV_BODY_LIMIT_BYTES = 20 * 1024 * 1024;
+
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{8,64}$/;
 
 /** Builds the HTTP application; main.ts listens on it, the e2e tests drive it with supertest. */
@@ -59,6 +62,8 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     if (req.url.startsWith(WEBHOOK_PATH_PREFIX)) return done(null, undefined);
     void jsonParser(req as Parameters<typeof jsonParser>[0], body.toString('utf8'), done);
   });
+  // CSV imports of subscriber lists arrive as text/csv: a 50,000-row file is a few megabytes.
+  app.useBodyParser('text/csv', { bodyLimit: CSV_BODY_LIMIT_BYTES }, (_req, body, done) => done(null, body.toString('utf8')));
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
 
