@@ -31,19 +31,44 @@ describe('subscriptions by keyword', () => {
   }
   const citizen = (): string => `3933${String(Date.now()).slice(-6)}${String(seq++ % 100).padStart(2, '0')}`;
 
-  /** The citizen writes; resolves with the comune's reply as the phone shows it. */
-  async function say(c: Comune, from: string, text: string): Promise<string> {
+  /** What a message shows on the phone: its text, an interactive message's body and rows, a contact card's name. */
+  function shown(body: unknown): string {
+    const b = body as {
+      type: string;
+      text?: { body: string };
+      interactive?: { body: { text: string }; action: { sections?: { rows: { id: string; title: string }[] }[] } };
+      contacts?: { name: { formatted_name: string } }[];
+    };
+    if (b.type === 'text') return b.text!.body;
+    if (b.type === 'interactive') {
+      const rows = (b.interactive!.action.sections ?? []).flatMap((sec) => sec.rows.map((r) => `[${r.id}] ${r.title}`));
+      return [b.interactive!.body.text, ...rows].join('\n');
+    }
+    if (b.type === 'contacts') return `[contatto] ${b.contacts!.map((c) => c.name.formatted_name).join(', ')}`;
+    return `[${b.type}]`;
+  }
+
+  /** The citizen writes (or taps); resolves with everything the comune answered, as the phone shows it. */
+  async function say(c: Comune, from: string, text: string | { tap: string }): Promise<string> {
     const before = (await ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId, to: `+${from}` })).length;
-    await ch.sim.sendInbound({ phoneNumberId: c.number.phoneNumberId, from, profileName: 'Cittadino', message: { type: 'text', text } });
-    const msgs = await waitFor(
-      async () => {
-        const m = await ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId, to: `+${from}` });
-        return m.length > before ? m : null;
-      },
+    await ch.sim.sendInbound({
+      phoneNumberId: c.number.phoneNumberId,
+      from,
+      profileName: 'Cittadino',
+      message: typeof text === 'string' ? { type: 'text', text } : { type: 'interactive_reply', id: text.tap },
+    });
+    await waitFor(
+      async () => (await ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId, to: `+${from}` })).length > before,
       15_000,
-      `a reply to "${text}"`,
+      `a reply to ${JSON.stringify(text)}`,
     );
-    return (msgs[msgs.length - 1].body as { text: { body: string } }).text.body;
+    // A reply may come in several messages (the welcome and the contact card): let them all arrive.
+    await new Promise((r) => setTimeout(r, 300));
+    const msgs = await ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId, to: `+${from}` });
+    return msgs
+      .slice(before)
+      .map((m) => shown(m.body))
+      .join('\n');
   }
   /** The citizen writes and nothing is answered (checked after the message was handled). */
   async function sayUnanswered(c: Comune, from: string, text: string): Promise<void> {
@@ -111,6 +136,23 @@ describe('subscriptions by keyword', () => {
       expect(await activeLists(c, from)).toEqual(['pubblica-utilita']);
     });
 
+    it('offers the frazioni as a list to tap, and STATO as a list that joins or leaves each list', async () => {
+      const from = citizen();
+      await say(c, from, 'ISCRIZIONE ON #EMERGENZE Elena Gialli');
+      const question = await ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId, to: `+${from}` });
+      expect(question[question.length - 1]!.type).toBe('interactive');
+      expect(await say(c, from, { tap: 'FRAZ:Orzaglia' })).toMatch(/ACCETTO/);
+      expect(await say(c, from, 'ACCETTO')).toContain('Iscrizione completata, Elena');
+      expect(await subscriber(c, from)).toMatchObject({ frazione: 'Orzaglia', status: 'active' });
+      const status = await say(c, from, 'STATO');
+      expect(status).toContain('[LIST:emergenze] Emergenze');
+      expect(status).toContain('[LIST:pubblica-utilita] Pubblica utilità');
+      await say(c, from, { tap: 'LIST:pubblica-utilita' });
+      expect(await activeLists(c, from)).toEqual(['emergenze', 'pubblica-utilita']);
+      await say(c, from, { tap: 'LIST:emergenze' });
+      expect(await activeLists(c, from)).toEqual(['pubblica-utilita']);
+    });
+
     it('answers an unknown hashtag with the valid ones, changing nothing', async () => {
       const from = citizen();
       const reply = await say(c, from, 'ISCRIZIONE ON #EVENTI');
@@ -147,6 +189,8 @@ describe('subscriptions by keyword', () => {
       const from = citizen();
       const welcome = await say(c, from, 'Attiva Comune Amico');
       expect(welcome).toContain('Comune Amico');
+      // Followed by the comune's contact card, to save the number with one tap.
+      expect(welcome).toContain(`[contatto] ${c.tenant.displayName}`);
       expect(welcome).toContain('https://www.comune.santafiora.gr.it/privacy-comune-amico');
       expect(await subscriber(c, from)).toMatchObject({ status: 'active', first_name: null });
       expect(await say(c, from, 'DISATTIVA COMUNE AMICO')).toContain('ATTIVA COMUNE AMICO');

@@ -55,6 +55,11 @@ export class SubscriptionSettingsDto {
   @IsBoolean()
   policyRequired?: boolean;
 
+  @ApiPropertyOptional({ description: 'Follow the welcome with the comune’s contact card (to save the number with one tap)' })
+  @IsOptional()
+  @IsBoolean()
+  contactCard?: boolean;
+
   @ApiPropertyOptional({ description: 'Placeholders: {comune} {informativa} {iscrizioni} {nome} {parole} {liste}' })
   @IsOptional()
   @IsString()
@@ -115,6 +120,7 @@ export class SubscriptionSettingsResponse {
   @ApiProperty({ enum: SUBSCRIBER_FIELDS, isArray: true }) requiredFields!: SubscriberField[];
   @ApiProperty({ type: [String] }) frazioni!: string[];
   @ApiProperty() policyRequired!: boolean;
+  @ApiProperty() contactCard!: boolean;
   @ApiProperty() welcomeText!: string;
   @ApiProperty() goodbyeText!: string;
   @ApiProperty() helpText!: string;
@@ -130,6 +136,7 @@ export class SubscriptionSettingsResponse {
       requiredFields: s.requiredFields,
       frazioni: s.frazioni,
       policyRequired: s.policyRequired,
+      contactCard: s.contactCard,
       welcomeText: s.welcomeText,
       goodbyeText: s.goodbyeText,
       helpText: s.helpText,

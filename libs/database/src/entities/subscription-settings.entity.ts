@@ -20,6 +20,10 @@ export class SubscriptionSettingsEntity {
   @Column('boolean')
   policyRequired!: boolean;
 
+  /** The welcome is followed by the comune's contact card, so the citizen saves the number with one tap. */
+  @Column('boolean')
+  contactCard!: boolean;
+
   @Column('text')
   welcomeText!: string;
 

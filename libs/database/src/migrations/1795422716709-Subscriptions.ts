@@ -19,6 +19,7 @@ export class Subscriptions1795422716709 implements MigrationInterface {
           CHECK (required_fields <@ ARRAY['first_name', 'last_name', 'frazione']::text[]),
         frazioni text[] NOT NULL DEFAULT '{}',
         policy_required boolean NOT NULL DEFAULT false,
+        contact_card boolean NOT NULL DEFAULT true,
         welcome_text text NOT NULL,
         goodbye_text text NOT NULL,
         help_text text NOT NULL,

@@ -23,10 +23,11 @@ export class SubscriptionConfigRepository {
     return this.db.forTenant(tenantId, async (m) => {
       await m.query(
         `INSERT INTO subscription_settings AS s (tenant_id, required_fields, frazioni, policy_required, welcome_text, goodbye_text, help_text,
-            auto_reply_text, ask_first_name_text, ask_frazione_text, launch_threshold, launch_override)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            auto_reply_text, ask_first_name_text, ask_frazione_text, launch_threshold, launch_override, contact_card)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (tenant_id) DO UPDATE SET required_fields = EXCLUDED.required_fields, frazioni = EXCLUDED.frazioni,
-            policy_required = EXCLUDED.policy_required, welcome_text = EXCLUDED.welcome_text, goodbye_text = EXCLUDED.goodbye_text,
+            policy_required = EXCLUDED.policy_required, contact_card = EXCLUDED.contact_card,
+            welcome_text = EXCLUDED.welcome_text, goodbye_text = EXCLUDED.goodbye_text,
             help_text = EXCLUDED.help_text, auto_reply_text = EXCLUDED.auto_reply_text, ask_first_name_text = EXCLUDED.ask_first_name_text,
             ask_frazione_text = EXCLUDED.ask_frazione_text, launch_threshold = EXCLUDED.launch_threshold,
             launch_override = EXCLUDED.launch_override, updated_at = now()`,
@@ -43,6 +44,7 @@ export class SubscriptionConfigRepository {
           s.askFrazioneText,
           s.launchThreshold,
           s.launchOverride,
+          s.contactCard,
         ],
       );
       return m.findOneByOrFail(SubscriptionSettingsEntity, { tenantId });

@@ -6,6 +6,7 @@ import {
   SubscriberRepository,
   SubscriptionConfigRepository,
   TenantRepository,
+  WhatsappNumberRepository,
   type ContactEntity,
   type InboundMessageEntity,
   type KeywordRuleEntity,
@@ -15,7 +16,7 @@ import {
   type SubscriptionSettingsEntity,
   type TenantEntity,
 } from '#database';
-import type { Recipient } from '#whatsapp';
+import type { InteractiveContent, MessageContent, Recipient } from '#whatsapp';
 import { OutboundService } from '../messaging/outbound.service.js';
 import { matchFrazione, matchKeyword, parseName, type KeywordMatch, type KeywordRuleDef, type ListDef } from './keyword-matcher.js';
 import { IT, renderReply } from './messages.it.js';
@@ -48,6 +49,7 @@ export class KeywordService {
     private readonly subscribers: SubscriberRepository,
     private readonly inbound: InboundMessageRepository,
     private readonly contacts: ContactRepository,
+    private readonly numbers: WhatsappNumberRepository,
     private readonly outbound: OutboundService,
   ) {}
 
@@ -74,7 +76,10 @@ export class KeywordService {
       subscriber =
         (await this.subscribers.update(tenantId, subscriber.id, { lastInboundAt: msg.sentAt, waId: contact.waId ?? subscriber.waId })) ?? subscriber;
 
-    const text = textOf(msg);
+    // A tap on one of our interactive lists: a list row toggles that list, a frazione row answers the question.
+    const tapped = replyIdOf(msg);
+    if (tapped?.startsWith('LIST:')) return this.toggleList(ctx, subscriber, tapped.slice(5));
+    const text = tapped?.startsWith('FRAZ:') ? tapped.slice(5) : textOf(msg);
     const match: KeywordMatch = text ? matchKeyword(text, rules.map(ruleDef), lists.map(listDef), settings.frazioni) : { kind: 'none' };
     switch (match.kind) {
       case 'stop_all':
@@ -148,7 +153,7 @@ export class KeywordService {
     }
     if (required.has('frazione') && !subscriber.frazione) {
       await this.subscribers.update(tenantId, subscriber.id, { awaitingField: 'frazione' });
-      return this.reply(ctx, ctx.settings.askFrazioneText ?? IT.askFrazione);
+      return this.askFrazione(ctx);
     }
     const policyVersion = ctx.tenant.privacyPolicyVersion;
     if (ctx.settings.policyRequired && subscriber.policyVersionAccepted !== (policyVersion ?? 'accepted')) {
@@ -181,7 +186,62 @@ export class KeywordService {
     });
     const current = await this.listNames(ctx, subscriber.id);
     if (added.length === 0) return this.reply(ctx, IT.alreadySubscribed, { iscrizioni: current });
-    return this.reply(ctx, welcomeOverride ?? ctx.settings.welcomeText, { nome: subscriber.firstName ?? '', iscrizioni: current });
+    await this.reply(ctx, welcomeOverride ?? ctx.settings.welcomeText, { nome: subscriber.firstName ?? '', iscrizioni: current });
+    if (ctx.settings.contactCard) await this.sendContactCard(ctx);
+  }
+
+  /** The comune's own number as a contact card, so the citizen saves it with one tap (as the comuni ask). */
+  private async sendContactCard(ctx: Ctx): Promise<void> {
+    const number = await this.numbers.findById(ctx.tenant.id, ctx.msg.numberId);
+    if (!number) return;
+    await this.send(
+      ctx,
+      {
+        type: 'contacts',
+        contacts: [
+          {
+            formattedName: ctx.tenant.displayName,
+            organization: ctx.tenant.displayName,
+            phones: [{ phone: number.displayNumber, waId: number.displayNumber.slice(1), type: 'MAIN' }],
+            ...(ctx.tenant.officeEmail ? { emails: [ctx.tenant.officeEmail] } : {}),
+            ...(ctx.tenant.websiteUrl ? { urls: [ctx.tenant.websiteUrl] } : {}),
+          },
+        ],
+      },
+      'keyword_reply',
+    );
+  }
+
+  /** Asks for the frazione; with up to ten frazioni, as a list the citizen taps rather than types. */
+  private async askFrazione(ctx: Ctx, template: string = ctx.settings.askFrazioneText ?? IT.askFrazione): Promise<void> {
+    const frazioni = ctx.settings.frazioni;
+    if (frazioni.length < 2 || frazioni.length > 10) return this.reply(ctx, template);
+    const content: InteractiveContent = {
+      type: 'interactive',
+      body: renderReply(template, this.commonVars(ctx)),
+      action: {
+        kind: 'list',
+        button: 'Scegli la frazione',
+        sections: [{ rows: frazioni.map((f) => ({ id: `FRAZ:${f}`.slice(0, 200), title: f.slice(0, 24) })) }],
+      },
+    };
+    return this.send(ctx, content, 'keyword_reply');
+  }
+
+  /** A tapped row of the STATO list: join the list if not in it, leave it if in it. */
+  private async toggleList(ctx: Ctx, subscriber: SubscriberEntity | null, slug: string): Promise<void> {
+    const list = ctx.lists.find((l) => l.slug === slug);
+    const rule = ctx.rules.find((r) => r.action === 'subscribe');
+    if (!list || !rule) return this.status(ctx, subscriber);
+    const active = subscriber ? await this.subscribers.activeListIds(ctx.tenant.id, subscriber.id) : [];
+    if (subscriber && active.includes(list.id)) return this.leave(ctx, subscriber, [list.id], `LIST:${slug}`);
+    return this.signUp(ctx, subscriber, {
+      kind: 'rule',
+      rule: ruleDef(rule),
+      lists: [listDef(list)],
+      unknownHashtags: [],
+      fields: { firstName: null, lastName: null, frazione: null },
+    });
   }
 
   /** The citizen answers the dialogue's last question. */
@@ -201,7 +261,7 @@ export class KeywordService {
       }
       case 'frazione': {
         const frazione = matchFrazione(text, ctx.settings.frazioni);
-        if (!frazione) return this.reply(ctx, IT.unknownFrazione);
+        if (!frazione) return this.askFrazione(ctx, IT.unknownFrazione);
         const updated = await this.subscribers.update(tenantId, subscriber.id, { frazione, awaitingField: null });
         return this.continueSignUp(ctx, updated ?? subscriber);
       }
@@ -267,9 +327,41 @@ export class KeywordService {
     return this.reply(ctx, IT.goodbyeLists, { liste: this.namesOf(ctx, left.gone), iscrizioni: this.namesOf(ctx, left.remaining) });
   }
 
+  /**
+   * The citizen's lists and the keywords to change them; where the comune has several lists (up to
+   * ten), as an interactive list: tapping a row joins or leaves that list.
+   */
   private async status(ctx: Ctx, subscriber: SubscriberEntity | null): Promise<void> {
-    if (!subscriber || subscriber.status !== 'active') return this.reply(ctx, IT.statusNone);
-    return this.reply(ctx, IT.status, { iscrizioni: await this.listNames(ctx, subscriber.id) });
+    const active = subscriber?.status === 'active' ? await this.subscribers.activeListIds(ctx.tenant.id, subscriber.id) : [];
+    const text =
+      active.length > 0
+        ? renderReply(IT.status, { ...this.commonVars(ctx), iscrizioni: this.namesOf(ctx, active) })
+        : renderReply(IT.statusNone, this.commonVars(ctx));
+    const canToggle = ctx.rules.some((r) => r.action === 'subscribe');
+    if (ctx.lists.length < 2 || ctx.lists.length > 10 || !canToggle)
+      return this.send(ctx, { type: 'text', body: text, previewUrl: true }, 'keyword_reply');
+    return this.send(
+      ctx,
+      {
+        type: 'interactive',
+        body: text,
+        footer: 'Tocca una lista per iscriverti o cancellarti',
+        action: {
+          kind: 'list',
+          button: 'Le liste',
+          sections: [
+            {
+              rows: ctx.lists.map((l) => ({
+                id: `LIST:${l.slug}`,
+                title: l.name.slice(0, 24),
+                description: active.includes(l.id) ? 'Iscritto/a: tocca per cancellarti' : 'Tocca per iscriverti',
+              })),
+            },
+          ],
+        },
+      },
+      'keyword_reply',
+    );
   }
 
   /**
@@ -284,18 +376,22 @@ export class KeywordService {
     return this.reply(ctx, ctx.settings.autoReplyText, {}, 'auto_reply');
   }
 
-  private async reply(
+  private reply(
     ctx: Ctx,
     template: string,
     vars: Record<string, string> = {},
     kind: 'keyword_reply' | 'auto_reply' = 'keyword_reply',
   ): Promise<void> {
     const body = renderReply(template, { ...this.commonVars(ctx), ...vars });
+    return this.send(ctx, { type: 'text', body, previewUrl: true }, kind);
+  }
+
+  private async send(ctx: Ctx, content: MessageContent, kind: 'keyword_reply' | 'auto_reply'): Promise<void> {
     try {
       await this.outbound.send(ctx.tenant.id, {
         numberId: ctx.msg.numberId,
         to: ctx.to,
-        content: { type: 'text', body, previewUrl: true },
+        content,
         kind,
         category: 'service',
         replyToWamid: ctx.msg.wamid,
@@ -339,6 +435,12 @@ function listDef(l: SubscriberListEntity): ListDef {
 
 function ruleReply(rules: readonly KeywordRuleEntity[], id: string): string | null {
   return rules.find((r) => r.id === id)?.replyText ?? null;
+}
+
+/** The id of the row or button a citizen tapped in one of our interactive messages. */
+function replyIdOf(msg: InboundMessageEntity): string | null {
+  const c = msg.content as { type?: string; id?: string };
+  return c.type === 'interactive_reply' && typeof c.id === 'string' ? c.id : null;
 }
 
 /** What a citizen's message says, for keyword matching: its text, or the payload of a tapped button. */

@@ -138,4 +138,24 @@ describe('buildSendBody', () => {
       language: { code: 'it' },
     });
   });
+
+  it('builds a contact card as Meta’s contacts array', () => {
+    const body = buildSendBody(
+      request({
+        type: 'contacts',
+        contacts: [{ formattedName: 'Comune di Amaro', organization: 'Comune di Amaro', phones: [{ phone: '+393200000001', waId: '393200000001' }], urls: ['https://www.comune.amaro.ud.it'] }],
+      }),
+    );
+    expect(body.type).toBe('contacts');
+    expect(body.contacts).toEqual([
+      {
+        name: { formatted_name: 'Comune di Amaro', first_name: 'Comune di Amaro' },
+        org: { company: 'Comune di Amaro' },
+        phones: [{ phone: '+393200000001', type: 'WORK', wa_id: '393200000001' }],
+        urls: [{ url: 'https://www.comune.amaro.ud.it', type: 'WORK' }],
+      },
+    ]);
+    rejects(request({ type: 'contacts', contacts: [] }), /at least one contact/);
+    rejects(request({ type: 'contacts', contacts: [{ formattedName: 'X', phones: [] }] }), /at least one phone/);
+  });
 });

@@ -1,5 +1,6 @@
 import { InvalidMessageError } from '../errors/whatsapp.errors.js';
 import {
+  type ContactsContent,
   type InteractiveContent,
   type MediaContent,
   type MessageContent,
@@ -74,7 +75,7 @@ function recipientFields(to: Recipient): Json {
   }
 }
 
-function contentObject(content: MessageContent): Json {
+function contentObject(content: MessageContent): Json | Json[] {
   switch (content.type) {
     case 'text':
       if (content.body.trim().length === 0) fail('text body is empty');
@@ -90,7 +91,25 @@ function contentObject(content: MessageContent): Json {
       return templateObject(content);
     case 'interactive':
       return interactiveObject(content);
+    case 'contacts':
+      return contactsArray(content);
   }
+}
+
+/** Meta's `contacts` message: an array (not an object) under the `contacts` key. */
+function contactsArray(content: ContactsContent): Json[] {
+  if (content.contacts.length === 0) fail('a contacts message needs at least one contact');
+  return content.contacts.map((c) => {
+    if (c.formattedName.trim().length === 0) fail('a contact needs a formatted name');
+    if (c.phones.length === 0) fail('a contact needs at least one phone number');
+    return {
+      name: { formatted_name: c.formattedName, first_name: c.formattedName },
+      ...(c.organization ? { org: { company: c.organization } } : {}),
+      phones: c.phones.map((p) => ({ phone: p.phone, type: p.type ?? 'WORK', ...(p.waId ? { wa_id: p.waId } : {}) })),
+      ...(c.emails && c.emails.length > 0 ? { emails: c.emails.map((email) => ({ email, type: 'WORK' })) } : {}),
+      ...(c.urls && c.urls.length > 0 ? { urls: c.urls.map((url) => ({ url, type: 'WORK' })) } : {}),
+    };
+  });
 }
 
 function mediaObject(content: MediaContent): Json {

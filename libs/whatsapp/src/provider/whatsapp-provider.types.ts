@@ -71,7 +71,21 @@ export interface InteractiveContent {
   action: { kind: 'buttons'; buttons: ReplyButton[] } | { kind: 'list'; button: string; sections: { title?: string; rows: ListRow[] }[] };
 }
 
-export type MessageContent = TextContent | MediaContent | TemplateContent | InteractiveContent;
+/** A contact card (vCard-like), e.g. the comune's own number so the citizen saves it with one tap. */
+export interface ContactCard {
+  formattedName: string;
+  organization?: string;
+  phones: { phone: string; waId?: string; type?: 'WORK' | 'CELL' | 'MAIN' }[];
+  emails?: string[];
+  urls?: string[];
+}
+
+export interface ContactsContent {
+  type: 'contacts';
+  contacts: ContactCard[];
+}
+
+export type MessageContent = TextContent | MediaContent | TemplateContent | InteractiveContent | ContactsContent;
 
 export interface SendRequest {
   from: SenderCredentials;
