@@ -20,6 +20,7 @@ import { UsersController } from './users/users.controller.js';
 import { DeadLettersController } from './dead-letters/dead-letters.controller.js';
 import { MessagesController } from './messages/messages.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
+import { PublicSubscriptionsController } from './public/public-subscriptions.controller.js';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller.js';
 import { WhatsappWebhookController } from './webhooks/whatsapp-webhook.controller.js';
 import { WhatsappTemplatesController } from './whatsapp-templates/whatsapp-templates.controller.js';
@@ -53,6 +54,7 @@ export class ApiModule {
         DeadLettersController,
         MetricsController,
         SubscriptionsController,
+        PublicSubscriptionsController,
       ],
       providers: [
         JwtStrategy,

@@ -9,6 +9,12 @@ const DEMO_TEMPLATES = [
   { name: 'avviso_generico', category: 'UTILITY', body: 'Avviso dal Comune: {{1}}' },
   { name: 'allerta_meteo', category: 'UTILITY', body: 'Allerta meteo {{1}}: {{2}}. Segui le indicazioni della Protezione civile.' },
   { name: 'eventi_settimana', category: 'MARKETING', body: 'Gli appuntamenti della settimana: {{1}}' },
+  {
+    name: 'conferma_iscrizione',
+    category: 'UTILITY',
+    body: 'Hai chiesto di iscriverti al canale WhatsApp del {{1}}. Tocca Confermo per completare l’iscrizione; se non sei stato tu, ignora questo messaggio.',
+    buttons: [{ type: 'QUICK_REPLY', text: 'Confermo' }],
+  },
 ];
 
 /**

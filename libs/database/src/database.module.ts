@@ -18,6 +18,7 @@ import { WebhookEventRepository } from './repositories/webhook-event.repository.
 import { WhatsappTemplateRepository } from './repositories/whatsapp-template.repository.js';
 import { SubscriberRepository } from './repositories/subscriber.repository.js';
 import { SubscriptionConfigRepository } from './repositories/subscription-config.repository.js';
+import { WebSignupRepository } from './repositories/web-signup.repository.js';
 import { TenantDb } from './tenant-db.js';
 
 const REPOSITORIES = [
@@ -38,6 +39,7 @@ const REPOSITORIES = [
   WhatsappTemplateRepository,
   SubscriptionConfigRepository,
   SubscriberRepository,
+  WebSignupRepository,
 ];
 
 /** The connection as the application role, and the scoped repositories on top of it. */

@@ -36,6 +36,7 @@ export * from './repositories/media-file.repository.js';
 export * from './repositories/whatsapp-template.repository.js';
 export * from './repositories/subscription-config.repository.js';
 export * from './repositories/subscriber.repository.js';
+export * from './repositories/web-signup.repository.js';
 export * from './data-source.js';
 export * from './database-readiness.js';
 export * from './database.module.js';

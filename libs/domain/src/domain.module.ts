@@ -21,6 +21,7 @@ import { ReceiptsService } from './messaging/receipts.service.js';
 import { KeywordService } from './subscriptions/keyword.service.js';
 import { SubscribersService } from './subscriptions/subscribers.service.js';
 import { SubscriptionConfigService } from './subscriptions/subscription-config.service.js';
+import { WebSignupService } from './subscriptions/web-signup.service.js';
 import { WhatsappTemplatesService } from './templates/whatsapp-templates.service.js';
 import { DeadLettersService } from './webhooks/dead-letters.service.js';
 import { WebhookBatchWriter } from './webhooks/webhook-batch-writer.js';
@@ -53,6 +54,7 @@ const SERVICES = [
   KeywordService,
   SubscriptionConfigService,
   SubscribersService,
+  WebSignupService,
 ];
 
 /** The feature services. Needs AppConfigModule, DatabaseModule, RedisModule and QueueModule in the importing app. */

@@ -96,6 +96,21 @@ export class SubscriptionSettingsDto {
   @Length(1, 500)
   askFrazioneText?: string | null;
 
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    example: 'conferma_iscrizione',
+    description: 'Approved utility template with a quick-reply button that asks web-form sign-ups to confirm ({{1}} = the comune)',
+  })
+  @IsOptional()
+  @Matches(/^[a-z0-9_]{1,512}$/, { message: 'confirmTemplateName must be a template name (lower-case letters, digits, underscores)' })
+  confirmTemplateName?: string | null;
+
+  @ApiPropertyOptional({ example: 'it' })
+  @IsOptional()
+  @Matches(/^[a-z]{2,3}(_[A-Z]{2})?$/)
+  confirmTemplateLanguage?: string;
+
   @ApiPropertyOptional({ nullable: true, type: Number, description: 'Active subscribers needed before broadcasts may start' })
   @IsOptional()
   @IsInt()
@@ -127,6 +142,8 @@ export class SubscriptionSettingsResponse {
   @ApiPropertyOptional({ type: String, nullable: true }) autoReplyText!: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) askFirstNameText!: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) askFrazioneText!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) confirmTemplateName!: string | null;
+  @ApiProperty() confirmTemplateLanguage!: string;
   @ApiPropertyOptional({ type: Number, nullable: true }) launchThreshold!: number | null;
   @ApiProperty() launchOverride!: boolean;
 
@@ -143,6 +160,8 @@ export class SubscriptionSettingsResponse {
       autoReplyText: s.autoReplyText,
       askFirstNameText: s.askFirstNameText,
       askFrazioneText: s.askFrazioneText,
+      confirmTemplateName: s.confirmTemplateName,
+      confirmTemplateLanguage: s.confirmTemplateLanguage,
       launchThreshold: s.launchThreshold,
       launchOverride: s.launchOverride,
     };

@@ -43,6 +43,13 @@ export class SubscriptionSettingsEntity {
   @Column('text', { nullable: true })
   askFrazioneText!: string | null;
 
+  /** The approved utility template (with a quick-reply button) that asks a web-form sign-up to confirm. */
+  @Column('text', { nullable: true })
+  confirmTemplateName!: string | null;
+
+  @Column('text')
+  confirmTemplateLanguage!: string;
+
   @Column('integer', { nullable: true })
   launchThreshold!: number | null;
 

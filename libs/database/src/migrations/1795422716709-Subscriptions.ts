@@ -26,6 +26,8 @@ export class Subscriptions1795422716709 implements MigrationInterface {
         auto_reply_text text,
         ask_first_name_text text,
         ask_frazione_text text,
+        confirm_template_name text,
+        confirm_template_language text NOT NULL DEFAULT 'it',
         launch_threshold integer CHECK (launch_threshold > 0),
         launch_override boolean NOT NULL DEFAULT false,
         updated_at timestamptz NOT NULL DEFAULT now()
@@ -120,6 +122,27 @@ export class Subscriptions1795422716709 implements MigrationInterface {
       ) PARTITION BY HASH (tenant_id)`);
     await q.query(`CREATE INDEX consent_events_subscriber_idx ON consent_events (tenant_id, subscriber_id, occurred_at)`);
 
+    // Web form sign-ups waiting for the citizen to confirm from WhatsApp (double opt-in).
+    await q.query(`
+      CREATE TABLE web_signups (
+        tenant_id uuid NOT NULL REFERENCES tenants (id),
+        id uuid NOT NULL,
+        subscriber_id uuid NOT NULL,
+        list_ids uuid[] NOT NULL,
+        first_name text,
+        last_name text,
+        frazione text,
+        ip text,
+        user_agent text,
+        outbound_message_id uuid,
+        status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'confirmed', 'expired')),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL,
+        confirmed_at timestamptz,
+        PRIMARY KEY (tenant_id, id)
+      )`);
+    await q.query(`CREATE INDEX web_signups_pending_idx ON web_signups (expires_at) WHERE status = 'pending'`);
+
     for (const table of ['subscribers', 'subscriptions', 'consent_events']) {
       for (let i = 0; i < PARTITIONS; i++) {
         await q.query(`CREATE TABLE ${table}_p${i} PARTITION OF ${table} FOR VALUES WITH (MODULUS ${PARTITIONS}, REMAINDER ${i})`);
@@ -130,17 +153,25 @@ export class Subscriptions1795422716709 implements MigrationInterface {
     await q.query(`ALTER TABLE contacts ADD COLUMN auto_replied_at timestamptz`);
 
     await q.query(
-      `GRANT SELECT, INSERT, UPDATE, DELETE ON subscription_settings, subscriber_lists, keyword_rules, subscribers, subscriptions TO araldo_app`,
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON subscription_settings, subscriber_lists, keyword_rules, subscribers, subscriptions, web_signups TO araldo_app`,
     );
     await q.query(`GRANT SELECT, INSERT ON consent_events TO araldo_app`);
-    for (const table of ['subscription_settings', 'subscriber_lists', 'keyword_rules', 'subscribers', 'subscriptions', 'consent_events']) {
+    for (const table of [
+      'subscription_settings',
+      'subscriber_lists',
+      'keyword_rules',
+      'subscribers',
+      'subscriptions',
+      'consent_events',
+      'web_signups',
+    ]) {
       await q.query(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`);
       await q.query(`CREATE POLICY tenant_isolation ON ${table} USING (app_tenant_visible(tenant_id)) WITH CHECK (app_tenant_visible(tenant_id))`);
     }
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE consent_events, subscriptions, subscribers, keyword_rules, subscriber_lists, subscription_settings`);
+    await q.query(`DROP TABLE web_signups, consent_events, subscriptions, subscribers, keyword_rules, subscriber_lists, subscription_settings`);
     await q.query(`ALTER TABLE contacts DROP COLUMN auto_replied_at`);
   }
 }

@@ -23,14 +23,16 @@ export class SubscriptionConfigRepository {
     return this.db.forTenant(tenantId, async (m) => {
       await m.query(
         `INSERT INTO subscription_settings AS s (tenant_id, required_fields, frazioni, policy_required, welcome_text, goodbye_text, help_text,
-            auto_reply_text, ask_first_name_text, ask_frazione_text, launch_threshold, launch_override, contact_card)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            auto_reply_text, ask_first_name_text, ask_frazione_text, launch_threshold, launch_override, contact_card,
+            confirm_template_name, confirm_template_language)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (tenant_id) DO UPDATE SET required_fields = EXCLUDED.required_fields, frazioni = EXCLUDED.frazioni,
             policy_required = EXCLUDED.policy_required, contact_card = EXCLUDED.contact_card,
             welcome_text = EXCLUDED.welcome_text, goodbye_text = EXCLUDED.goodbye_text,
             help_text = EXCLUDED.help_text, auto_reply_text = EXCLUDED.auto_reply_text, ask_first_name_text = EXCLUDED.ask_first_name_text,
             ask_frazione_text = EXCLUDED.ask_frazione_text, launch_threshold = EXCLUDED.launch_threshold,
-            launch_override = EXCLUDED.launch_override, updated_at = now()`,
+            launch_override = EXCLUDED.launch_override, confirm_template_name = EXCLUDED.confirm_template_name,
+            confirm_template_language = EXCLUDED.confirm_template_language, updated_at = now()`,
         [
           tenantId,
           s.requiredFields,
@@ -45,6 +47,8 @@ export class SubscriptionConfigRepository {
           s.launchThreshold,
           s.launchOverride,
           s.contactCard,
+          s.confirmTemplateName,
+          s.confirmTemplateLanguage,
         ],
       );
       return m.findOneByOrFail(SubscriptionSettingsEntity, { tenantId });

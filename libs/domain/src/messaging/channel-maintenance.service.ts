@@ -7,6 +7,7 @@ import {
   PendingReceiptRepository,
   TenantRepository,
   WebhookDeadLetterRepository,
+  WebSignupRepository,
   WebhookEventRepository,
 } from '#database';
 import { QueueProducer } from '#queue';
@@ -31,6 +32,7 @@ export interface SweepReport {
   unknownExpired: number;
   parkedReceiptsApplied: number;
   parkedReceiptsDropped: number;
+  webSignupsExpired: number;
 }
 
 export interface RetentionReport {
@@ -57,6 +59,7 @@ export class ChannelMaintenanceService {
     private readonly media: MediaFileRepository,
     private readonly pending: PendingReceiptRepository,
     private readonly tenants: TenantRepository,
+    private readonly signups: WebSignupRepository,
     private readonly receipts: ReceiptsService,
     private readonly producer: QueueProducer,
     @Inject(MEDIA_STORAGE) private readonly storage: MediaStorage,
@@ -88,6 +91,7 @@ export class ChannelMaintenanceService {
       applied += await this.receipts.applyParked(tenantId, providerMessageIds);
     }
     const dropped = await this.pending.purgeOlderThanUnscoped(new Date(now.getTime() - PENDING_RECEIPT_TTL_MS));
+    const webSignupsExpired = await this.signups.expireDueUnscoped(now);
 
     const report: SweepReport = {
       webhookEventsRequeued: staleEvents.length,
@@ -96,6 +100,7 @@ export class ChannelMaintenanceService {
       unknownExpired: expired.length,
       parkedReceiptsApplied: applied,
       parkedReceiptsDropped: dropped,
+      webSignupsExpired,
     };
     if (Object.values(report).some((n) => n > 0)) this.logger.log({ event: 'sweep', ...report });
     return report;

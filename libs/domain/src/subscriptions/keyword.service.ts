@@ -6,6 +6,7 @@ import {
   SubscriberRepository,
   SubscriptionConfigRepository,
   TenantRepository,
+  WebSignupRepository,
   WhatsappNumberRepository,
   type ContactEntity,
   type InboundMessageEntity,
@@ -50,6 +51,7 @@ export class KeywordService {
     private readonly inbound: InboundMessageRepository,
     private readonly contacts: ContactRepository,
     private readonly numbers: WhatsappNumberRepository,
+    private readonly signups: WebSignupRepository,
     private readonly outbound: OutboundService,
   ) {}
 
@@ -76,6 +78,9 @@ export class KeywordService {
       subscriber =
         (await this.subscribers.update(tenantId, subscriber.id, { lastInboundAt: msg.sentAt, waId: contact.waId ?? subscriber.waId })) ?? subscriber;
 
+    // The confirm button of a web-form sign-up's template (double opt-in).
+    const payload = buttonPayloadOf(msg);
+    if (payload?.startsWith('CONFIRM:')) return this.confirmWebSignup(ctx, payload.slice(8));
     // A tap on one of our interactive lists: a list row toggles that list, a frazione row answers the question.
     const tapped = replyIdOf(msg);
     if (tapped?.startsWith('LIST:')) return this.toggleList(ctx, subscriber, tapped.slice(5));
@@ -226,6 +231,54 @@ export class KeywordService {
       },
     };
     return this.send(ctx, content, 'keyword_reply');
+  }
+
+  /**
+   * The citizen confirmed a web-form sign-up from WhatsApp: the subscription starts now, with the
+   * form's data, and the ledger keeps both the form's evidence (time, IP, user agent) and the tap.
+   */
+  private async confirmWebSignup(ctx: Ctx, signupId: string): Promise<void> {
+    const tenantId = ctx.tenant.id;
+    const signup = /^[0-9a-f-]{36}$/i.test(signupId) ? await this.signups.findById(tenantId, signupId) : null;
+    if (!signup) return this.reply(ctx, IT.webSignupUnknown);
+    const subscriber = await this.subscribers.findById(tenantId, signup.subscriberId);
+    // The button must be tapped from the phone the form named.
+    if (!subscriber || subscriber.phoneE164 !== ctx.phone) return this.reply(ctx, IT.webSignupUnknown);
+    if (signup.status === 'confirmed') return this.reply(ctx, IT.alreadySubscribed, { iscrizioni: await this.listNames(ctx, subscriber.id) });
+    if (!(await this.signups.confirm(tenantId, signup.id))) return this.reply(ctx, IT.webSignupExpired);
+    const added = await this.subscribers.inTransaction(tenantId, async () => {
+      const newly = await this.subscribers.subscribe(tenantId, subscriber.id, signup.listIds);
+      await this.subscribers.update(tenantId, subscriber.id, {
+        firstName: signup.firstName ?? subscriber.firstName,
+        lastName: signup.lastName ?? subscriber.lastName,
+        frazione: signup.frazione ?? subscriber.frazione,
+        status: 'active',
+        activatedAt: subscriber.status === 'active' ? subscriber.activatedAt : new Date(),
+        unsubscribedAt: null,
+        policyVersionAccepted: ctx.tenant.privacyPolicyVersion,
+        lastInboundAt: ctx.msg.sentAt,
+      });
+      await this.subscribers.recordConsent(tenantId, {
+        id: newId(),
+        subscriberId: subscriber.id,
+        type: 'opt_in',
+        listIds: newly,
+        policyVersion: ctx.tenant.privacyPolicyVersion,
+        channel: 'web_form',
+        evidence: {
+          webSignupId: signup.id,
+          formSubmittedAt: signup.createdAt.toISOString(),
+          ip: signup.ip,
+          userAgent: signup.userAgent,
+          confirmation: evidenceOf(ctx.msg),
+        },
+      });
+      return newly;
+    });
+    const current = await this.listNames(ctx, subscriber.id);
+    if (added.length === 0) return this.reply(ctx, IT.alreadySubscribed, { iscrizioni: current });
+    await this.reply(ctx, ctx.settings.welcomeText, { nome: signup.firstName ?? subscriber.firstName ?? '', iscrizioni: current });
+    if (ctx.settings.contactCard) await this.sendContactCard(ctx);
   }
 
   /** A tapped row of the STATO list: join the list if not in it, leave it if in it. */
@@ -435,6 +488,12 @@ function listDef(l: SubscriberListEntity): ListDef {
 
 function ruleReply(rules: readonly KeywordRuleEntity[], id: string): string | null {
   return rules.find((r) => r.id === id)?.replyText ?? null;
+}
+
+/** The payload of a template's quick-reply button the citizen tapped. */
+function buttonPayloadOf(msg: InboundMessageEntity): string | null {
+  const c = msg.content as { type?: string; payload?: string };
+  return c.type === 'button' && typeof c.payload === 'string' ? c.payload : null;
 }
 
 /** The id of the row or button a citizen tapped in one of our interactive messages. */

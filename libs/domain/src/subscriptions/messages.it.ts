@@ -22,6 +22,8 @@ export const IT = {
   alreadySubscribed: 'Sei già iscritto/a a: {iscrizioni}. Scrivi STATO per vedere le tue iscrizioni.',
   notSubscribed: 'Non risulti iscritto/a al canale WhatsApp del {comune}. Per iscriverti scrivi {parole}.',
   autoReply: 'Questo numero del {comune} invia solo comunicazioni e non legge le risposte. Per informazioni contatta gli uffici: {uffici}.',
+  webSignupExpired: 'La richiesta di iscrizione è scaduta. Iscriviti di nuovo dal modulo sul sito del {comune} o scrivi {parole}.',
+  webSignupUnknown: 'Non troviamo questa richiesta di iscrizione. Per iscriverti scrivi {parole}.',
   noPolicyLink: 'disponibile sul sito del Comune',
   noOffices: 'i recapiti sono sul sito del Comune',
   none: 'nessuna lista',

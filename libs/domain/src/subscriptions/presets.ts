@@ -36,6 +36,8 @@ export interface ComunePreset {
   /** One-way comuni answer anything else by pointing to the offices. */
   autoReplyText: string | null;
   launchThreshold: number | null;
+  /** The approved template that asks web-form sign-ups to confirm; null: the comune has no web form. */
+  confirmTemplateName: string | null;
 }
 
 const NEWS: PresetList = {
@@ -72,6 +74,7 @@ function carnia(key: string, displayName: string, domain: string, phone: string)
     autoReplyText:
       'Questo numero del {comune} serve solo a inviare notizie e non legge i messaggi. Per informazioni o segnalazioni contatta gli uffici comunali: {uffici}.',
     launchThreshold: null,
+    confirmTemplateName: null,
   };
 }
 
@@ -103,6 +106,7 @@ export const COMUNE_PRESETS: Record<string, ComunePreset> = {
     helpText: 'Canale WhatsApp del {comune}: ATTIVA per iscriverti, DISATTIVA per cancellarti, STATO per la tua iscrizione.',
     autoReplyText: 'Questo numero del {comune} non riceve domande: è solo un canale di notizie. Per contattare il Comune: {uffici}.',
     launchThreshold: null,
+    confirmTemplateName: null,
   },
 
   'san-romano-in-garfagnana': {
@@ -139,6 +143,7 @@ export const COMUNE_PRESETS: Record<string, ComunePreset> = {
       'Servizio WhatsApp del {comune}. Iscriviti con ISCRIZIONE ON seguito dalla lista ({liste}), nome, cognome e frazione. Cancellati con ISCRIZIONE OFF. Puoi scrivere qui segnalazioni e richieste alla Segreteria.',
     autoReplyText: null,
     launchThreshold: null,
+    confirmTemplateName: null,
   },
 
   'santa-fiora': {
@@ -165,6 +170,7 @@ export const COMUNE_PRESETS: Record<string, ComunePreset> = {
       'Comune Amico del {comune}: ATTIVA COMUNE AMICO per iscriverti, DISATTIVA COMUNE AMICO per cancellarti. Puoi anche segnalarci problemi e chiedere appuntamenti.',
     autoReplyText: null,
     launchThreshold: null,
+    confirmTemplateName: null,
   },
 
   conegliano: {
@@ -190,5 +196,7 @@ export const COMUNE_PRESETS: Record<string, ComunePreset> = {
     helpText: 'Servizio WhatsApp del {comune}: scrivi Iscrivimi seguito da nome e cognome per iscriverti, Cancellami per cancellarti.',
     autoReplyText: 'Questo numero del {comune} è solo in uscita e non riceve messaggi. Per informazioni: {uffici}.',
     launchThreshold: 500,
+    // Conegliano also signs citizens up from a form on its site (double opt-in).
+    confirmTemplateName: 'conferma_iscrizione',
   },
 };

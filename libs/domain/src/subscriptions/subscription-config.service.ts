@@ -189,6 +189,7 @@ export class SubscriptionConfigService {
       helpText: preset.helpText,
       autoReplyText: preset.autoReplyText,
       launchThreshold: preset.launchThreshold,
+      confirmTemplateName: preset.confirmTemplateName,
     });
     const bySlug = new Map<string, string>();
     for (const l of preset.lists) bySlug.set(l.slug, (await this.createList(actor, tenantId, l)).id);
@@ -228,6 +229,8 @@ export function defaultSettings(): SettingsInput {
     askFrazioneText: null,
     launchThreshold: null,
     launchOverride: false,
+    confirmTemplateName: null,
+    confirmTemplateLanguage: 'it',
   };
 }
 
@@ -245,6 +248,8 @@ function pickSettings(s: SubscriptionSettingsEntity): SettingsInput {
     askFrazioneText: s.askFrazioneText,
     launchThreshold: s.launchThreshold,
     launchOverride: s.launchOverride,
+    confirmTemplateName: s.confirmTemplateName,
+    confirmTemplateLanguage: s.confirmTemplateLanguage,
   };
 }
 

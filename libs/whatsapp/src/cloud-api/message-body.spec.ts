@@ -143,7 +143,14 @@ describe('buildSendBody', () => {
     const body = buildSendBody(
       request({
         type: 'contacts',
-        contacts: [{ formattedName: 'Comune di Amaro', organization: 'Comune di Amaro', phones: [{ phone: '+393200000001', waId: '393200000001' }], urls: ['https://www.comune.amaro.ud.it'] }],
+        contacts: [
+          {
+            formattedName: 'Comune di Amaro',
+            organization: 'Comune di Amaro',
+            phones: [{ phone: '+393200000001', waId: '393200000001' }],
+            urls: ['https://www.comune.amaro.ud.it'],
+          },
+        ],
       }),
     );
     expect(body.type).toBe('contacts');
