@@ -108,11 +108,13 @@ async function cmdReencrypt(config: AppConfig): Promise<void> {
 }
 
 function printCredentials(config: AppConfig, credentials: DemoCredential[]): void {
+  const comuneWidth = Math.max(...credentials.map((c) => (c.comune ?? '(all comuni)').length));
+  const emailWidth = Math.max(...credentials.map((c) => c.email.length));
   const lines = [
     'Demo consortium seeded. These passwords were generated now and are shown only here',
     '(a copy is in .data/demo-credentials.txt, readable only by you):',
     '',
-    ...credentials.map((c) => `  ${c.role.padEnd(9)} ${(c.comune ?? '(all comuni)').padEnd(16)} ${c.email.padEnd(40)} ${c.password}`),
+    ...credentials.map((c) => `  ${c.role.padEnd(9)} ${(c.comune ?? '(all comuni)').padEnd(comuneWidth)}  ${c.email.padEnd(emailWidth)}  ${c.password}`),
     '',
   ];
   mkdirSync('.data', { recursive: true });
