@@ -1,6 +1,6 @@
 // Jest runs in native ESM mode (NestJS 12 ships ESM only): see docs/adr/0005.
 const libs = ['common', 'database', 'queue', 'whatsapp', 'domain'];
-const REQUIRED_ESM = ['content-disposition'];
+const REQUIRED_ESM = ['content-disposition', 'cookie'];
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -136,6 +136,28 @@ describe('WhatsApp webhook intake (signature, durable store, acknowledgement)', 
       expect(rows[0].status).toBe('malformed');
     });
 
+    it('stores signed bytes that are not even UTF-8 exactly as received, several in one batch', async () => {
+      const fastify = t.app.getHttpAdapter().getInstance();
+      const bodies = [0, 1, 2].map((i) => Buffer.concat([Buffer.from([0xff, 0x00, 0xfe, i]), Buffer.from(uniq())]));
+      const answers = await Promise.all(
+        bodies.map((body) =>
+          fastify.inject({
+            method: 'POST',
+            url: `/webhooks/whatsapp/${app.appId}`,
+            headers: { 'content-type': 'application/json', 'x-hub-signature-256': signMetaPayload(body, app.plainSecret) },
+            payload: body,
+          }),
+        ),
+      );
+      expect(answers.map((a) => a.statusCode)).toEqual([400, 400, 400]);
+      for (const body of bodies) {
+        const rows = await storedWith(body);
+        expect(rows).toHaveLength(1);
+        expect(rows[0].status).toBe('malformed');
+        expect(Buffer.compare(rows[0].body, body)).toBe(0);
+      }
+    });
+
     it('refuses bodies above 3 MB with 413 and stores nothing', async () => {
       const big = Buffer.concat([Buffer.from('{"pad":"'), Buffer.alloc(3 * 1024 * 1024, 'a'), Buffer.from('"}')]);
       const res = await postWebhook(t, app.appId, big, app.plainSecret);

@@ -220,9 +220,13 @@ export class OutboundMessageRepository {
           m,
           `WITH r AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(${RECEIPT_COLUMNS})),
                 cur AS (
+                  -- Rows are locked in id order: two batches sharing messages (a message's sent,
+                  -- delivered and read receipts arrive in different webhooks) then queue behind each
+                  -- other instead of deadlocking.
                   SELECT o.id, o.status AS old_status, ${NEXT_STATUS} AS new_status
                     FROM outbound_messages o JOIN r ON ${join}
                    WHERE o.tenant_id = $1
+                   ORDER BY o.id
                    FOR UPDATE OF o)
            UPDATE outbound_messages o SET
              status = cur.new_status,

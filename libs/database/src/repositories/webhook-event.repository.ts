@@ -22,12 +22,30 @@ export class WebhookEventRepository {
    */
   insertMany(events: readonly NewWebhookEvent[]): Promise<string[]> {
     if (events.length === 0) return Promise.resolve([]);
+    // The bodies travel as one binary parameter cut by offset and length: a bytea[] parameter would
+    // be hex-encoded into a string by the driver, which costs the api more CPU than the rest of the
+    // request. WITH ORDINALITY keeps the returned ids in input order.
+    const offsets: number[] = [];
+    let at = 0;
+    for (const e of events) {
+      offsets.push(at);
+      at += e.body.length;
+    }
     return this.db.withoutTenant(async (m) => {
       const rows: { id: string }[] = await m.query(
         `INSERT INTO webhook_events (provider_app_id, received_at, body, status)
-         SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::bytea[], $4::text[])
+         SELECT x.app, x.at, substring($3::bytea FROM x.off + 1 FOR x.len), x.status
+           FROM unnest($1::uuid[], $2::timestamptz[], $4::int[], $5::int[], $6::text[]) WITH ORDINALITY AS x(app, at, off, len, status, n)
+          ORDER BY x.n
          RETURNING id`,
-        [events.map((e) => e.providerAppId), events.map((e) => e.receivedAt), events.map((e) => e.body), events.map((e) => e.status)],
+        [
+          events.map((e) => e.providerAppId),
+          events.map((e) => e.receivedAt),
+          Buffer.concat(events.map((e) => e.body)),
+          offsets,
+          events.map((e) => e.body.length),
+          events.map((e) => e.status),
+        ],
       );
       return rows.map((r) => String(r.id));
     });

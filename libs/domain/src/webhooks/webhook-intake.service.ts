@@ -36,6 +36,7 @@ export class MalformedWebhookError extends AppError {
 @Injectable()
 export class WebhookIntakeService {
   private readonly keys = new Map<string, { keys: AppKeys | null; at: number }>();
+  private readonly lookups = new Map<string, Promise<AppKeys | null>>();
 
   constructor(
     private readonly apps: ProviderAppRepository,
@@ -84,10 +85,31 @@ export class WebhookIntakeService {
     return id;
   }
 
+  /**
+   * The app's keys, from a cache shared by all requests. One look-up per app id is in flight at a
+   * time: when the cache expires under load, the requests that arrive meanwhile wait for that one
+   * look-up instead of each opening a transaction and decrypting the secrets again.
+   */
   private async keysFor(appId: string, maxAgeMs = KEYS_TTL_MS): Promise<AppKeys | null> {
     if (!APP_ID_RE.test(appId)) return null;
     const hit = this.keys.get(appId);
     if (hit && Date.now() - hit.at < maxAgeMs) return hit.keys;
+    const lookup = this.lookups.get(appId) ?? this.startLookUp(appId);
+    // Expired in the normal course: answer with the keys we have while they are read again, so the
+    // refresh every KEYS_TTL_MS never holds requests up. A rotation check (shorter maxAge) waits.
+    if (hit && maxAgeMs === KEYS_TTL_MS) return hit.keys;
+    return lookup;
+  }
+
+  private startLookUp(appId: string): Promise<AppKeys | null> {
+    const lookup = this.lookUp(appId).finally(() => this.lookups.delete(appId));
+    this.lookups.set(appId, lookup);
+    // A background refresh that fails leaves the old keys in place; the next request tries again.
+    lookup.catch(() => undefined);
+    return lookup;
+  }
+
+  private async lookUp(appId: string): Promise<AppKeys | null> {
     const app = await this.apps.findByAppId(appId);
     const keys: AppKeys | null = app ? { id: app.id, ...this.appsService.secretsOf(app) } : null;
     // Unknown ids are remembered briefly too (bounded), so a flood at a wrong URL is not a flood of queries.

@@ -159,7 +159,11 @@ export class WebhookProcessingService {
     outcome.deadLetters = dead.length;
 
     const byTenant = new Map<TenantId, RoutedChange[]>();
-    for (const r of routed) byTenant.set(r.tenantId, [...(byTenant.get(r.tenantId) ?? []), r]);
+    for (const r of routed) {
+      const list = byTenant.get(r.tenantId);
+      if (list) list.push(r);
+      else byTenant.set(r.tenantId, [r]);
+    }
     for (const [tenantId, tenantChanges] of byTenant) {
       const result = await this.applyForTenant(tenantId, tenantChanges, problemsByEvent);
       outcome.inbound += result.inbound;
