@@ -20,7 +20,7 @@ export default async function globalSetup() {
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', '{araldo-test}*', 'COUNT', 1000);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', '{araldo-test*', 'COUNT', 1000);
       if (keys.length) await redis.del(...keys);
       cursor = next;
     } while (cursor !== '0');

@@ -21,6 +21,7 @@ import { DeadLettersController } from './dead-letters/dead-letters.controller.js
 import { MessagesController } from './messages/messages.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { PublicSubscriptionsController } from './public/public-subscriptions.controller.js';
+import { SubscriberImportController } from './subscriptions/subscriber-import.controller.js';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller.js';
 import { WhatsappWebhookController } from './webhooks/whatsapp-webhook.controller.js';
 import { WhatsappTemplatesController } from './whatsapp-templates/whatsapp-templates.controller.js';
@@ -54,6 +55,7 @@ export class ApiModule {
         DeadLettersController,
         MetricsController,
         SubscriptionsController,
+        SubscriberImportController,
         PublicSubscriptionsController,
       ],
       providers: [

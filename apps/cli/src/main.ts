@@ -114,7 +114,9 @@ function printCredentials(config: AppConfig, credentials: DemoCredential[]): voi
     'Demo consortium seeded. These passwords were generated now and are shown only here',
     '(a copy is in .data/demo-credentials.txt, readable only by you):',
     '',
-    ...credentials.map((c) => `  ${c.role.padEnd(9)} ${(c.comune ?? '(all comuni)').padEnd(comuneWidth)}  ${c.email.padEnd(emailWidth)}  ${c.password}`),
+    ...credentials.map(
+      (c) => `  ${c.role.padEnd(9)} ${(c.comune ?? '(all comuni)').padEnd(comuneWidth)}  ${c.email.padEnd(emailWidth)}  ${c.password}`,
+    ),
     '',
   ];
   mkdirSync('.data', { recursive: true });

@@ -17,11 +17,13 @@ import { WebhookEventEntity } from './entities/webhook-event.entity.js';
 import { WhatsappTemplateEntity } from './entities/whatsapp-template.entity.js';
 import { ConsentEventEntity } from './entities/consent-event.entity.js';
 import { KeywordRuleEntity } from './entities/keyword-rule.entity.js';
+import { SubscriberImportEntity } from './entities/subscriber-import.entity.js';
 import { SubscriberListEntity } from './entities/subscriber-list.entity.js';
 import { SubscriberEntity } from './entities/subscriber.entity.js';
 import { SubscriptionSettingsEntity } from './entities/subscription-settings.entity.js';
 import { Foundation1795418135129 } from './migrations/1795418135129-Foundation.js';
 import { Subscriptions1795422716709 } from './migrations/1795422716709-Subscriptions.js';
+import { SubscriberImports1795426000000 } from './migrations/1795426000000-SubscriberImports.js';
 import { WhatsappChannel1795420655410 } from './migrations/1795420655410-WhatsappChannel.js';
 import { SnakeNamingStrategy } from './naming-strategy.js';
 
@@ -46,10 +48,11 @@ export const ENTITIES = [
   KeywordRuleEntity,
   SubscriberEntity,
   ConsentEventEntity,
+  SubscriberImportEntity,
 ];
 
 /** Every migration, in order. Listed rather than globbed so the compiled app and the tests agree. */
-export const MIGRATIONS = [Foundation1795418135129, WhatsappChannel1795420655410, Subscriptions1795422716709];
+export const MIGRATIONS = [Foundation1795418135129, WhatsappChannel1795420655410, Subscriptions1795422716709, SubscriberImports1795426000000];
 
 /** The role the application acts as: it owns no table, so Row-Level Security applies to it. */
 export const APP_DB_ROLE = 'araldo_app';

@@ -18,6 +18,7 @@ import { WebhookEventRepository } from './repositories/webhook-event.repository.
 import { WhatsappTemplateRepository } from './repositories/whatsapp-template.repository.js';
 import { SubscriberRepository } from './repositories/subscriber.repository.js';
 import { SubscriptionConfigRepository } from './repositories/subscription-config.repository.js';
+import { SubscriberImportRepository } from './repositories/subscriber-import.repository.js';
 import { WebSignupRepository } from './repositories/web-signup.repository.js';
 import { TenantDb } from './tenant-db.js';
 
@@ -40,6 +41,7 @@ const REPOSITORIES = [
   SubscriptionConfigRepository,
   SubscriberRepository,
   WebSignupRepository,
+  SubscriberImportRepository,
 ];
 
 /** The connection as the application role, and the scoped repositories on top of it. */

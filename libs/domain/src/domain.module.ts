@@ -21,6 +21,7 @@ import { ReceiptsService } from './messaging/receipts.service.js';
 import { KeywordService } from './subscriptions/keyword.service.js';
 import { SubscribersService } from './subscriptions/subscribers.service.js';
 import { SubscriptionConfigService } from './subscriptions/subscription-config.service.js';
+import { SubscriberImportService } from './subscriptions/subscriber-import.service.js';
 import { WebSignupService } from './subscriptions/web-signup.service.js';
 import { WhatsappTemplatesService } from './templates/whatsapp-templates.service.js';
 import { DeadLettersService } from './webhooks/dead-letters.service.js';
@@ -55,6 +56,7 @@ const SERVICES = [
   SubscriptionConfigService,
   SubscribersService,
   WebSignupService,
+  SubscriberImportService,
 ];
 
 /** The feature services. Needs AppConfigModule, DatabaseModule, RedisModule and QueueModule in the importing app. */

@@ -27,6 +27,7 @@ export * from './subscriptions/presets.js';
 export * from './subscriptions/subscribers.service.js';
 export * from './subscriptions/subscription-config.service.js';
 export * from './subscriptions/web-signup.service.js';
+export * from './subscriptions/subscriber-import.service.js';
 export * from './templates/whatsapp-templates.service.js';
 export * from './webhooks/dead-letters.service.js';
 export * from './webhooks/webhook-batch-writer.js';
