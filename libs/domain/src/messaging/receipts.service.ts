@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { TenantId } from '#common';
-import { ContactRepository, OutboundMessageRepository, PendingReceiptRepository, type AppliedReceipt, type ReceiptUpdate } from '#database';
+import { ContactRepository, OutboundMessageRepository, PendingReceiptRepository, TenantDb, type AppliedReceipt, type ReceiptUpdate } from '#database';
 import type { StatusEvent } from '#whatsapp';
 import { NumberHealthService } from './number-health.service.js';
 import { mergeReceiptUpdates, reduceReceipts } from './receipt-rules.js';
@@ -21,10 +21,17 @@ export class ReceiptsService {
     private readonly pending: PendingReceiptRepository,
     private readonly contacts: ContactRepository,
     private readonly health: NumberHealthService,
+    private readonly db: TenantDb,
   ) {}
 
   /** Applies one comune's receipts; returns how many messages they matched and how many were parked. */
   async apply(tenantId: TenantId, events: readonly StatusEvent[]): Promise<{ matched: number; parked: number }> {
+    // One transaction: a message that becomes failed and what that means for the citizen or the
+    // number are recorded together, or not at all (a retry then finds the message not yet failed).
+    return this.db.forTenant(tenantId, () => this.applyNow(tenantId, events));
+  }
+
+  private async applyNow(tenantId: TenantId, events: readonly StatusEvent[]): Promise<{ matched: number; parked: number }> {
     const updates = reduceReceipts(events);
     const applied = await this.outbound.applyReceipts(tenantId, updates);
     const matched = new Set(applied.map((a) => a.providerMessageId));
@@ -47,7 +54,11 @@ export class ReceiptsService {
    * Applies receipts parked for these provider message ids, now that their messages may be known.
    * Those still unmatched stay parked with their original age, so the sweep drops them after a day.
    */
-  async applyParked(tenantId: TenantId, providerMessageIds: readonly string[]): Promise<number> {
+  applyParked(tenantId: TenantId, providerMessageIds: readonly string[]): Promise<number> {
+    return this.db.forTenant(tenantId, () => this.applyParkedNow(tenantId, providerMessageIds));
+  }
+
+  private async applyParkedNow(tenantId: TenantId, providerMessageIds: readonly string[]): Promise<number> {
     const parked = await this.pending.find(tenantId, providerMessageIds);
     if (parked.length === 0) return 0;
     const applied = await this.outbound.applyReceipts(tenantId, mergeReceiptUpdates(parked.map(deserialise)));
