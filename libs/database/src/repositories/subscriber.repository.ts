@@ -225,13 +225,6 @@ export class SubscriberRepository {
     });
   }
 
-  async countActive(tenantId: TenantId): Promise<number> {
-    const rows: { n: string }[] = await this.db.forTenant(tenantId, (m) =>
-      m.query(`SELECT count(*) AS n FROM subscribers WHERE tenant_id = $1 AND status = 'active'`, [tenantId]),
-    );
-    return Number(rows[0]?.n ?? 0);
-  }
-
   /**
    * Erasure: personal data removed (phone, ids, names, tags), subscriptions ended; the row stays as
    * an anonymous count, and the ledger keeps its entries (which hold no personal data but the evidence ids).

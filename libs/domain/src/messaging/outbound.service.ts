@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { asContactId, newId, NotFoundError, ValidationError, type ContactId, type NumberId, type OutboundMessageId, type TenantId } from '#common';
+import { newId, NotFoundError, ValidationError, type ContactId, type NumberId, type OutboundMessageId, type TenantId } from '#common';
 import {
   ContactRepository,
   OutboundMessageRepository,
@@ -89,17 +89,14 @@ export class OutboundService {
       replyTo: input.replyToWamid ?? undefined,
     });
 
-    let contactId: ContactId;
-    if (input.to.kind === 'phone') {
-      const contact = await this.contacts.findOrCreateByWaId(tenantId, input.numberId, input.to.e164.slice(1));
-      contactId = contact.id;
-      if (input.content.type !== 'template' && !isServiceWindowOpen(contact.lastInboundAt, new Date())) throw new WindowClosedError();
-    } else {
-      const contact = await this.contacts.findByUserId(tenantId, input.numberId, input.to.userId);
-      if (!contact) throw new NotFoundError('Contact', 'CONTACT_NOT_FOUND');
-      contactId = asContactId(contact.id);
-      if (input.content.type !== 'template' && !isServiceWindowOpen(contact.lastInboundAt, new Date())) throw new WindowClosedError();
-    }
+    // Someone the comune writes to first gets a contact without a window; a BSUID must be known already.
+    const contact =
+      input.to.kind === 'phone'
+        ? await this.contacts.findOrCreateByWaId(tenantId, input.numberId, input.to.e164.slice(1))
+        : await this.contacts.findByUserId(tenantId, input.numberId, input.to.userId);
+    if (!contact) throw new NotFoundError('Contact', 'CONTACT_NOT_FOUND');
+    if (input.content.type !== 'template' && !isServiceWindowOpen(contact.lastInboundAt, new Date())) throw new WindowClosedError();
+    const contactId: ContactId = contact.id;
 
     const row = await this.outbound.insert(tenantId, {
       id,

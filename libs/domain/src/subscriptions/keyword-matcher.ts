@@ -1,11 +1,9 @@
-import { compact, foldText, keywordTokens, sameName } from './keyword-text.js';
-
-export const KEYWORD_ACTIONS = ['subscribe', 'unsubscribe', 'accept_policy', 'help', 'status'] as const;
-export type KeywordAction = (typeof KEYWORD_ACTIONS)[number];
+import type { KeywordRuleAction } from '#database';
+import { compact, keywordTokens, sameName } from './keyword-text.js';
 
 export interface KeywordRuleDef {
   id: string;
-  action: KeywordAction;
+  action: KeywordRuleAction;
   phrases: readonly string[];
   /** Lists the rule targets when the citizen names none with a hashtag. */
   listIds: readonly string[];
@@ -164,5 +162,3 @@ function titleCase(word: string): string {
 export function samePhrase(a: string, b: string): boolean {
   return keywordTokens(a).join(' ') === keywordTokens(b).join(' ');
 }
-
-export { foldText };

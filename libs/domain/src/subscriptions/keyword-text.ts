@@ -29,11 +29,6 @@ export function keywordTokens(text: string): string[] {
     .filter((w) => w.length > 0);
 }
 
-/** A phrase as the tokens it must start with (`ISCRIZIONE ON` → ['iscrizione', 'on']). */
-export function phraseTokens(phrase: string): string[] {
-  return keywordTokens(phrase);
-}
-
 /** Compares two names (a frazione, a hashtag) as a citizen would: folded, spaces and punctuation ignored. */
 export function sameName(a: string, b: string): boolean {
   return compact(a) === compact(b);

@@ -29,8 +29,6 @@ export const IT = {
   none: 'nessuna lista',
 } as const;
 
-export type ReplyKey = keyof typeof IT;
-
 /** Fills {placeholders}; unknown ones are left out rather than shown raw. */
 export function renderReply(template: string, vars: Record<string, string | null | undefined>): string {
   return template
