@@ -9,3 +9,4 @@ export * from './crypto/secret-box.js';
 export * from './ids/ids.js';
 export * from './phone/phone.js';
 export * from './redis/redis.module.js';
+export * from './clock/clock.js';

@@ -1,5 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { Clock } from '../clock/clock.js';
 import { SecretBox } from '../crypto/secret-box.js';
 import type { AppConfig } from './app-config.js';
 
@@ -20,8 +21,9 @@ export class AppConfigModule {
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: SecretBox, useValue: new SecretBox(config.encryptionKeys) },
+        Clock,
       ],
-      exports: [APP_CONFIG, SecretBox],
+      exports: [APP_CONFIG, SecretBox, Clock],
     };
   }
 }
