@@ -58,16 +58,22 @@ describe('channel maintenance', () => {
       );
     });
 
-    it('settles an unknown outcome that got no receipt in time as failed, without sending it again', async () => {
+    it('queues again an unknown outcome that got no receipt in the settle period, and fails it after the last attempt', async () => {
       const stale = await outbound('unknown', 2 * 60 * 60_000, 'unknown_outcome');
       const fresh = await outbound('unknown', 60_000, 'unknown_outcome');
-      await maintenance().sweep();
-      expect(await statusOf(stale)).toEqual({ status: 'failed', error_action: 'unknown_expired' });
+      const spent = await outbound('unknown', 2 * 60 * 60_000, 'unknown_outcome');
+      await db.query(`UPDATE outbound_messages SET attempts = 10 WHERE tenant_id = $1 AND id = $2`, [amaro.tenant.id, spent]);
+      const report = await maintenance().sweep();
+      expect(report.unknownResent).toBeGreaterThanOrEqual(1);
+      // Queued again, and the worker may already have taken it.
+      const resent = await statusOf(stale);
+      expect(['queued', 'sending']).toContain(resent.status);
       expect(await statusOf(fresh)).toEqual({ status: 'unknown', error_action: 'unknown_outcome' });
+      expect(await statusOf(spent)).toEqual({ status: 'failed', error_action: 'unknown_expired' });
     });
 
     it('treats a send left in progress by a dead worker as an unknown outcome', async () => {
-      const id = await outbound('sending', 15 * 60_000);
+      const id = await outbound('sending', 2 * 60_000);
       await maintenance().sweep();
       expect(await statusOf(id)).toEqual({ status: 'unknown', error_action: 'unknown_outcome' });
     });

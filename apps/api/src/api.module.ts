@@ -17,6 +17,8 @@ import { OperatorNumbersController } from './numbers/operator-numbers.controller
 import { ProviderAppsController } from './provider-apps/provider-apps.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
 import { UsersController } from './users/users.controller.js';
+import { ConversationsController } from './conversations/conversations.controller.js';
+import { InboxController } from './conversations/inbox.controller.js';
 import { DeadLettersController } from './dead-letters/dead-letters.controller.js';
 import { MessagesController } from './messages/messages.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
@@ -25,6 +27,8 @@ import { SubscriberImportController } from './subscriptions/subscriber-import.co
 import { SubscriptionsController } from './subscriptions/subscriptions.controller.js';
 import { WhatsappWebhookController } from './webhooks/whatsapp-webhook.controller.js';
 import { WhatsappTemplatesController } from './whatsapp-templates/whatsapp-templates.controller.js';
+import { CampaignsController } from './campaigns/campaigns.controller.js';
+import { MessageTemplatesController } from './message-templates/message-templates.controller.js';
 
 @Module({})
 export class ApiModule {
@@ -57,6 +61,10 @@ export class ApiModule {
         SubscriptionsController,
         SubscriberImportController,
         PublicSubscriptionsController,
+        ConversationsController,
+        InboxController,
+        MessageTemplatesController,
+    CampaignsController,
       ],
       providers: [
         JwtStrategy,

@@ -2,7 +2,7 @@ import { Process, Processor } from '@nestjs/bull';
 import { Logger } from '@nestjs/common';
 import type { Job } from 'bull';
 import { RefreshTokenRepository } from '#database';
-import { ChannelMaintenanceService, type RetentionReport, type SweepReport } from '#domain';
+import { CampaignSchedulesService, CampaignsService, ChannelMaintenanceService, type RetentionReport, type SweepReport } from '#domain';
 import { MaintenanceJob, QueueName, type PurgeExpiredRefreshTokensPayload } from '#queue';
 
 /** Housekeeping jobs. Idempotent: running one twice deletes nothing more. */
@@ -13,11 +13,17 @@ export class MaintenanceProcessor {
   constructor(
     private readonly refreshTokens: RefreshTokenRepository,
     private readonly channel: ChannelMaintenanceService,
+    private readonly campaigns: CampaignsService,
+    private readonly schedules: CampaignSchedulesService,
   ) {}
 
+  /** Every minute: lost jobs and unknown outcomes, due scheduled campaigns, recurring runs, finished campaigns. */
   @Process(MaintenanceJob.Sweep)
-  sweep(): Promise<SweepReport> {
-    return this.channel.sweep();
+  async sweep(): Promise<SweepReport & { campaignsStarted: number; campaignsCompleted: number; scheduleRuns: number }> {
+    const report = await this.channel.sweep();
+    const scheduleRuns = await this.schedules.runDue();
+    const due = await this.campaigns.runDue();
+    return { ...report, campaignsStarted: due.started, campaignsCompleted: due.completed, scheduleRuns };
   }
 
   @Process(MaintenanceJob.Retention)

@@ -5,15 +5,15 @@ import { OutboundService } from '#domain';
 import { OutboundJob, QueueName, type SendOutboundPayload } from '#queue';
 
 /**
- * Sends queued messages. Concurrency is for waiting on HTTP, not CPU: each number's pace is kept
- * by its Redis bucket, whatever the number of jobs in flight.
+ * Sends queued messages in batches. Concurrency is for waiting on paced slots and HTTP, not CPU:
+ * each number's pace is kept by its Redis bucket, whatever the number of jobs in flight.
  */
 @Processor(QueueName.Outbound)
 export class OutboundProcessor {
   constructor(private readonly outbound: OutboundService) {}
 
-  @Process({ name: OutboundJob.Send, concurrency: 32 })
+  @Process({ name: OutboundJob.Send, concurrency: 64 })
   async send(job: Job<SendOutboundPayload>): Promise<void> {
-    await this.outbound.dispatch(asTenantId(job.data.tenantId), asOutboundMessageId(job.data.outboundId));
+    await this.outbound.dispatchBatch(asTenantId(job.data.tenantId), job.data.outboundIds.map(asOutboundMessageId));
   }
 }

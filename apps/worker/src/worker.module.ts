@@ -1,8 +1,10 @@
-import { Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { AppConfigModule, RedisModule, type AppConfig } from '#common';
+import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfigModule, RedisModule, type AppConfig } from '#common';
 import { DatabaseModule } from '#database';
-import { DomainModule } from '#domain';
+import { DomainModule, QueueReconciler } from '#domain';
 import { QueueModule, QueueProducer } from '#queue';
+import { CampaignsProcessor } from './campaigns.processor.js';
+import { InboxProcessor } from './inbox.processor.js';
 import { MaintenanceProcessor } from './maintenance.processor.js';
 import { MediaProcessor } from './media.processor.js';
 import { OutboundProcessor } from './outbound.processor.js';
@@ -26,6 +28,26 @@ class RecurringJobs implements OnApplicationBootstrap {
   }
 }
 
+/** Checks every few seconds that Redis still holds the queues; rebuilds them from Postgres if not. */
+@Injectable()
+class ReconcileTimer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Worker');
+  private timer: NodeJS.Timeout | null = null;
+  constructor(
+    private readonly reconciler: QueueReconciler,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.reconciler.check().catch((err: unknown) => this.logger.error({ event: 'reconcile_failed', reason: (err as Error).message }));
+    }, this.config.queue.reconcileIntervalMs);
+    this.timer.unref();
+  }
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
+
 /** The worker: Bull processors only, no HTTP server. */
 @Module({})
 export class WorkerModule {
@@ -44,8 +66,10 @@ export class WorkerModule {
         WebhooksProcessor,
         OutboundProcessor,
         MediaProcessor,
+        InboxProcessor,
+        CampaignsProcessor,
         ShutdownLog,
-        ...(options.scheduleRecurring === false ? [] : [RecurringJobs]),
+        ...(options.scheduleRecurring === false ? [] : [RecurringJobs, ReconcileTimer]),
       ],
     };
   }

@@ -21,10 +21,25 @@ import { SubscriberImportEntity } from './entities/subscriber-import.entity.js';
 import { SubscriberListEntity } from './entities/subscriber-list.entity.js';
 import { SubscriberEntity } from './entities/subscriber.entity.js';
 import { SubscriptionSettingsEntity } from './entities/subscription-settings.entity.js';
+import { BusinessPortfolioEntity } from './entities/business-portfolio.entity.js';
+import { CampaignScheduleEntity } from './entities/campaign-schedule.entity.js';
+import { CampaignSettingsEntity } from './entities/campaign-settings.entity.js';
+import { CampaignEntity } from './entities/campaign.entity.js';
+import { ConsortiumAlertEntity } from './entities/consortium-alert.entity.js';
+import { MessageTemplateEntity } from './entities/message-template.entity.js';
 import { Foundation1795418135129 } from './migrations/1795418135129-Foundation.js';
 import { Subscriptions1795422716709 } from './migrations/1795422716709-Subscriptions.js';
 import { SubscriberImports1795426000000 } from './migrations/1795426000000-SubscriberImports.js';
 import { WhatsappChannel1795420655410 } from './migrations/1795420655410-WhatsappChannel.js';
+import { Campaigns1795428000000 } from './migrations/1795428000000-Campaigns.js';
+import { AppointmentRequestEntity } from './entities/appointment-request.entity.js';
+import { CannedReplyEntity } from './entities/canned-reply.entity.js';
+import { CitizenBlockEntity } from './entities/citizen-block.entity.js';
+import { ConversationMessageEntity } from './entities/conversation-message.entity.js';
+import { ConversationEntity } from './entities/conversation.entity.js';
+import { EmergencyAlertEntity } from './entities/emergency-alert.entity.js';
+import { InboxSettingsEntity } from './entities/inbox-settings.entity.js';
+import { Inbox1795429000000 } from './migrations/1795429000000-Inbox.js';
 import { SnakeNamingStrategy } from './naming-strategy.js';
 
 export const ENTITIES = [
@@ -49,10 +64,30 @@ export const ENTITIES = [
   SubscriberEntity,
   ConsentEventEntity,
   SubscriberImportEntity,
+  MessageTemplateEntity,
+  CampaignSettingsEntity,
+  CampaignEntity,
+  CampaignScheduleEntity,
+  ConsortiumAlertEntity,
+  BusinessPortfolioEntity,
+  InboxSettingsEntity,
+  ConversationEntity,
+  ConversationMessageEntity,
+  CannedReplyEntity,
+  AppointmentRequestEntity,
+  EmergencyAlertEntity,
+  CitizenBlockEntity,
 ];
 
 /** Every migration, in order. Listed rather than globbed so the compiled app and the tests agree. */
-export const MIGRATIONS = [Foundation1795418135129, WhatsappChannel1795420655410, Subscriptions1795422716709, SubscriberImports1795426000000];
+export const MIGRATIONS = [
+  Foundation1795418135129,
+  WhatsappChannel1795420655410,
+  Subscriptions1795422716709,
+  SubscriberImports1795426000000,
+  Campaigns1795428000000,
+  Inbox1795429000000,
+];
 
 /** The role the application acts as: it owns no table, so Row-Level Security applies to it. */
 export const APP_DB_ROLE = 'araldo_app';

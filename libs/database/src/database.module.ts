@@ -20,6 +20,17 @@ import { SubscriberRepository } from './repositories/subscriber.repository.js';
 import { SubscriptionConfigRepository } from './repositories/subscription-config.repository.js';
 import { SubscriberImportRepository } from './repositories/subscriber-import.repository.js';
 import { WebSignupRepository } from './repositories/web-signup.repository.js';
+import { BusinessPortfolioRepository } from './repositories/business-portfolio.repository.js';
+import { CampaignRepository } from './repositories/campaign.repository.js';
+import { CampaignScheduleRepository } from './repositories/campaign-schedule.repository.js';
+import { ConsortiumAlertRepository } from './repositories/consortium-alert.repository.js';
+import { AppointmentRequestRepository } from './repositories/appointment-request.repository.js';
+import { CannedReplyRepository } from './repositories/canned-reply.repository.js';
+import { CitizenBlockRepository } from './repositories/citizen-block.repository.js';
+import { ConversationRepository } from './repositories/conversation.repository.js';
+import { EmergencyAlertRepository } from './repositories/emergency-alert.repository.js';
+import { InboxSettingsRepository } from './repositories/inbox-settings.repository.js';
+import { MessageTemplateRepository } from './repositories/message-template.repository.js';
 import { TenantDb } from './tenant-db.js';
 
 const REPOSITORIES = [
@@ -42,6 +53,17 @@ const REPOSITORIES = [
   SubscriberRepository,
   WebSignupRepository,
   SubscriberImportRepository,
+  CampaignRepository,
+  CampaignScheduleRepository,
+  ConsortiumAlertRepository,
+  BusinessPortfolioRepository,
+  InboxSettingsRepository,
+  ConversationRepository,
+  CannedReplyRepository,
+  AppointmentRequestRepository,
+  EmergencyAlertRepository,
+  CitizenBlockRepository,
+  MessageTemplateRepository,
 ];
 
 /** The connection as the application role, and the scoped repositories on top of it. */

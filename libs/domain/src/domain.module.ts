@@ -29,6 +29,22 @@ import { WebhookBatchWriter } from './webhooks/webhook-batch-writer.js';
 import { WebhookIntakeService } from './webhooks/webhook-intake.service.js';
 import { WebhookProcessingService } from './webhooks/webhook-processing.service.js';
 
+import { AppointmentsService } from './conversations/appointments.service.js';
+import { CannedRepliesService } from './conversations/canned-replies.service.js';
+import { CitizenBlocksService } from './conversations/citizen-blocks.service.js';
+import { CitizenMessenger } from './conversations/citizen-messenger.js';
+import { ConversationsService } from './conversations/conversations.service.js';
+import { InboxFiguresService } from './conversations/inbox-figures.service.js';
+import { InboxSettingsService } from './conversations/inbox-settings.service.js';
+import { Mailer } from './conversations/mailer.js';
+import { OnDutyNotifier } from './conversations/on-duty-notifier.service.js';
+import { MessageTemplatesService } from './campaigns/message-templates.service.js';
+import { CampaignDispatchService } from './campaigns/campaign-dispatch.service.js';
+import { CampaignSchedulesService } from './campaigns/campaign-schedules.service.js';
+import { CampaignsService } from './campaigns/campaigns.service.js';
+import { QueueReconciler } from './messaging/queue-reconciler.js';
+import { SendPlanner } from './messaging/send-planner.js';
+
 const SERVICES = [
   AuditService,
   AuthService,
@@ -57,6 +73,21 @@ const SERVICES = [
   SubscribersService,
   WebSignupService,
   SubscriberImportService,
+  InboxSettingsService,
+  CitizenMessenger,
+  ConversationsService,
+  AppointmentsService,
+  CannedRepliesService,
+  CitizenBlocksService,
+  OnDutyNotifier,
+  InboxFiguresService,
+  Mailer,
+  MessageTemplatesService,
+  CampaignDispatchService,
+  CampaignsService,
+  CampaignSchedulesService,
+  SendPlanner,
+  QueueReconciler,
 ];
 
 /** The feature services. Needs AppConfigModule, DatabaseModule, RedisModule and QueueModule in the importing app. */

@@ -2,6 +2,8 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
 import {
+  CampaignJob,
+  InboxJob,
   MaintenanceJob,
   MediaJob,
   OutboundJob,
@@ -9,9 +11,11 @@ import {
   WebhookJob,
   type DownloadMediaPayload,
   type HandleInboundPayload,
+  type NotifyOnDutyPayload,
   type ProcessWebhookEventsPayload,
   type PurgeExpiredRefreshTokensPayload,
   type SendOutboundPayload,
+  type StartCampaignPayload,
 } from './queues.js';
 
 /**
@@ -27,6 +31,14 @@ export interface SendJobRequest {
   urgent?: boolean;
 }
 
+/** A batch of one number's messages (same tenant), due after `delayMs`. */
+export interface SendBatchRequest {
+  tenantId: string;
+  outboundIds: string[];
+  delayMs?: number;
+  urgent?: boolean;
+}
+
 /** The only way code outside the processors puts work on a queue. */
 @Injectable()
 export class QueueProducer {
@@ -35,6 +47,8 @@ export class QueueProducer {
     @InjectQueue(QueueName.Webhooks) private readonly webhooks: Queue,
     @InjectQueue(QueueName.Outbound) private readonly outbound: Queue,
     @InjectQueue(QueueName.Media) private readonly media: Queue,
+    @InjectQueue(QueueName.Campaigns) private readonly campaigns: Queue,
+    @InjectQueue(QueueName.Inbox) private readonly inbox: Queue,
   ) {}
 
   /**
@@ -85,22 +99,59 @@ export class QueueProducer {
     );
   }
 
+  /** One job per message: replies and retries. */
   async send(requests: readonly SendJobRequest[]): Promise<void> {
-    if (requests.length === 0) return;
-    await this.outbound.addBulk(
-      requests.map((r) => {
-        const data: SendOutboundPayload = { tenantId: r.tenantId, outboundId: r.outboundId };
-        return {
-          name: OutboundJob.Send,
-          data,
-          opts: {
-            delay: Math.max(0, Math.round(r.delayMs ?? 0)),
-            priority: r.urgent ? 1 : 5,
-            attempts: 3,
-          },
-        };
-      }),
-    );
+    await this.sendBatches(requests.map((r) => ({ tenantId: r.tenantId, outboundIds: [r.outboundId], delayMs: r.delayMs, urgent: r.urgent })));
+  }
+
+  /**
+   * Batches of messages, added in one round trip. Completed jobs are removed at once: Postgres keeps
+   * the record, and a 100,000-recipient campaign must not leave 1,000 jobs behind in Redis.
+   */
+  async sendBatches(batches: readonly SendBatchRequest[]): Promise<void> {
+    for (let i = 0; i < batches.length; i += 1000) {
+      await this.outbound.addBulk(
+        batches.slice(i, i + 1000).map((b) => {
+          const data: SendOutboundPayload = { tenantId: b.tenantId, outboundIds: b.outboundIds };
+          return {
+            name: OutboundJob.Send,
+            data,
+            opts: {
+              delay: Math.max(0, Math.round(b.delayMs ?? 0)),
+              priority: b.urgent ? 1 : 5,
+              attempts: 3,
+              backoff: { type: 'exponential', delay: 1000 },
+              removeOnComplete: true,
+              removeOnFail: 1000,
+            },
+          };
+        }),
+      );
+    }
+  }
+
+  /**
+   * Starts a campaign now or at `delayMs`. The job id is deterministic per campaign and time, so a
+   * double click enqueues one start; the start itself only wins once (status check in Postgres).
+   */
+  async startCampaign(tenantId: string, campaignId: string, delayMs = 0, at?: Date): Promise<void> {
+    const data: StartCampaignPayload = { tenantId, campaignId };
+    await this.campaigns.add(CampaignJob.Start, data, {
+      jobId: `campaign-start-${campaignId}-${at ? at.getTime() : 'now'}`,
+      delay: Math.max(0, Math.round(delayMs)),
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 2000 },
+      removeOnComplete: true,
+    });
+  }
+
+  /** One alert per emergency message (deterministic job id); the handler skips channels already done. */
+  async notifyOnDuty(data: NotifyOnDutyPayload): Promise<void> {
+    await this.inbox.add(InboxJob.NotifyOnDuty, data, {
+      jobId: `on-duty-${data.inboundMessageId}`,
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 2000 },
+    });
   }
 
   async downloadMedia(items: readonly DownloadMediaPayload[]): Promise<void> {

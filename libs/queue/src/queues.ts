@@ -4,6 +4,10 @@ export const QueueName = {
   Webhooks: 'webhooks',
   Outbound: 'outbound',
   Media: 'media',
+  /** Starting campaigns (materialising recipients) and running recurring schedules: heavy, kept off the send path. */
+  Campaigns: 'campaigns',
+  /** The inbox's side work: alerting the on-duty contact about an emergency. */
+  Inbox: 'inbox',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -41,9 +45,22 @@ export const OutboundJob = {
   Send: 'send',
 } as const;
 
+/**
+ * A batch of a number's queued messages (one for a reply, tens to a hundred for a campaign). Jobs
+ * that Redis lost are rebuilt from Postgres, so a batch is a hint, not a record.
+ */
 export interface SendOutboundPayload {
   tenantId: string;
-  outboundId: string;
+  outboundIds: string[];
+}
+
+export const CampaignJob = {
+  Start: 'start',
+} as const;
+
+export interface StartCampaignPayload {
+  tenantId: string;
+  campaignId: string;
 }
 
 export const MediaJob = {
@@ -53,6 +70,17 @@ export const MediaJob = {
 export interface DownloadMediaPayload {
   tenantId: string;
   mediaFileId: string;
+}
+
+export const InboxJob = {
+  /** A citizen wrote the emergency keyword: WhatsApp and/or e-mail to the comune's on-duty contact. */
+  NotifyOnDuty: 'notify-on-duty',
+} as const;
+
+export interface NotifyOnDutyPayload {
+  tenantId: string;
+  conversationId: string;
+  inboundMessageId: string;
 }
 
 export const ALL_QUEUES: QueueName[] = Object.values(QueueName);

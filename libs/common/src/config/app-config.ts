@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
+const toFloat = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
 const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
 const toBool = ({ value }: { value: unknown }): unknown =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
@@ -148,11 +150,40 @@ export class EnvironmentVariables {
   @Max(104857600, { message: 'must be a number of bytes between 1024 and 104857600' })
   MEDIA_MAX_BYTES = 26214400;
 
+  /** How long a send with an unknown outcome waits for a receipt before it is sent again (docs/adr/0006). */
   @Transform(toInt)
-  @IsInt({ message: 'must be a number of minutes between 5 and 10080' })
-  @Min(5, { message: 'must be a number of minutes between 5 and 10080' })
-  @Max(10080, { message: 'must be a number of minutes between 5 and 10080' })
-  UNKNOWN_OUTCOME_SETTLE_MINUTES = 60;
+  @IsInt({ message: 'must be a number of seconds between 2 and 604800' })
+  @Min(2, { message: 'must be a number of seconds between 2 and 604800' })
+  @Max(604800, { message: 'must be a number of seconds between 2 and 604800' })
+  UNKNOWN_OUTCOME_SETTLE_SECONDS = 900;
+
+  /** A message 'sending' this long belongs to a worker that died mid-batch: its outcome becomes unknown. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a number of seconds between 2 and 3600' })
+  @Min(2, { message: 'must be a number of seconds between 2 and 3600' })
+  @Max(3600, { message: 'must be a number of seconds between 2 and 3600' })
+  STALE_SENDING_AFTER_SECONDS = 60;
+
+  /** Share of each number's messages-per-second cap the dispatcher uses (docs/adr/0009). */
+  @Transform(toFloat)
+  @IsNumber({}, { message: 'must be a number between 0.1 and 1' })
+  @Min(0.1, { message: 'must be a number between 0.1 and 1' })
+  @Max(1, { message: 'must be a number between 0.1 and 1' })
+  WHATSAPP_PACING_SHARE = 0.99;
+
+  /** How often each worker checks that Redis still holds the queues, re-enqueueing from Postgres if not. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be milliseconds between 200 and 600000' })
+  @Min(200, { message: 'must be milliseconds between 200 and 600000' })
+  @Max(600000, { message: 'must be milliseconds between 200 and 600000' })
+  QUEUE_RECONCILE_INTERVAL_MS = 10000;
+
+  /** Outgoing mail for the inbox's emergency alerts, e.g. smtp://user:pass@mail.example.it:587; empty: no e-mail. */
+  @Matches(/^(smtps?:\/\/\S+)?$/, { message: 'must be an smtp:// or smtps:// URL or empty' })
+  SMTP_URL = '';
+
+  @Matches(/^(.*<)?[^\s@<>]+@[^\s@<>]+>?$/, { message: 'must be an e-mail address, optionally with a name: araldo <noreply@example.it>' })
+  SMTP_FROM = 'araldo <noreply@araldo.local>';
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -181,10 +212,14 @@ export interface AppConfig {
     apiVersion: string;
     connectTimeoutMs: number;
     requestTimeoutMs: number;
-    unknownOutcomeSettleMinutes: number;
+    unknownOutcomeSettleSeconds: number;
+    staleSendingAfterSeconds: number;
+    pacingShare: number;
   };
+  queue: { reconcileIntervalMs: number };
   webhooks: { batchMax: number; batchWaitMs: number; rawRetentionDays: number };
   media: { storageDir: string; maxBytes: number };
+  smtp: { url: string | null; from: string };
   logLevel: string;
 }
 
@@ -242,10 +277,14 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       apiVersion: vars.WHATSAPP_API_VERSION,
       connectTimeoutMs: vars.WHATSAPP_CONNECT_TIMEOUT_MS,
       requestTimeoutMs: vars.WHATSAPP_REQUEST_TIMEOUT_MS,
-      unknownOutcomeSettleMinutes: vars.UNKNOWN_OUTCOME_SETTLE_MINUTES,
+      unknownOutcomeSettleSeconds: vars.UNKNOWN_OUTCOME_SETTLE_SECONDS,
+      staleSendingAfterSeconds: vars.STALE_SENDING_AFTER_SECONDS,
+      pacingShare: vars.WHATSAPP_PACING_SHARE,
     },
+    queue: { reconcileIntervalMs: vars.QUEUE_RECONCILE_INTERVAL_MS },
     webhooks: { batchMax: vars.WEBHOOK_BATCH_MAX, batchWaitMs: vars.WEBHOOK_BATCH_WAIT_MS, rawRetentionDays: vars.WEBHOOK_RAW_RETENTION_DAYS },
     media: { storageDir: vars.MEDIA_STORAGE_DIR, maxBytes: vars.MEDIA_MAX_BYTES },
+    smtp: { url: vars.SMTP_URL || null, from: vars.SMTP_FROM },
     logLevel: vars.LOG_LEVEL,
   };
 }

@@ -18,11 +18,7 @@ export class AppConfigModule {
     return {
       module: AppConfigModule,
       imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ app: config })] })],
-      providers: [
-        { provide: APP_CONFIG, useValue: config },
-        { provide: SecretBox, useValue: new SecretBox(config.encryptionKeys) },
-        Clock,
-      ],
+      providers: [{ provide: APP_CONFIG, useValue: config }, { provide: SecretBox, useValue: new SecretBox(config.encryptionKeys) }, Clock],
       exports: [APP_CONFIG, SecretBox, Clock],
     };
   }

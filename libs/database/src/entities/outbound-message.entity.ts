@@ -1,7 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { ContactId, NumberId, OutboundMessageId, TenantId } from '#common';
 
-export const OUTBOUND_STATUSES = ['queued', 'sending', 'unknown', 'accepted', 'sent', 'delivered', 'read', 'failed', 'cancelled'] as const;
+export const OUTBOUND_STATUSES = ['queued', 'sending', 'unknown', 'accepted', 'sent', 'delivered', 'read', 'failed', 'cancelled', 'skipped'] as const;
 export type OutboundStatus = (typeof OUTBOUND_STATUSES)[number];
 
 export const OUTBOUND_KINDS = ['keyword_reply', 'campaign', 'editor_reply', 'auto_reply', 'notification', 'test'] as const;
@@ -45,6 +45,10 @@ export class OutboundMessageEntity {
 
   @Column('uuid', { nullable: true })
   campaignId!: string | null;
+
+  /** The campaign's recipient (one row per campaign and subscriber). */
+  @Column('uuid', { nullable: true })
+  subscriberId!: string | null;
 
   @Column('text', { nullable: true })
   replyToWamid!: string | null;

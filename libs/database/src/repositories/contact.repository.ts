@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
 import type { ContactId, NumberId, TenantId } from '#common';
 import { ContactEntity } from '../entities/contact.entity.js';
 import { TenantDb } from '../tenant-db.js';
@@ -73,6 +74,13 @@ export class ContactRepository {
       }
       return ids;
     });
+  }
+
+  /** Several contacts at once (a send batch), keyed by id. */
+  async findByIds(tenantId: TenantId, ids: readonly ContactId[]): Promise<Map<ContactId, ContactEntity>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.forTenant(tenantId, (m) => m.findBy(ContactEntity, { tenantId, id: In([...new Set(ids)]) }));
+    return new Map(rows.map((r) => [r.id, r]));
   }
 
   findById(tenantId: TenantId, id: ContactId): Promise<ContactEntity | null> {

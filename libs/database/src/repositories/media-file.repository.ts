@@ -50,18 +50,28 @@ export class MediaFileRepository {
     return this.db.forTenant(tenantId, (m) => m.findOneBy(MediaFileEntity, { tenantId, inboundMessageId }));
   }
 
+  /** False when the file stopped being pending meanwhile (purged: a blocked citizen's message): the caller deletes what it wrote. */
   async markStored(
     tenantId: TenantId,
     id: MediaFileId,
     stored: { sha256: string; sizeBytes: number; storageKey: string; mimeType: string },
-  ): Promise<void> {
-    await this.db.forTenant(tenantId, (m) =>
-      m.query(
+  ): Promise<boolean> {
+    const rows = await this.db.forTenant(tenantId, (m) =>
+      returningRows<{ id: string }>(
+        m,
         `UPDATE media_files SET status = 'stored', sha256 = $3, size_bytes = $4, storage_key = $5, mime_type = coalesce(mime_type, $6),
             stored_at = now(), error = NULL, attempts = attempts + 1
-          WHERE tenant_id = $1 AND id = $2`,
+          WHERE tenant_id = $1 AND id = $2 AND status = 'pending' RETURNING id`,
         [tenantId, id, stored.sha256, stored.sizeBytes, stored.storageKey, stored.mimeType],
       ),
+    );
+    return rows.length > 0;
+  }
+
+  /** A file whose message was dropped before it was downloaded (a blocked citizen): never downloaded. */
+  async markPurged(tenantId: TenantId, id: MediaFileId, reason: string): Promise<void> {
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(`UPDATE media_files SET status = 'purged', error = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'`, [tenantId, id, reason]),
     );
   }
 

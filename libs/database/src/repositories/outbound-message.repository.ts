@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
 import type { ContactId, NumberId, OutboundMessageId, TenantId } from '#common';
 import { OutboundMessageEntity, type OutboundStatus } from '../entities/outbound-message.entity.js';
 import { TenantDb } from '../tenant-db.js';
@@ -9,6 +10,21 @@ export type NewOutboundMessage = Pick<
   OutboundMessageEntity,
   'id' | 'numberId' | 'contactId' | 'recipient' | 'recipientKind' | 'kind' | 'category' | 'priority' | 'campaignId' | 'replyToWamid' | 'content'
 >;
+
+/** What Meta accepted in a batch; campaign rows also record the content each recipient got. */
+export interface AcceptedSend {
+  id: OutboundMessageId;
+  providerMessageId: string;
+  providerWaId: string | null;
+  content: Record<string, unknown> | null;
+  category: string | null;
+}
+
+export interface SendError {
+  code: number | null;
+  reason: string;
+  action: string;
+}
 
 /**
  * A receipt, or several for one message folded into one (see reduceReceipts in #domain), ready to
@@ -52,7 +68,7 @@ const RANK = (col: string): string =>
  * corrects; a failed receipt wins over anything not yet delivered; otherwise the higher rank wins.
  */
 const NEXT_STATUS = `CASE
-  WHEN o.status = 'cancelled' THEN o.status
+  WHEN o.status IN ('cancelled', 'skipped') THEN o.status
   WHEN o.status = 'failed' AND o.error_action IS DISTINCT FROM 'unknown_expired' THEN o.status
   WHEN r.status = 'failed' THEN CASE WHEN o.status IN ('delivered', 'read') THEN o.status ELSE 'failed' END
   WHEN o.status = 'failed' THEN r.status
@@ -61,6 +77,19 @@ const NEXT_STATUS = `CASE
 
 const RECEIPT_COLUMNS = `id uuid, pmid text, status text, sent_at timestamptz, delivered_at timestamptz, read_at timestamptz,
   failed_at timestamptz, error_code integer, error_reason text, error_action text, pricing jsonb`;
+
+/** A queued message as the enqueueing code needs it. */
+export interface QueuedRef {
+  tenantId: TenantId;
+  id: OutboundMessageId;
+  numberId: NumberId;
+  campaignId: string | null;
+  priority: number;
+  nextAttemptAt: Date | null;
+}
+
+const QUEUED_REF_COLUMNS = `o.tenant_id AS "tenantId", o.id, o.number_id AS "numberId", o.campaign_id AS "campaignId", o.priority,
+  o.next_attempt_at AS "nextAttemptAt"`;
 
 @Injectable()
 export class OutboundMessageRepository {
@@ -122,6 +151,96 @@ export class OutboundMessageRepository {
     );
     if (rows.length === 0) return null;
     return this.findById(tenantId, id);
+  }
+
+  /**
+   * Takes a batch of queued messages for sending, in one statement: rows another job holds are
+   * skipped, as are rows not due within `aheadMs` and rows of a campaign that is not sending
+   * (paused or cancelled). Only one job can win a row, so duplicate jobs are harmless.
+   */
+  async claimBatch(tenantId: TenantId, ids: readonly OutboundMessageId[], aheadMs: number): Promise<OutboundMessageEntity[]> {
+    if (ids.length === 0) return [];
+    return this.db.forTenant(tenantId, async (m) => {
+      const claimed = await returningRows<{ id: OutboundMessageId }>(
+        m,
+        `UPDATE outbound_messages o SET status = 'sending', attempts = o.attempts + 1, updated_at = now()
+           FROM (SELECT q.id FROM outbound_messages q
+                  WHERE q.tenant_id = $1 AND q.id = ANY($2::uuid[]) AND q.status = 'queued'
+                    AND (q.next_attempt_at IS NULL OR q.next_attempt_at <= now() + $3 * interval '1 millisecond')
+                    AND (q.campaign_id IS NULL OR EXISTS (
+                          SELECT 1 FROM campaigns k WHERE k.tenant_id = $1 AND k.id = q.campaign_id AND k.status = 'sending'))
+                  ORDER BY q.id FOR UPDATE SKIP LOCKED) c
+          WHERE o.tenant_id = $1 AND o.id = c.id AND o.status = 'queued'
+          RETURNING o.id`,
+        [tenantId, ids, aheadMs],
+      );
+      if (claimed.length === 0) return [];
+      return m.find(OutboundMessageEntity, { where: { tenantId, id: In(claimed.map((c) => c.id)) }, order: { nextAttemptAt: 'ASC', id: 'ASC' } });
+    });
+  }
+
+  /** Puts claimed messages back in the queue (pacing, quiet hours, paused number), due at `nextAttemptAt`. */
+  async releaseMany(
+    tenantId: TenantId,
+    ids: readonly OutboundMessageId[],
+    opts: { nextAttemptAt: Date | null; refundAttempt: boolean; error?: SendError },
+  ): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `UPDATE outbound_messages SET status = 'queued', next_attempt_at = $3,
+            attempts = attempts - CASE WHEN $4 THEN 1 ELSE 0 END,
+            error_code = coalesce($5, error_code), error_reason = coalesce($6, error_reason), error_action = coalesce($7, error_action),
+            updated_at = now()
+          WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'sending'`,
+        [tenantId, ids, opts.nextAttemptAt, opts.refundAttempt, opts.error?.code ?? null, opts.error?.reason ?? null, opts.error?.action ?? null],
+      ),
+    );
+  }
+
+  /**
+   * Records what Meta accepted in a batch, in one statement. A receipt may already have moved a row
+   * further (it can beat the send response), so the status only moves up to 'accepted'. Rows are
+   * locked in id order, as receipts lock them, so the two never deadlock.
+   */
+  async markAcceptedMany(tenantId: TenantId, accepted: readonly AcceptedSend[]): Promise<void> {
+    if (accepted.length === 0) return;
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `WITH v AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, pmid text, wa_id text, content jsonb, category text)),
+              cur AS (SELECT o.id FROM outbound_messages o JOIN v ON v.id = o.id WHERE o.tenant_id = $1 ORDER BY o.id FOR UPDATE OF o)
+         UPDATE outbound_messages o SET
+            status = CASE WHEN o.status IN ('queued', 'sending', 'unknown') THEN 'accepted' ELSE o.status END,
+            provider_message_id = coalesce(o.provider_message_id, v.pmid), provider_wa_id = coalesce(v.wa_id, o.provider_wa_id),
+            accepted_at = coalesce(o.accepted_at, now()), next_attempt_at = NULL,
+            content = coalesce(v.content, o.content), category = coalesce(v.category, o.category),
+            error_code = CASE WHEN o.status = 'failed' THEN o.error_code ELSE NULL END,
+            error_reason = CASE WHEN o.status = 'failed' THEN o.error_reason ELSE NULL END,
+            error_action = CASE WHEN o.status = 'failed' THEN o.error_action ELSE NULL END,
+            updated_at = now()
+           FROM v, cur
+          WHERE o.tenant_id = $1 AND o.id = v.id AND cur.id = o.id`,
+        [
+          tenantId,
+          JSON.stringify(
+            accepted.map((a) => ({ id: a.id, pmid: a.providerMessageId, wa_id: a.providerWaId, content: a.content, category: a.category })),
+          ),
+        ],
+      ),
+    );
+  }
+
+  /** Ends claimed or queued messages without sending them: failed (with the reason) or skipped. */
+  async finishUnsent(tenantId: TenantId, ids: readonly OutboundMessageId[], status: 'failed' | 'skipped', error: SendError): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `UPDATE outbound_messages SET status = $3, failed_at = CASE WHEN $3 = 'failed' THEN now() END,
+            error_code = $4, error_reason = left($5, 1000), error_action = $6, next_attempt_at = NULL, updated_at = now()
+          WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status IN ('queued', 'sending')`,
+        [tenantId, ids, status, error.code, error.reason, error.action],
+      ),
+    );
   }
 
   /** Puts a claimed message back in the queue (number paused, pacing, retry), optionally not counting the attempt. */
@@ -190,12 +309,13 @@ export class OutboundMessageRepository {
     tenantId: TenantId,
     numberId: NumberId,
     limit: number,
-  ): Promise<{ id: OutboundMessageId; nextAttemptAt: Date | null; priority: number }[]> {
+  ): Promise<{ id: OutboundMessageId; nextAttemptAt: Date | null; priority: number; campaignId: string | null }[]> {
     return this.db.forTenant(tenantId, (m) =>
       m.query(
-        `SELECT id, next_attempt_at AS "nextAttemptAt", priority FROM outbound_messages
-          WHERE tenant_id = $1 AND number_id = $2 AND status = 'queued'
-          ORDER BY priority DESC, created_at LIMIT $3`,
+        `SELECT o.id, o.next_attempt_at AS "nextAttemptAt", o.priority, o.campaign_id AS "campaignId" FROM outbound_messages o
+          WHERE o.tenant_id = $1 AND o.number_id = $2 AND o.status = 'queued'
+            AND (o.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns k WHERE k.tenant_id = $1 AND k.id = o.campaign_id AND k.status = 'sending'))
+          ORDER BY o.priority DESC, o.created_at LIMIT $3`,
         [tenantId, numberId, limit],
       ),
     );
@@ -275,17 +395,30 @@ export class OutboundMessageRepository {
     });
   }
 
-  /** Unknown outcomes no receipt settled in time become failed ('unknown_expired'); never re-sent. */
-  async expireUnknownUnscoped(before: Date, limit: number): Promise<{ tenantId: TenantId; id: OutboundMessageId }[]> {
+  /**
+   * Unknown outcomes that no receipt settled in time: Meta sends a status webhook for every message
+   * it accepted, so silence means it did not take it, and the message is queued again
+   * (docs/adr/0006). Past the last attempt it fails instead ('unknown_expired').
+   */
+  async requeueUnsettledUnknownUnscoped(
+    before: Date,
+    maxAttempts: number,
+    limit: number,
+  ): Promise<{ tenantId: TenantId; id: OutboundMessageId; status: OutboundStatus; priority: number }[]> {
     return this.db.unscoped((m) =>
-      returningRows<{ tenantId: TenantId; id: OutboundMessageId }>(
+      returningRows<{ tenantId: TenantId; id: OutboundMessageId; status: OutboundStatus; priority: number }>(
         m,
-        `UPDATE outbound_messages o SET status = 'failed', failed_at = now(), error_action = 'unknown_expired',
-            error_reason = 'no receipt within the settle period after an unknown send outcome', updated_at = now()
-          FROM (SELECT tenant_id, id FROM outbound_messages WHERE status = 'unknown' AND updated_at < $1 LIMIT $2) s
-          WHERE o.tenant_id = s.tenant_id AND o.id = s.id AND o.status = 'unknown'
-          RETURNING o.tenant_id AS "tenantId", o.id`,
-        [before, limit],
+        `UPDATE outbound_messages o SET
+            status = CASE WHEN o.attempts >= $2 THEN 'failed' ELSE 'queued' END,
+            failed_at = CASE WHEN o.attempts >= $2 THEN now() END,
+            error_action = CASE WHEN o.attempts >= $2 THEN 'unknown_expired' ELSE 'unknown_resent' END,
+            error_reason = CASE WHEN o.attempts >= $2 THEN 'no receipt after the last attempt with an unknown outcome'
+                                ELSE 'no receipt within the settle period: Meta did not take it; sending again' END,
+            next_attempt_at = NULL, updated_at = now()
+          FROM (SELECT tenant_id, id FROM outbound_messages WHERE status = 'unknown' AND updated_at < $1 LIMIT $3 FOR UPDATE SKIP LOCKED) s
+          WHERE o.tenant_id = s.tenant_id AND o.id = s.id AND o.status = 'unknown' AND o.provider_message_id IS NULL
+          RETURNING o.tenant_id AS "tenantId", o.id, o.status, o.priority`,
+        [before, maxAttempts, limit],
       ),
     );
   }
@@ -300,7 +433,7 @@ export class OutboundMessageRepository {
         m,
         `UPDATE outbound_messages o SET status = 'unknown', error_action = 'unknown_outcome',
             error_reason = 'the worker stopped during the send', updated_at = now()
-          FROM (SELECT tenant_id, id FROM outbound_messages WHERE status = 'sending' AND updated_at < $1 LIMIT $2) s
+          FROM (SELECT tenant_id, id FROM outbound_messages WHERE status = 'sending' AND updated_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED) s
           WHERE o.tenant_id = s.tenant_id AND o.id = s.id AND o.status = 'sending'
           RETURNING o.id`,
         [before, limit],
@@ -309,14 +442,61 @@ export class OutboundMessageRepository {
     return rows.length;
   }
 
-  /** Queued messages whose retry time has passed, across comuni: the sweeper re-enqueues them if a delayed job was lost. */
-  async listDueQueuedUnscoped(before: Date, limit: number): Promise<{ tenantId: TenantId; id: OutboundMessageId; numberId: NumberId }[]> {
+  /**
+   * Queued messages whose time has passed by more than the grace (`before`), across comuni: the
+   * sweep re-enqueues them when their job went missing. Paused numbers and campaigns that are not
+   * sending are left alone (resuming them enqueues their messages).
+   */
+  async listDueQueuedUnscoped(before: Date, limit: number): Promise<QueuedRef[]> {
     return this.db.unscoped((m) =>
       m.query(
-        `SELECT o.tenant_id AS "tenantId", o.id, o.number_id AS "numberId" FROM outbound_messages o
+        `SELECT ${QUEUED_REF_COLUMNS} FROM outbound_messages o
            JOIN whatsapp_numbers n ON n.tenant_id = o.tenant_id AND n.id = o.number_id AND n.status = 'active'
-          WHERE o.status = 'queued' AND coalesce(o.next_attempt_at, o.created_at) < $1 ORDER BY o.priority DESC, o.created_at LIMIT $2`,
+          WHERE o.status = 'queued' AND coalesce(o.next_attempt_at, o.created_at) < $1
+            AND (o.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns k WHERE k.tenant_id = o.tenant_id AND k.id = o.campaign_id AND k.status = 'sending'))
+          ORDER BY o.priority DESC, o.created_at LIMIT $2`,
         [before, limit],
+      ),
+    );
+  }
+
+  /**
+   * Every queued message that may go (active number, sending campaign), in pages by key: after Redis
+   * lost its queues, the reconciler enqueues them all again from here.
+   */
+  async listQueuedPageUnscoped(after: { tenantId: string; id: string } | null, limit: number): Promise<QueuedRef[]> {
+    return this.db.unscoped((m) =>
+      m.query(
+        `SELECT ${QUEUED_REF_COLUMNS} FROM outbound_messages o
+           JOIN whatsapp_numbers n ON n.tenant_id = o.tenant_id AND n.id = o.number_id AND n.status = 'active'
+          WHERE o.status = 'queued' AND ($1::uuid IS NULL OR (o.tenant_id, o.id) > ($1::uuid, $2::uuid))
+            AND (o.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns k WHERE k.tenant_id = o.tenant_id AND k.id = o.campaign_id AND k.status = 'sending'))
+          ORDER BY o.tenant_id, o.id LIMIT $3`,
+        [after?.tenantId ?? null, after?.id ?? null, limit],
+      ),
+    );
+  }
+
+  /** Queue references of given messages, across comuni (re-enqueueing what the sweep settled). */
+  async refsByIds(items: readonly { tenantId: TenantId; id: OutboundMessageId }[]): Promise<QueuedRef[]> {
+    if (items.length === 0) return [];
+    return this.db.unscoped((m) =>
+      m.query(
+        `SELECT ${QUEUED_REF_COLUMNS} FROM outbound_messages o
+           JOIN jsonb_to_recordset($1::jsonb) AS x(tenant_id uuid, id uuid) ON o.tenant_id = x.tenant_id AND o.id = x.id
+          WHERE o.status = 'queued'`,
+        [JSON.stringify(items.map((i) => ({ tenant_id: i.tenantId, id: i.id })))],
+      ),
+    );
+  }
+
+  /** A campaign's queued messages in the order they are planned (resuming, re-planning). */
+  async listQueuedOfCampaign(tenantId: TenantId, campaignId: string): Promise<QueuedRef[]> {
+    return this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `SELECT ${QUEUED_REF_COLUMNS} FROM outbound_messages o
+          WHERE o.tenant_id = $1 AND o.campaign_id = $2 AND o.status = 'queued' ORDER BY o.next_attempt_at NULLS FIRST, o.id`,
+        [tenantId, campaignId],
       ),
     );
   }

@@ -67,6 +67,23 @@ export class SubscriberRepository {
     return this.db.forTenant(tenantId, (m) => m.findOneBy(SubscriberEntity, { tenantId, id }));
   }
 
+  /** The profile fields a send batch renders from, keyed by id. */
+  async profilesByIds(
+    tenantId: TenantId,
+    ids: readonly string[],
+  ): Promise<Map<string, { firstName: string | null; lastName: string | null; frazione: string | null }>> {
+    if (ids.length === 0) return new Map();
+    const rows: { id: string; firstName: string | null; lastName: string | null; frazione: string | null }[] = await this.db.forTenant(
+      tenantId,
+      (m) =>
+        m.query(
+          `SELECT id, first_name AS "firstName", last_name AS "lastName", frazione FROM subscribers WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+          [tenantId, [...new Set(ids)]],
+        ),
+    );
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
   findByPhone(tenantId: TenantId, phoneE164: string): Promise<SubscriberEntity | null> {
     return this.db.forTenant(tenantId, (m) => m.findOneBy(SubscriberEntity, { tenantId, phoneE164 }));
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type MediaFileId, type TenantId } from '#common';
-import { MediaFileRepository } from '#database';
+import { InboundMessageRepository, MediaFileRepository } from '#database';
 import { decodeSha256, ProviderError } from '#whatsapp';
 import { NumberDirectory } from '../messaging/number-directory.js';
 import { ProviderRegistry } from '../messaging/provider-registry.js';
@@ -16,6 +16,7 @@ export class MediaService {
 
   constructor(
     private readonly files: MediaFileRepository,
+    private readonly inbound: InboundMessageRepository,
     private readonly directory: NumberDirectory,
     private readonly providers: ProviderRegistry,
     @Inject(MEDIA_STORAGE) private readonly storage: MediaStorage,
@@ -30,6 +31,12 @@ export class MediaService {
   async download(tenantId: TenantId, id: MediaFileId, lastAttempt: boolean): Promise<'stored' | 'failed' | 'skipped'> {
     const file = await this.files.findById(tenantId, id);
     if (!file || file.status !== 'pending') return 'skipped';
+    // The message was dropped meanwhile (its sender is blocked): its media are not kept.
+    const msg = file.inboundMessageId ? await this.inbound.findById(tenantId, file.inboundMessageId) : null;
+    if (msg?.contentPurgedAt) {
+      await this.files.markPurged(tenantId, id, 'message dropped');
+      return 'skipped';
+    }
     const sender = await this.directory.get(tenantId, file.numberId);
     if (!sender) {
       await this.files.recordFailure(tenantId, id, 'the number no longer exists', true);
@@ -45,12 +52,17 @@ export class MediaService {
       const now = new Date();
       const key = `${tenantId}/${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${id}`;
       await this.storage.put(key, media.bytes);
-      await this.files.markStored(tenantId, id, {
+      const kept = await this.files.markStored(tenantId, id, {
         sha256: media.sha256Hex,
         sizeBytes: media.bytes.length,
         storageKey: key,
         mimeType: media.mimeType,
       });
+      // Purged while it was downloading (a blocked citizen): nothing may stay in storage.
+      if (!kept) {
+        await this.storage.delete(key);
+        return 'skipped';
+      }
       return 'stored';
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);

@@ -10,16 +10,16 @@ import {
   WebSignupRepository,
   WebhookEventRepository,
 } from '#database';
+import { MAX_SEND_ATTEMPTS } from '#whatsapp';
 import { QueueProducer } from '#queue';
 import { MEDIA_STORAGE, type MediaStorage } from '../media/media-storage.js';
 import { ReceiptsService } from './receipts.service.js';
+import { SendPlanner } from './send-planner.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 /** A pending webhook event or a due queued message untouched this long lost its queue job. */
 const LOST_JOB_AFTER_MS = 2 * MINUTE;
-/** A send that has been 'sending' this long belongs to a worker that died mid-call. */
-const STALE_SENDING_AFTER_MS = 10 * MINUTE;
 /** Receipts for messages we never learn about are dropped after this. */
 const PENDING_RECEIPT_TTL_MS = DAY;
 const RESOLVED_DEAD_LETTER_TTL_MS = 90 * DAY;
@@ -29,6 +29,7 @@ export interface SweepReport {
   webhookEventsRequeued: number;
   messagesRequeued: number;
   staleSendingToUnknown: number;
+  unknownResent: number;
   unknownExpired: number;
   parkedReceiptsApplied: number;
   parkedReceiptsDropped: number;
@@ -62,6 +63,7 @@ export class ChannelMaintenanceService {
     private readonly signups: WebSignupRepository,
     private readonly receipts: ReceiptsService,
     private readonly producer: QueueProducer,
+    private readonly planner: SendPlanner,
     @Inject(MEDIA_STORAGE) private readonly storage: MediaStorage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -72,19 +74,27 @@ export class ChannelMaintenanceService {
     for (let i = 0; i < staleEvents.length; i += 200) await this.producer.processWebhookEvents(staleEvents.slice(i, i + 200));
 
     const due = await this.outbound.listDueQueuedUnscoped(lostBefore, SWEEP_LIMIT);
-    await this.producer.send(due.map((d) => ({ tenantId: d.tenantId, outboundId: d.id })));
+    await this.planner.enqueue(due);
 
-    const staleSending = await this.outbound.abandonStaleSendingUnscoped(new Date(now.getTime() - STALE_SENDING_AFTER_MS), SWEEP_LIMIT);
-    const expired = await this.outbound.expireUnknownUnscoped(
-      new Date(now.getTime() - this.config.whatsapp.unknownOutcomeSettleMinutes * MINUTE),
+    const staleSending = await this.outbound.abandonStaleSendingUnscoped(
+      new Date(now.getTime() - this.config.whatsapp.staleSendingAfterSeconds * 1000),
       SWEEP_LIMIT,
     );
-    if (expired.length > 0) {
+    const unsettled = await this.outbound.requeueUnsettledUnknownUnscoped(
+      new Date(now.getTime() - this.config.whatsapp.unknownOutcomeSettleSeconds * 1000),
+      MAX_SEND_ATTEMPTS,
+      SWEEP_LIMIT,
+    );
+    const resent = unsettled.filter((u) => u.status === 'queued');
+    const expired = unsettled.filter((u) => u.status === 'failed');
+    if (unsettled.length > 0) {
       this.logger.warn(
-        { event: 'unknown_outcomes_expired', count: expired.length },
-        'sends with an unknown outcome got no receipt in time: marked failed, not re-sent',
+        { event: 'unknown_outcomes_settled_by_silence', resent: resent.length, failed: expired.length },
+        'sends with an unknown outcome got no receipt in time: Meta did not take them; sent again (or failed after the last attempt)',
       );
     }
+    const resentRefs = await this.outbound.refsByIds(resent);
+    await this.planner.enqueue(resentRefs);
 
     let applied = 0;
     for (const { tenantId, providerMessageIds } of await this.pending.listTenantsWithPendingUnscoped()) {
@@ -97,6 +107,7 @@ export class ChannelMaintenanceService {
       webhookEventsRequeued: staleEvents.length,
       messagesRequeued: due.length,
       staleSendingToUnknown: staleSending,
+      unknownResent: resent.length,
       unknownExpired: expired.length,
       parkedReceiptsApplied: applied,
       parkedReceiptsDropped: dropped,

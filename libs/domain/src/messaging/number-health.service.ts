@@ -1,12 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { NumberId, TenantId } from '#common';
 import { OutboundMessageRepository, WhatsappNumberRepository } from '#database';
-import { QueueProducer } from '#queue';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../auth/actor.js';
 import { NumberDirectory } from './number-directory.js';
-
-const REQUEUE_BATCH = 1000;
+import { SendPlanner } from './send-planner.js';
 
 /**
  * Pauses a number when Meta says its account, token or templates are in trouble, and resumes it.
@@ -22,7 +20,7 @@ export class NumberHealthService {
     private readonly numbers: WhatsappNumberRepository,
     private readonly outbound: OutboundMessageRepository,
     private readonly directory: NumberDirectory,
-    private readonly producer: QueueProducer,
+    private readonly planner: SendPlanner,
     private readonly audit: AuditService,
   ) {}
 
@@ -41,17 +39,9 @@ export class NumberHealthService {
   async requeue(tenantId: TenantId, numberId: NumberId): Promise<number> {
     this.directory.invalidate(tenantId, numberId);
     const queued = await this.outbound.listQueuedIds(tenantId, numberId, 1_000_000);
-    for (let i = 0; i < queued.length; i += REQUEUE_BATCH) {
-      const now = Date.now();
-      await this.producer.send(
-        queued.slice(i, i + REQUEUE_BATCH).map((q) => ({
-          tenantId,
-          outboundId: q.id,
-          delayMs: q.nextAttemptAt ? Math.max(0, q.nextAttemptAt.getTime() - now) : 0,
-          urgent: q.priority > 0,
-        })),
-      );
-    }
+    await this.planner.enqueue(
+      queued.map((q) => ({ tenantId, id: q.id, numberId, campaignId: q.campaignId, priority: q.priority, nextAttemptAt: q.nextAttemptAt })),
+    );
     return queued.length;
   }
 

@@ -8,7 +8,6 @@ import {
   type OutboundKind,
   type OutboundMessageEntity,
 } from '#database';
-import { QueueProducer } from '#queue';
 import {
   buildSendBody,
   classifyProviderError,
@@ -17,15 +16,17 @@ import {
   retryDelayMs,
   type MessageContent,
   type Recipient,
-  type SendAccepted,
   type SendFailureAction,
 } from '#whatsapp';
 import { NumberDirectory, type SendingNumber } from './number-directory.js';
 import { NumberHealthService } from './number-health.service.js';
-import { NumberPacer } from './number-pacer.js';
+import { NumberPacer, type PacingLane } from './number-pacer.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { ReceiptsService } from './receipts.service.js';
 import { isServiceWindowOpen } from './window-rules.js';
+import { EMERGENCY_PRIORITY } from './send-plan.js';
+import { SendPlanner } from './send-planner.js';
+import { CampaignDispatchService } from '../campaigns/campaign-dispatch.service.js';
 
 export interface SendMessageInput {
   numberId: NumberId;
@@ -40,6 +41,15 @@ export interface SendMessageInput {
   campaignId?: string | null;
 }
 
+/** A claimed message with what goes to the provider. */
+interface Ready {
+  row: OutboundMessageEntity;
+  content: MessageContent;
+  category: MessageCategory | null;
+  /** Campaign messages record the content each recipient got (it is rendered at send time). */
+  record: boolean;
+}
+
 export class WindowClosedError extends ValidationError {
   constructor() {
     super(
@@ -50,8 +60,8 @@ export class WindowClosedError extends ValidationError {
   }
 }
 
-/** Waits shorter than this are slept in the job; longer ones put the message back with a delay. */
-const MAX_INLINE_PACING_WAIT_MS = 1_500;
+/** A batch job claims messages due up to this far ahead: its slots spread over about a second. */
+const CLAIM_AHEAD_MS = 2_000;
 const HOLD_MS = 24 * 60 * 60 * 1000;
 
 /**
@@ -72,7 +82,8 @@ export class OutboundService {
     private readonly providers: ProviderRegistry,
     private readonly health: NumberHealthService,
     private readonly receipts: ReceiptsService,
-    private readonly producer: QueueProducer,
+    private readonly planner: SendPlanner,
+    private readonly campaignContent: CampaignDispatchService,
   ) {}
 
   async send(tenantId: TenantId, input: SendMessageInput): Promise<OutboundMessageEntity> {
@@ -112,81 +123,207 @@ export class OutboundService {
       content: input.content as unknown as Record<string, unknown>,
     });
     // After the commit: a lost job leaves the row queued, and the sweep enqueues it again.
-    if (number.status === 'active') await this.producer.send([{ tenantId, outboundId: id, urgent: row.priority > 0 }]);
+    if (number.status === 'active') {
+      await this.planner.enqueue([{ tenantId, id, numberId: row.numberId, campaignId: null, priority: row.priority, nextAttemptAt: null }]);
+    }
     return row;
   }
 
-  /** Sends one queued message. Idempotent: a duplicate or stale job finds nothing to claim. */
-  async dispatch(tenantId: TenantId, outboundId: OutboundMessageId): Promise<void> {
-    const row = await this.outbound.claimForSend(tenantId, outboundId);
-    if (!row) return;
-    let sender: SendingNumber | null;
-    try {
-      sender = await this.readyToSend(tenantId, row);
-    } catch (err) {
-      // Nothing was sent yet: put it back for the queue's retry (or the sweep) to take again.
-      await this.outbound.release(tenantId, row.id, { nextAttemptAt: null, refundAttempt: true });
-      throw err;
+  /**
+   * Sends a batch of queued messages (one reply, or a campaign's tens to a hundred). Idempotent: a
+   * duplicate or stale job finds nothing to claim. Claims the rows in one statement, decides each
+   * message's content, reserves the number's slots, sends at those slots and records what Meta
+   * accepted in one statement.
+   */
+  async dispatchBatch(tenantId: TenantId, ids: readonly OutboundMessageId[]): Promise<void> {
+    const rows = await this.outbound.claimBatch(tenantId, ids, CLAIM_AHEAD_MS);
+    if (rows.length === 0) return;
+    const byNumber = new Map<NumberId, OutboundMessageEntity[]>();
+    for (const r of rows) byNumber.set(r.numberId, [...(byNumber.get(r.numberId) ?? []), r]);
+    for (const [numberId, group] of byNumber) {
+      try {
+        await this.dispatchNumber(tenantId, numberId, group);
+      } catch (err) {
+        // Nothing of what is still 'sending' left for the provider: put it back for the job's retry or the sweep.
+        await this.outbound.releaseMany(
+          tenantId,
+          group.map((r) => r.id),
+          { nextAttemptAt: null, refundAttempt: true },
+        );
+        throw err;
+      }
     }
-    if (!sender) return;
-
-    let accepted: SendAccepted;
-    try {
-      accepted = await this.providers.for(sender.providerKind).send({
-        from: sender.credentials,
-        to: row.recipientKind === 'phone' ? { kind: 'phone', e164: row.recipient } : { kind: 'bsuid', userId: row.recipient },
-        content: row.content as unknown as MessageContent,
-        replyTo: row.replyToWamid ?? undefined,
-        correlationId: row.id,
-      });
-    } catch (err) {
-      await this.handleFailure(tenantId, row, err);
-      return;
-    }
-    // Meta has the message. Should recording it fail, the row stays 'sending': the sweep then
-    // treats it as an unknown outcome, which the receipts (carrying our id) settle. Never re-sent.
-    await this.outbound.markAccepted(tenantId, row.id, accepted.providerMessageId, accepted.waId);
-    // A receipt that beat this response and carried no correlation id is waiting for the wamid.
-    await this.receipts.applyParked(tenantId, [accepted.providerMessageId]);
   }
 
-  /**
-   * Checks a claimed message may go now, and takes a pacing slot for it. Returns null when it was
-   * put back (number paused, recipient on hold, number over its pace) or failed for good.
-   */
-  private async readyToSend(tenantId: TenantId, row: OutboundMessageEntity): Promise<SendingNumber | null> {
-    const sender = await this.directory.get(tenantId, row.numberId);
+  /** One message (tests and tools); the worker uses dispatchBatch. */
+  dispatch(tenantId: TenantId, outboundId: OutboundMessageId): Promise<void> {
+    return this.dispatchBatch(tenantId, [outboundId]);
+  }
+
+  private async dispatchNumber(tenantId: TenantId, numberId: NumberId, rows: OutboundMessageEntity[]): Promise<void> {
+    const ids = rows.map((r) => r.id);
+    const sender = await this.directory.get(tenantId, numberId);
     if (!sender || sender.number.status === 'disabled') {
-      await this.outbound.markFailed(tenantId, row.id, { code: null, reason: 'the number is disabled', action: 'bug' });
-      return null;
-    }
-    if (row.content === null) {
-      await this.outbound.markFailed(tenantId, row.id, {
-        code: null,
-        reason: 'the content was purged by retention before it was sent',
-        action: 'bug',
-      });
-      return null;
+      await this.outbound.finishUnsent(tenantId, ids, 'failed', { code: null, reason: 'the number is disabled', action: 'bug' });
+      return;
     }
     if (sender.number.status === 'paused') {
       // Stays queued; resuming the number enqueues it again.
-      await this.outbound.release(tenantId, row.id, { nextAttemptAt: null, refundAttempt: true });
-      return null;
+      await this.outbound.releaseMany(tenantId, ids, { nextAttemptAt: null, refundAttempt: true });
+      return;
     }
-    if (row.contactId) {
-      const contact = await this.contacts.findById(tenantId, row.contactId);
-      if (contact?.heldUntil && contact.heldUntil > new Date()) {
-        await this.requeueAt(tenantId, row, contact.heldUntil, true);
-        return null;
+
+    const now = Date.now();
+    const contacts = await this.contacts.findByIds(
+      tenantId,
+      rows.flatMap((r) => (r.contactId ? [r.contactId] : [])),
+    );
+    const campaignPlans = await this.campaignContent.prepare(
+      tenantId,
+      rows.filter((r) => r.campaignId !== null),
+      contacts,
+    );
+    const ready: Ready[] = [];
+    const deferred = new Map<number, OutboundMessageId[]>();
+    const defer = (id: OutboundMessageId, at: number): void => {
+      deferred.set(at, [...(deferred.get(at) ?? []), id]);
+    };
+    for (const row of rows) {
+      const held = row.contactId ? contacts.get(row.contactId)?.heldUntil : null;
+      if (held && held.getTime() > now) {
+        defer(row.id, held.getTime());
+        continue;
+      }
+      if (row.campaignId === null) {
+        if (row.content === null) {
+          await this.outbound.finishUnsent(tenantId, [row.id], 'failed', {
+            code: null,
+            reason: 'the content was purged by retention before it was sent',
+            action: 'bug',
+          });
+        } else ready.push({ row, content: row.content as unknown as MessageContent, category: null, record: false });
+        continue;
+      }
+      const plan = campaignPlans.get(row.id);
+      if (!plan) continue;
+      switch (plan.kind) {
+        case 'send':
+          ready.push({ row, content: plan.content, category: plan.category, record: true });
+          break;
+        case 'defer':
+          defer(row.id, plan.until.getTime());
+          break;
+        case 'skip':
+        case 'fail':
+          await this.outbound.finishUnsent(tenantId, [row.id], plan.kind === 'skip' ? 'skipped' : 'failed', {
+            code: null,
+            reason: plan.reason,
+            action: plan.action,
+          });
+          break;
       }
     }
-    const wait = await this.pacer.take(sender.number.id, sender.number.mpsCap);
-    if (wait > MAX_INLINE_PACING_WAIT_MS) {
-      await this.requeueAt(tenantId, row, new Date(Date.now() + wait), true);
-      return null;
+    for (const [at, deferredIds] of deferred) await this.requeueMany(tenantId, rows, deferredIds, new Date(at), true);
+
+    if (ready.length > 0) {
+      const lane: PacingLane = ready[0].row.kind !== 'campaign' ? 'reply' : ready[0].row.priority >= EMERGENCY_PRIORITY ? 'emergency' : 'normal';
+      const slots = await this.pacer.reserve(numberId, sender.number.mpsCap, ready.length, lane);
+      if (!('startInMs' in slots)) {
+        await this.requeueMany(
+          tenantId,
+          rows,
+          ready.map((r) => r.row.id),
+          new Date(Date.now() + slots.retryInMs),
+          true,
+        );
+      } else {
+        const later = ready.splice(slots.granted);
+        if (later.length > 0) {
+          const at = Date.now() + slots.startInMs + slots.granted * slots.intervalMs;
+          await this.requeueMany(
+            tenantId,
+            rows,
+            later.map((r) => r.row.id),
+            new Date(at),
+            true,
+          );
+        }
+        await this.sendAtSlots(tenantId, sender, ready, slots);
+      }
     }
-    if (wait > 0) await sleep(wait);
-    return sender;
+    const campaignIds = [...new Set(rows.flatMap((r) => (r.campaignId ? [r.campaignId] : [])))];
+    if (campaignIds.length > 0) await this.campaignContent.afterBatch(tenantId, campaignIds);
+  }
+
+  /** Sends each message at its reserved slot, concurrently, and records the outcomes. */
+  private async sendAtSlots(
+    tenantId: TenantId,
+    sender: SendingNumber,
+    ready: readonly Ready[],
+    slots: { startInMs: number; intervalMs: number },
+  ): Promise<void> {
+    const t0 = Date.now() + slots.startInMs;
+    const provider = this.providers.for(sender.providerKind);
+    const outcomes = await Promise.all(
+      ready.map(async (item, i) => {
+        const wait = t0 + i * slots.intervalMs - Date.now();
+        if (wait > 1) await sleep(wait);
+        try {
+          const accepted = await provider.send({
+            from: sender.credentials,
+            to: item.row.recipientKind === 'phone' ? { kind: 'phone', e164: item.row.recipient } : { kind: 'bsuid', userId: item.row.recipient },
+            content: item.content,
+            replyTo: item.row.replyToWamid ?? undefined,
+            correlationId: item.row.id,
+          });
+          return { item, accepted, error: null };
+        } catch (error) {
+          return { item, accepted: null, error };
+        }
+      }),
+    );
+    const accepted = outcomes.flatMap((o) =>
+      o.accepted
+        ? [
+            {
+              id: o.item.row.id,
+              providerMessageId: o.accepted.providerMessageId,
+              providerWaId: o.accepted.waId,
+              content: o.item.record ? (o.item.content as unknown as Record<string, unknown>) : null,
+              category: o.item.category,
+            },
+          ]
+        : [],
+    );
+    // Meta has these messages. Should recording them fail, the rows stay 'sending': the sweep then
+    // treats them as unknown outcomes, which their receipts (carrying our id) settle. Never re-sent.
+    await this.outbound.markAcceptedMany(tenantId, accepted);
+    // Receipts that beat the responses and carried no correlation id are waiting for the wamids.
+    if (accepted.length > 0)
+      await this.receipts.applyParked(
+        tenantId,
+        accepted.map((a) => a.providerMessageId),
+      );
+    for (const o of outcomes) {
+      if (o.error !== null) await this.handleFailure(tenantId, o.item.row, o.error);
+    }
+  }
+
+  private async requeueMany(
+    tenantId: TenantId,
+    rows: readonly OutboundMessageEntity[],
+    ids: readonly OutboundMessageId[],
+    at: Date,
+    refundAttempt: boolean,
+  ): Promise<void> {
+    if (ids.length === 0) return;
+    await this.outbound.releaseMany(tenantId, ids, { nextAttemptAt: at, refundAttempt });
+    const wanted = new Set<string>(ids);
+    await this.planner.enqueue(
+      rows
+        .filter((r) => wanted.has(r.id))
+        .map((r) => ({ tenantId, id: r.id, numberId: r.numberId, campaignId: r.campaignId, priority: r.priority, nextAttemptAt: at })),
+    );
   }
 
   private async handleFailure(tenantId: TenantId, row: OutboundMessageEntity, err: unknown): Promise<void> {
@@ -242,6 +379,13 @@ export class OutboundService {
         await this.outbound.markFailed(tenantId, row.id, error);
         return;
       case 'template':
+        // The window closed before a campaign's free text reached Meta: its approved template goes instead.
+        if (row.campaignId !== null && row.errorAction !== 'template') {
+          await this.requeueAt(tenantId, row, new Date(), true, error);
+          return;
+        }
+        await this.outbound.markFailed(tenantId, row.id, error);
+        return;
       case 'skip':
         await this.outbound.markFailed(tenantId, row.id, error);
         return;
@@ -260,7 +404,7 @@ export class OutboundService {
     error?: { code: number | null; reason: string; action: string },
   ): Promise<void> {
     await this.outbound.release(tenantId, row.id, { nextAttemptAt: at, refundAttempt, error });
-    await this.producer.send([{ tenantId, outboundId: row.id, delayMs: at.getTime() - Date.now(), urgent: row.priority > 0 }]);
+    await this.planner.enqueue([{ tenantId, id: row.id, numberId: row.numberId, campaignId: null, priority: row.priority, nextAttemptAt: at }]);
   }
 }
 

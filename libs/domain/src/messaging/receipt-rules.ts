@@ -6,7 +6,8 @@ import { classifyErrorCode, type StatusEvent } from '#whatsapp';
  * The outbound state machine. Receipts arrive duplicated and out of order, so a message only
  * moves up: queued → sending/unknown → accepted → sent → delivered → read. `failed` wins over
  * anything not yet delivered and is final, except when it only meant "the outcome stayed unknown
- * too long" ('unknown_expired'), which a real receipt corrects. `cancelled` is final.
+ * too long" ('unknown_expired'), which a real receipt corrects. `cancelled` and `skipped` (never
+ * sent) are final.
  * OutboundMessageRepository.applyReceipts runs the same rule in SQL; this function is its spec.
  */
 export const STATUS_RANK: Record<OutboundStatus, number> = {
@@ -19,12 +20,13 @@ export const STATUS_RANK: Record<OutboundStatus, number> = {
   read: 5,
   failed: 0,
   cancelled: 0,
+  skipped: 0,
 };
 
 export type ReceiptStatus = ReceiptUpdate['status'];
 
 export function nextOutboundStatus(current: OutboundStatus, currentErrorAction: string | null, receipt: ReceiptStatus): OutboundStatus {
-  if (current === 'cancelled') return current;
+  if (current === 'cancelled' || current === 'skipped') return current;
   if (current === 'failed' && currentErrorAction !== 'unknown_expired') return current;
   if (receipt === 'failed') return current === 'delivered' || current === 'read' ? current : 'failed';
   if (current === 'failed') return receipt;

@@ -18,6 +18,8 @@ import {
   type TenantEntity,
 } from '#database';
 import type { InteractiveContent, MessageContent, Recipient } from '#whatsapp';
+import { CitizenBlocksService } from '../conversations/citizen-blocks.service.js';
+import { ConversationsService } from '../conversations/conversations.service.js';
 import { OutboundService } from '../messaging/outbound.service.js';
 import { matchFrazione, matchKeyword, parseName, type KeywordMatch, type KeywordRuleDef, type ListDef } from './keyword-matcher.js';
 import { IT, renderReply } from './messages.it.js';
@@ -53,14 +55,18 @@ export class KeywordService {
     private readonly numbers: WhatsappNumberRepository,
     private readonly signups: WebSignupRepository,
     private readonly outbound: OutboundService,
+    private readonly blocks: CitizenBlocksService,
+    private readonly conversations: ConversationsService,
   ) {}
 
   async handle(tenantId: TenantId, inboundMessageId: InboundMessageId): Promise<void> {
     const msg = await this.inbound.findById(tenantId, inboundMessageId);
     if (!msg || msg.contentPurgedAt) return;
+    // A blocked citizen's message is dropped (metadata kept) before anything answers it.
+    if (await this.blocks.dropIfBlocked(tenantId, msg)) return;
     const [tenant, settings] = await Promise.all([this.tenants.findById(tenantId), this.config.getSettings(tenantId)]);
     // A comune that has not configured sign-ups (yet) keeps its messages for the inbox only.
-    if (!tenant || !settings) return;
+    if (!tenant || !settings) return tenant?.mode === 'two_way' ? this.conversations.receive(tenantId, msg.id) : undefined;
     const contact = await this.contacts.findById(tenantId, msg.contactId);
     if (!contact) return;
     const [lists, rules] = await Promise.all([this.config.lists(tenantId), this.config.rules(tenantId)]);
@@ -419,10 +425,10 @@ export class KeywordService {
 
   /**
    * Not a keyword. One-way comuni answer with their auto-reply at most once a day per citizen and keep
-   * only that the message arrived; two-way comuni keep it for the inbox.
+   * only that the message arrived; two-way comuni put it in the citizen's conversation (the inbox).
    */
   private async notAKeyword(ctx: Ctx): Promise<void> {
-    if (ctx.tenant.mode !== 'one_way') return;
+    if (ctx.tenant.mode !== 'one_way') return this.conversations.receive(ctx.tenant.id, ctx.msg.id);
     await this.inbound.forgetContent(ctx.tenant.id, ctx.msg.id);
     if (!ctx.settings.autoReplyText) return;
     if (!(await this.contacts.claimAutoReply(ctx.tenant.id, ctx.contact.id))) return;

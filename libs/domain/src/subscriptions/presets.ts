@@ -1,4 +1,4 @@
-import type { KeywordRuleAction, SubscriberField, TenantMode } from '#database';
+import type { KeywordRuleAction, SubscriberField, TenantMode, WeeklySchedule } from '#database';
 
 export interface PresetList {
   slug: string;
@@ -13,6 +13,18 @@ export interface PresetRule {
   phrases: string[];
   /** Slugs of the lists the rule targets when no hashtag is given. */
   lists: string[];
+}
+
+/** How a two-way comune runs its inbox (issue: inbox); contacts of the on-duty staff are set by its admins. */
+export interface InboxPreset {
+  weeklySchedule: WeeklySchedule;
+  closedOnHolidays: boolean;
+  /** "MM-DD" */
+  patronDay: string | null;
+  emergencyKeyword: string;
+  /** Approved template (one body parameter) used when the citizen's or the on-duty contact's window is closed. */
+  noticeTemplateName: string | null;
+  appointmentOffices: string[];
 }
 
 /** How one comune runs its WhatsApp channel today, reproduced exactly (issue: subscriptions). */
@@ -38,6 +50,8 @@ export interface ComunePreset {
   launchThreshold: number | null;
   /** The approved template that asks web-form sign-ups to confirm; null: the comune has no web form. */
   confirmTemplateName: string | null;
+  /** Two-way comuni: office hours, emergency keyword, appointment offices. */
+  inbox?: InboxPreset;
 }
 
 const NEWS: PresetList = {
@@ -144,6 +158,22 @@ export const COMUNE_PRESETS: Record<string, ComunePreset> = {
     autoReplyText: null,
     launchThreshold: null,
     confirmTemplateName: null,
+    // The Segreteria: Mon, Wed, Fri, Sat 9–13; Tue, Thu 9–17; closed on public holidays; emergencies 24 hours a day.
+    inbox: {
+      weeklySchedule: {
+        '1': [{ from: '09:00', to: '13:00' }],
+        '2': [{ from: '09:00', to: '17:00' }],
+        '3': [{ from: '09:00', to: '13:00' }],
+        '4': [{ from: '09:00', to: '17:00' }],
+        '5': [{ from: '09:00', to: '13:00' }],
+        '6': [{ from: '09:00', to: '13:00' }],
+      },
+      closedOnHolidays: true,
+      patronDay: null,
+      emergencyKeyword: 'EMERGENZA',
+      noticeTemplateName: 'avviso_generico',
+      appointmentOffices: [],
+    },
   },
 
   'santa-fiora': {
@@ -171,6 +201,28 @@ export const COMUNE_PRESETS: Record<string, ComunePreset> = {
     autoReplyText: null,
     launchThreshold: null,
     confirmTemplateName: null,
+    // The trial: reports of critical situations and appointments with the offices; hours and offices as the comune publishes them (editable).
+    inbox: {
+      weeklySchedule: {
+        '1': [{ from: '09:00', to: '13:00' }],
+        '2': [
+          { from: '09:00', to: '13:00' },
+          { from: '15:00', to: '17:30' },
+        ],
+        '3': [{ from: '09:00', to: '13:00' }],
+        '4': [
+          { from: '09:00', to: '13:00' },
+          { from: '15:00', to: '17:30' },
+        ],
+        '5': [{ from: '09:00', to: '13:00' }],
+      },
+      closedOnHolidays: true,
+      // Sante Flora e Lucilla.
+      patronDay: '07-29',
+      emergencyKeyword: 'EMERGENZA',
+      noticeTemplateName: 'avviso_generico',
+      appointmentOffices: ['Anagrafe e stato civile', 'Ufficio tecnico', 'Tributi', 'Servizi sociali', 'Segreteria del Sindaco'],
+    },
   },
 
   conegliano: {

@@ -1,0 +1,364 @@
+import { Injectable } from '@nestjs/common';
+import type { NumberId, OutboundMessageId, TenantId } from '#common';
+import { CampaignSettingsEntity } from '../entities/campaign-settings.entity.js';
+import { CampaignEntity, type CampaignAudience, type CampaignStatus } from '../entities/campaign.entity.js';
+import { TenantDb } from '../tenant-db.js';
+import type { Page, PageRequest } from './pagination.js';
+import { returningRows } from './sql.js';
+
+export type NewCampaign = Omit<
+  CampaignEntity,
+  | 'targeted'
+  | 'skipped'
+  | 'deferred'
+  | 'failureReason'
+  | 'approvedBy'
+  | 'approvedAt'
+  | 'startedAt'
+  | 'pausedAt'
+  | 'completedAt'
+  | 'cancelledAt'
+  | 'createdAt'
+  | 'updatedAt'
+>;
+
+export type CampaignPatch = Partial<Omit<CampaignEntity, 'tenantId' | 'id' | 'createdAt'>>;
+
+/** Who a campaign would reach, counted without materialising anything. */
+export interface AudienceCounts {
+  total: number;
+  inWindow: number;
+  marketingOptedOut: number;
+  unreachable: number;
+  frequencyCapped: number;
+}
+
+export interface CampaignCounts {
+  targeted: number;
+  queued: number;
+  sending: number;
+  unknown: number;
+  accepted: number;
+  sent: number;
+  delivered: number;
+  read: number;
+  failed: number;
+  cancelled: number;
+  skipped: number;
+  failedByReason: { code: number | null; action: string | null; reason: string | null; count: number }[];
+  skippedByReason: { reason: string | null; count: number }[];
+  firstAcceptedAt: Date | null;
+  lastAcceptedAt: Date | null;
+}
+
+/** Contacts after this many undeliverable results are treated as unreachable and skipped by campaigns. */
+export const UNREACHABLE_AFTER = 3;
+
+export interface MaterialiseOptions {
+  numberId: NumberId;
+  category: string | null;
+  priority: number;
+  /** Planned time of the first message and the spacing between messages (the number's pace). */
+  start: Date;
+  intervalMs: number;
+  /** Only the first `immediate` recipients go now (portfolio capacity split); the rest 24 h later. Null: all now. */
+  immediate: number | null;
+  frequencyCap: { perWeek: number; campaignIds: string[] } | null;
+}
+
+/**
+ * The SQL that selects a campaign's audience from `subscribers s`: active subscribers of the comune
+ * on any of the lists (all lists when none is given), narrowed by frazione, tags and sign-up date.
+ * $1 is the tenant; the audience parameters follow from `first`.
+ */
+function audienceSql(audience: CampaignAudience, first: number): { where: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const p = (v: unknown): string => {
+    params.push(v);
+    return `$${first + params.length - 1}`;
+  };
+  const clauses = [`s.tenant_id = $1`, `s.status = 'active'`, `s.erased_at IS NULL`, `(s.phone_e164 IS NOT NULL OR s.user_id IS NOT NULL)`];
+  if (audience.listIds && audience.listIds.length > 0) {
+    clauses.push(
+      `EXISTS (SELECT 1 FROM subscriptions x WHERE x.tenant_id = $1 AND x.subscriber_id = s.id AND x.status = 'active' AND x.list_id = ANY(${p(audience.listIds)}::uuid[]))`,
+    );
+  }
+  if (audience.frazioni && audience.frazioni.length > 0) clauses.push(`s.frazione = ANY(${p(audience.frazioni)}::text[])`);
+  if (audience.tags && audience.tags.length > 0) clauses.push(`s.tags && ${p(audience.tags)}::text[]`);
+  if (audience.subscribedAfter) clauses.push(`s.activated_at >= ${p(audience.subscribedAfter)}::timestamptz`);
+  if (audience.subscribedBefore) clauses.push(`s.activated_at < ${p(audience.subscribedBefore)}::timestamptz`);
+  return { where: clauses.join(' AND '), params };
+}
+
+/** The contact a subscriber is to the campaign's number (wa_id from the profile, else the phone's digits). */
+const CONTACT_JOIN = (numberParam: string): string => `
+  LEFT JOIN contacts cw ON cw.tenant_id = $1 AND cw.number_id = ${numberParam} AND cw.wa_id = coalesce(s.wa_id, ltrim(s.phone_e164, '+'))
+  LEFT JOIN contacts cu ON cu.tenant_id = $1 AND cu.number_id = ${numberParam} AND s.wa_id IS NULL AND s.phone_e164 IS NULL AND cu.user_id = s.user_id`;
+
+@Injectable()
+export class CampaignRepository {
+  constructor(private readonly db: TenantDb) {}
+
+  async insert(tenantId: TenantId, row: NewCampaign): Promise<CampaignEntity> {
+    return this.db.forTenant(tenantId, async (m) => {
+      await m.insert(CampaignEntity, { ...row, tenantId });
+      return m.findOneByOrFail(CampaignEntity, { tenantId, id: row.id });
+    });
+  }
+
+  findById(tenantId: TenantId, id: string): Promise<CampaignEntity | null> {
+    return this.db.forTenant(tenantId, (m) => m.findOneBy(CampaignEntity, { tenantId, id }));
+  }
+
+  list(tenantId: TenantId, page: PageRequest, filter: { status?: CampaignStatus; alertId?: string } = {}): Promise<Page<CampaignEntity>> {
+    return this.db.forTenant(tenantId, async (m) => {
+      const [items, total] = await m.findAndCount(CampaignEntity, {
+        where: { tenantId, ...(filter.status ? { status: filter.status } : {}), ...(filter.alertId ? { alertId: filter.alertId } : {}) },
+        order: { createdAt: 'DESC', id: 'ASC' },
+        take: page.limit,
+        skip: page.offset,
+      });
+      return { items, total, ...page };
+    });
+  }
+
+  /**
+   * Moves a campaign from one of `from` to the patched state, atomically: of two concurrent clicks
+   * (or a click and the scheduler) only one wins. Returns the updated row, or null when it was not in `from`.
+   */
+  async transition(tenantId: TenantId, id: string, from: readonly CampaignStatus[], patch: CampaignPatch): Promise<CampaignEntity | null> {
+    return this.db.forTenant(tenantId, async (m) => {
+      const result = await m
+        .createQueryBuilder()
+        .update(CampaignEntity)
+        .set({ ...patch, updatedAt: () => 'now()' })
+        .where('tenant_id = :tenantId AND id = :id AND status IN (:...from)', { tenantId, id, from })
+        .execute();
+      if (!result.affected) return null;
+      return m.findOneBy(CampaignEntity, { tenantId, id });
+    });
+  }
+
+  async countAudience(
+    tenantId: TenantId,
+    numberId: NumberId,
+    audience: CampaignAudience,
+    frequencyCap: MaterialiseOptions['frequencyCap'],
+  ): Promise<AudienceCounts> {
+    const a = audienceSql(audience, 4);
+    const capped = frequencyCap ? this.cappedCte(4 + a.params.length) : null;
+    const rows: AudienceCounts[] = await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `${capped ? `WITH ${capped.sql}` : ''}
+         SELECT count(*)::int AS total,
+                count(*) FILTER (WHERE coalesce(cw.last_inbound_at, cu.last_inbound_at) > now() - interval '24 hours')::int AS "inWindow",
+                count(*) FILTER (WHERE coalesce(cw.marketing_opted_out_at, cu.marketing_opted_out_at) IS NOT NULL)::int AS "marketingOptedOut",
+                count(*) FILTER (WHERE coalesce(cw.undeliverable_count, cu.undeliverable_count, 0) >= $3)::int AS unreachable,
+                ${capped ? `count(*) FILTER (WHERE s.id IN (SELECT subscriber_id FROM capped))::int` : '0'} AS "frequencyCapped"
+           FROM subscribers s ${CONTACT_JOIN('$2')}
+          WHERE ${a.where}`,
+        [tenantId, numberId, UNREACHABLE_AFTER, ...a.params, ...(frequencyCap ? [frequencyCap.campaignIds, frequencyCap.perWeek] : [])],
+      ),
+    );
+    return rows[0] ?? { total: 0, inWindow: 0, marketingOptedOut: 0, unreachable: 0, frequencyCapped: 0 };
+  }
+
+  /** Subscribers who already got `perWeek` normal campaigns in the last 7 days. */
+  private cappedCte(first: number): { sql: string } {
+    return {
+      sql: `capped AS (
+        SELECT p.subscriber_id FROM outbound_messages p
+         WHERE p.tenant_id = $1 AND p.campaign_id = ANY($${first}::uuid[]) AND p.status NOT IN ('skipped', 'cancelled', 'failed')
+         GROUP BY p.subscriber_id HAVING count(*) >= $${first + 1})`,
+    };
+  }
+
+  /**
+   * Gives every subscriber in the audience a contact on the campaign's number (imported or web-form
+   * subscribers may never have written), so receipts and holds have a row to land on.
+   */
+  async ensureContacts(tenantId: TenantId, numberId: NumberId, audience: CampaignAudience): Promise<number> {
+    const a = audienceSql(audience, 3);
+    const rows = await this.db.forTenant(tenantId, (m) =>
+      returningRows<{ id: string }>(
+        m,
+        `INSERT INTO contacts (tenant_id, id, number_id, wa_id, user_id)
+         SELECT $1, gen_random_uuid(), $2, coalesce(s.wa_id, ltrim(s.phone_e164, '+')),
+                CASE WHEN s.wa_id IS NULL AND s.phone_e164 IS NULL THEN s.user_id END
+           FROM subscribers s ${CONTACT_JOIN('$2')}
+          WHERE ${a.where} AND cw.id IS NULL AND cu.id IS NULL
+         ON CONFLICT DO NOTHING
+         RETURNING id`,
+        [tenantId, numberId, ...a.params],
+      ),
+    );
+    return rows.length;
+  }
+
+  /**
+   * The audience snapshot, in one INSERT ... SELECT: one outbound row per recipient, unique per
+   * (campaign, subscriber), content rendered later at send time. Recipients over the frequency cap
+   * or unreachable are recorded as skipped with the reason; each queued row carries its planned time.
+   * Returns the queued rows in planned order.
+   */
+  async materialise(
+    tenantId: TenantId,
+    campaign: CampaignEntity,
+    opts: MaterialiseOptions,
+  ): Promise<{ queued: { id: OutboundMessageId; nextAttemptAt: Date }[]; skipped: number; deferred: number }> {
+    const base = 11;
+    const a = audienceSql(campaign.audience, base);
+    const capIdx = base + a.params.length;
+    const capped = opts.frequencyCap ? this.cappedCte(capIdx) : null;
+    const rows: { id: OutboundMessageId; status: string; nextAttemptAt: Date | null }[] = await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `WITH ${capped ? `${capped.sql},` : ''}
+         src AS (
+           SELECT s.id AS subscriber_id, coalesce(cw.id, cu.id) AS contact_id,
+                  coalesce(s.phone_e164, s.user_id) AS recipient, CASE WHEN s.phone_e164 IS NULL THEN 'bsuid' ELSE 'phone' END AS recipient_kind,
+                  CASE WHEN coalesce(cw.undeliverable_count, cu.undeliverable_count, 0) >= $9 THEN 'unreachable'
+                       ${capped ? `WHEN s.id IN (SELECT subscriber_id FROM capped) THEN 'frequency_cap'` : ''}
+                  END AS skip,
+                  row_number() OVER () AS rn
+             FROM subscribers s ${CONTACT_JOIN('$3')}
+            WHERE ${a.where})
+         INSERT INTO outbound_messages (tenant_id, id, number_id, contact_id, subscriber_id, recipient, recipient_kind, kind, category, priority,
+                                        campaign_id, content, status, error_action, error_reason, next_attempt_at)
+         SELECT $1, gen_random_uuid(), $3, contact_id, subscriber_id, recipient, recipient_kind, 'campaign', $4, $5, $2, NULL,
+                CASE WHEN skip IS NULL THEN 'queued' ELSE 'skipped' END,
+                skip,
+                CASE skip WHEN 'unreachable' THEN $10 WHEN 'frequency_cap' THEN 'over the comune''s weekly limit of campaigns per citizen' END,
+                CASE WHEN skip IS NOT NULL THEN NULL
+                     WHEN $8::int IS NULL OR rn <= $8 THEN $6::timestamptz + (rn - 1) * $7::float8 * interval '1 millisecond'
+                     ELSE $6::timestamptz + interval '24 hours' + (rn - 1 - $8) * $7::float8 * interval '1 millisecond' END
+           FROM src
+         ON CONFLICT DO NOTHING
+         RETURNING id, status, next_attempt_at AS "nextAttemptAt"`,
+        [
+          tenantId,
+          campaign.id,
+          opts.numberId,
+          opts.category,
+          opts.priority,
+          opts.start,
+          opts.intervalMs,
+          opts.immediate,
+          UNREACHABLE_AFTER,
+          `not delivered ${UNREACHABLE_AFTER} times in a row: flagged unreachable`,
+          ...a.params,
+          ...(opts.frequencyCap ? [opts.frequencyCap.campaignIds, opts.frequencyCap.perWeek] : []),
+        ],
+      ),
+    );
+    const all = rows;
+    const queued = all.filter((r) => r.status === 'queued') as { id: OutboundMessageId; nextAttemptAt: Date }[];
+    queued.sort((x, y) => x.nextAttemptAt.getTime() - y.nextAttemptAt.getTime());
+    const dayLater = opts.start.getTime() + 23 * 3600_000;
+    return { queued, skipped: all.length - queued.length, deferred: queued.filter((q) => q.nextAttemptAt.getTime() >= dayLater).length };
+  }
+
+  /** Normal campaigns of the comune that started in the last 7 days (the frequency cap's window). */
+  async recentNormalCampaignIds(tenantId: TenantId, since: Date): Promise<string[]> {
+    const rows: { id: string }[] = await this.db.forTenant(tenantId, (m) =>
+      m.query(`SELECT id FROM campaigns WHERE tenant_id = $1 AND priority = 'normal' AND started_at >= $2`, [tenantId, since]),
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Counts of a campaign's messages by state, read while it sends. */
+  async counts(tenantId: TenantId, campaignId: string): Promise<CampaignCounts> {
+    return this.db.forTenant(tenantId, async (m) => {
+      const byStatus: { status: string; count: number }[] = await m.query(
+        `SELECT status, count(*)::int AS count FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2 GROUP BY status`,
+        [tenantId, campaignId],
+      );
+      const failedByReason: CampaignCounts['failedByReason'] = await m.query(
+        `SELECT error_code AS code, error_action AS action, min(error_reason) AS reason, count(*)::int AS count FROM outbound_messages
+          WHERE tenant_id = $1 AND campaign_id = $2 AND status = 'failed' GROUP BY error_code, error_action ORDER BY count DESC LIMIT 20`,
+        [tenantId, campaignId],
+      );
+      const skippedByReason: CampaignCounts['skippedByReason'] = await m.query(
+        `SELECT error_reason AS reason, count(*)::int AS count FROM outbound_messages
+          WHERE tenant_id = $1 AND campaign_id = $2 AND status = 'skipped' GROUP BY error_reason ORDER BY count DESC LIMIT 20`,
+        [tenantId, campaignId],
+      );
+      const times: { first: Date | null; last: Date | null }[] = await m.query(
+        `SELECT min(accepted_at) AS first, max(accepted_at) AS last FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2`,
+        [tenantId, campaignId],
+      );
+      const get = (s: string): number => byStatus.find((b) => b.status === s)?.count ?? 0;
+      return {
+        targeted: byStatus.reduce((n, b) => n + b.count, 0),
+        queued: get('queued'),
+        sending: get('sending'),
+        unknown: get('unknown'),
+        accepted: get('accepted'),
+        sent: get('sent'),
+        delivered: get('delivered'),
+        read: get('read'),
+        failed: get('failed'),
+        cancelled: get('cancelled'),
+        skipped: get('skipped'),
+        failedByReason,
+        skippedByReason,
+        firstAcceptedAt: times[0]?.first ?? null,
+        lastAcceptedAt: times[0]?.last ?? null,
+      };
+    });
+  }
+
+  /** Cancels what has not gone yet. */
+  async cancelQueued(tenantId: TenantId, campaignId: string): Promise<number> {
+    const rows = await this.db.forTenant(tenantId, (m) =>
+      returningRows<{ id: string }>(
+        m,
+        `UPDATE outbound_messages SET status = 'cancelled', error_reason = 'campaign cancelled', next_attempt_at = NULL, updated_at = now()
+          WHERE tenant_id = $1 AND campaign_id = $2 AND status = 'queued' RETURNING id`,
+        [tenantId, campaignId],
+      ),
+    );
+    return rows.length;
+  }
+
+  /** Marks sending campaigns with nothing left to send (or settle) as completed; returns those that completed. */
+  async completeIfDone(tenantId: TenantId, campaignIds: readonly string[]): Promise<string[]> {
+    if (campaignIds.length === 0) return [];
+    const rows = await this.db.forTenant(tenantId, (m) =>
+      returningRows<{ id: string }>(
+        m,
+        `UPDATE campaigns k SET status = 'completed', completed_at = now(), updated_at = now()
+          WHERE k.tenant_id = $1 AND k.id = ANY($2::uuid[]) AND k.status = 'sending'
+            AND NOT EXISTS (SELECT 1 FROM outbound_messages o WHERE o.tenant_id = $1 AND o.campaign_id = k.id AND o.status IN ('queued', 'sending', 'unknown'))
+          RETURNING k.id`,
+        [tenantId, campaignIds],
+      ),
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Scheduled campaigns whose time has come, across comuni (the scheduler's safety net). */
+  listDueScheduledUnscoped(now: Date, limit: number): Promise<{ tenantId: TenantId; id: string }[]> {
+    return this.db.unscoped((m) =>
+      m.query(`SELECT tenant_id AS "tenantId", id FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= $1 ORDER BY scheduled_at LIMIT $2`, [
+        now,
+        limit,
+      ]),
+    );
+  }
+
+  listSendingUnscoped(limit: number): Promise<{ tenantId: TenantId; id: string }[]> {
+    return this.db.unscoped((m) => m.query(`SELECT tenant_id AS "tenantId", id FROM campaigns WHERE status = 'sending' LIMIT $1`, [limit]));
+  }
+
+  getSettings(tenantId: TenantId): Promise<CampaignSettingsEntity | null> {
+    return this.db.forTenant(tenantId, (m) => m.findOneBy(CampaignSettingsEntity, { tenantId }));
+  }
+
+  async saveSettings(tenantId: TenantId, patch: Partial<Omit<CampaignSettingsEntity, 'tenantId' | 'updatedAt'>>): Promise<CampaignSettingsEntity> {
+    return this.db.forTenant(tenantId, async (m) => {
+      await m.query(`INSERT INTO campaign_settings (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING`, [tenantId]);
+      if (Object.keys(patch).length > 0) await m.update(CampaignSettingsEntity, { tenantId }, { ...patch, updatedAt: new Date() });
+      return m.findOneByOrFail(CampaignSettingsEntity, { tenantId });
+    });
+  }
+}

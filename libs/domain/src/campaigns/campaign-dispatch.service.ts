@@ -1,0 +1,137 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Clock, NotFoundError, type ContactId, type OutboundMessageId, type TenantId } from '#common';
+import {
+  CampaignRepository,
+  SubscriberRepository,
+  TenantRepository,
+  type CampaignEntity,
+  type CampaignSettingsEntity,
+  type ContactEntity,
+  type OutboundMessageEntity,
+  type TenantEntity,
+} from '#database';
+import { isServiceWindowOpen } from '../messaging/window-rules.js';
+import { decideRecipientMessage, quietHoursEnd, type RecipientPlan } from './campaign-rules.js';
+import { MessageTemplatesService, type ResolvedMessageTemplate } from './message-templates.service.js';
+import { buildTemplateContent, renderText, type RecipientFields } from './template-rendering.js';
+
+/** A send batch rereads a campaign, its template and its comune at most this often. */
+const CACHE_MS = 3_000;
+
+interface CampaignContext {
+  campaign: CampaignEntity;
+  tenant: TenantEntity;
+  settings: CampaignSettingsEntity | null;
+  template: ResolvedMessageTemplate | null;
+  values: Record<string, string>;
+}
+
+/**
+ * The campaign side of a send batch: what each recipient gets (decided at send time, so a citizen
+ * who wrote in since the campaign started gets free text), quiet hours, and completion.
+ */
+@Injectable()
+export class CampaignDispatchService {
+  private readonly logger = new Logger('CampaignDispatch');
+  private readonly cache = new Map<string, { at: number; value: CampaignContext | null }>();
+
+  constructor(
+    private readonly campaigns: CampaignRepository,
+    private readonly subscribers: SubscriberRepository,
+    private readonly tenants: TenantRepository,
+    private readonly templates: MessageTemplatesService,
+    private readonly clock: Clock,
+  ) {}
+
+  async prepare(
+    tenantId: TenantId,
+    rows: readonly OutboundMessageEntity[],
+    contacts: ReadonlyMap<ContactId, ContactEntity>,
+  ): Promise<Map<OutboundMessageId, RecipientPlan>> {
+    const plans = new Map<OutboundMessageId, RecipientPlan>();
+    if (rows.length === 0) return plans;
+    const profiles = await this.subscribers.profilesByIds(
+      tenantId,
+      rows.flatMap((r) => (r.subscriberId ? [r.subscriberId] : [])),
+    );
+    const now = this.clock.now();
+    for (const row of rows) {
+      const ctx = await this.context(tenantId, row.campaignId!);
+      if (!ctx) {
+        plans.set(row.id, { kind: 'fail', reason: 'the campaign no longer exists', action: 'bug' });
+        continue;
+      }
+      const { campaign, tenant, settings } = ctx;
+      if (campaign.priority === 'normal' && settings?.quietHoursStart && settings.quietHoursEnd) {
+        const until = quietHoursEnd(now, tenant.timezone, settings.quietHoursStart, settings.quietHoursEnd);
+        if (until) {
+          plans.set(row.id, { kind: 'defer', until: new Date(Date.now() + (until.getTime() - now.getTime())), reason: 'quiet hours' });
+          continue;
+        }
+      }
+      const profile = row.subscriberId ? profiles.get(row.subscriberId) : undefined;
+      const recipient: RecipientFields = {
+        nome: profile?.firstName ?? null,
+        cognome: profile?.lastName ?? null,
+        frazione: profile?.frazione ?? null,
+      };
+      const contact = row.contactId ? contacts.get(row.contactId) : undefined;
+      const body = ctx.template?.template.body ?? campaign.body;
+      const approved = ctx.template?.approved ?? null;
+      plans.set(
+        row.id,
+        decideRecipientMessage({
+          windowOpen: isServiceWindowOpen(contact?.lastInboundAt ?? null, now),
+          forceTemplate: row.errorAction === 'template',
+          text: body === null ? null : renderText(body, ctx.values, recipient),
+          media: campaign.media,
+          template: approved
+            ? {
+                content: buildTemplateContent(approved, ctx.values, recipient, campaign.media),
+                category: approved.category,
+                approved: approved.status === 'APPROVED',
+                name: approved.name,
+                status: approved.status,
+              }
+            : null,
+          marketingOptedOut: contact?.marketingOptedOutAt != null,
+        }),
+      );
+    }
+    return plans;
+  }
+
+  /** After a batch: campaigns with nothing left to send are completed. */
+  async afterBatch(tenantId: TenantId, campaignIds: readonly string[]): Promise<void> {
+    const done = await this.campaigns.completeIfDone(tenantId, campaignIds);
+    for (const id of done) {
+      this.cache.delete(`${tenantId}/${id}`);
+      this.logger.log({ event: 'campaign_completed', tenantId, campaignId: id }, 'campaign completed');
+    }
+  }
+
+  private async context(tenantId: TenantId, campaignId: string): Promise<CampaignContext | null> {
+    const key = `${tenantId}/${campaignId}`;
+    const hit = this.cache.get(key);
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit.value;
+    const value = await this.load(tenantId, campaignId);
+    this.cache.set(key, { at: Date.now(), value });
+    if (this.cache.size > 1000) this.cache.delete(this.cache.keys().next().value!);
+    return value;
+  }
+
+  private async load(tenantId: TenantId, campaignId: string): Promise<CampaignContext | null> {
+    const campaign = await this.campaigns.findById(tenantId, campaignId);
+    const tenant = await this.tenants.findById(tenantId);
+    if (!campaign || !tenant) return null;
+    const settings = await this.campaigns.getSettings(tenantId);
+    let template: ResolvedMessageTemplate | null = null;
+    try {
+      template = campaign.messageTemplateId ? await this.templates.resolve(tenantId, campaign.messageTemplateId) : null;
+    } catch (err) {
+      // Deleted while the campaign sends: recipients outside the window then fail with that reason.
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    return { campaign, tenant, settings, template, values: { ...campaign.variables, comune: tenant.displayName } };
+  }
+}

@@ -1,0 +1,662 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  APP_CONFIG,
+  Clock,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+  newId,
+  normalizePhone,
+  type AppConfig,
+  type NumberId,
+  type TenantId,
+} from '#common';
+import {
+  BusinessPortfolioRepository,
+  CampaignRepository,
+  OutboundMessageRepository,
+  SubscriptionConfigRepository,
+  TenantRepository,
+  WhatsappNumberRepository,
+  type AudienceCounts,
+  type CampaignAudience,
+  type CampaignEntity,
+  type CampaignMedia,
+  type CampaignPriority,
+  type CampaignSettingsEntity,
+  type CampaignStatus,
+  type Page,
+  type PageRequest,
+  type WhatsappNumberEntity,
+} from '#database';
+import { QueueProducer } from '#queue';
+import type { Actor } from '../auth/actor.js';
+import { AuditService } from '../audit/audit.service.js';
+import { OutboundService } from '../messaging/outbound.service.js';
+import { SendPlanner } from '../messaging/send-planner.js';
+import { SubscribersService } from '../subscriptions/subscribers.service.js';
+import { assertCanApply, capacityFor, outboundPriority, parseScheduleTime, type CapacityView } from './campaign-rules.js';
+import { MessageTemplatesService, type ResolvedMessageTemplate } from './message-templates.service.js';
+import { buildTemplateContent, missingVariables, renderText, templateVariables } from './template-rendering.js';
+
+export interface CampaignInput {
+  title: string;
+  messageTemplateId?: string | null;
+  body?: string | null;
+  variables?: Record<string, string>;
+  media?: CampaignMedia | null;
+  audience?: CampaignAudience;
+  priority?: CampaignPriority;
+  numberId?: string | null;
+  capacityMode?: 'refuse' | 'split';
+}
+
+export interface CampaignEstimate {
+  audience: AudienceCounts;
+  /** Recipients who would get the approved template (outside the window), and so use the portfolio's capacity. */
+  outsideWindow: number;
+  /** The category the out-of-window messages go as (the approved template's); 'service' when all are in the window. */
+  category: 'utility' | 'marketing' | 'authentication' | null;
+  capacity: CapacityView & { portfolioId: string | null; tier: string };
+  /** Recipients that would go now and those a split would defer by 24 hours. */
+  sendNow: number;
+  deferredByCapacity: number;
+  launch: { threshold: number | null; active: number; reached: boolean; overridden: boolean; broadcastsAllowed: boolean };
+  problems: string[];
+}
+
+export interface CampaignStats {
+  targeted: number;
+  pending: number;
+  sent: number;
+  delivered: number;
+  read: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
+  byStatus: Record<string, number>;
+  failedByReason: { code: number | null; action: string | null; reason: string | null; count: number }[];
+  skippedByReason: { reason: string | null; count: number }[];
+  progressPercent: number;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  messagesPerSecond: number | null;
+}
+
+const DAY_MS = 24 * 3600_000;
+const WEEK_MS = 7 * DAY_MS;
+
+/**
+ * Campaigns from draft to completion: validation against the comune's templates and lists, the
+ * audience estimate with window, marketing, cap and capacity figures, approval, scheduling, the
+ * launch threshold, pause/resume/cancel, and the start: one INSERT ... SELECT snapshot of the
+ * audience as outbound rows, enqueued as paced batches (docs/adr/0009).
+ */
+@Injectable()
+export class CampaignsService {
+  private readonly logger = new Logger('Campaigns');
+
+  constructor(
+    private readonly campaigns: CampaignRepository,
+    private readonly numbers: WhatsappNumberRepository,
+    private readonly tenants: TenantRepository,
+    private readonly config: SubscriptionConfigRepository,
+    private readonly portfolios: BusinessPortfolioRepository,
+    private readonly templates: MessageTemplatesService,
+    private readonly subscribers: SubscribersService,
+    private readonly outbound: OutboundService,
+    private readonly outboundRows: OutboundMessageRepository,
+    private readonly planner: SendPlanner,
+    private readonly producer: QueueProducer,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
+  ) {}
+
+  list(tenantId: TenantId, page: PageRequest, filter: { status?: CampaignStatus } = {}): Promise<Page<CampaignEntity>> {
+    return this.campaigns.list(tenantId, page, filter);
+  }
+
+  async get(tenantId: TenantId, id: string): Promise<CampaignEntity> {
+    const c = await this.campaigns.findById(tenantId, id);
+    if (!c) throw new NotFoundError('Campaign', 'CAMPAIGN_NOT_FOUND');
+    return c;
+  }
+
+  async create(
+    tenantId: TenantId,
+    actor: Actor | null,
+    input: CampaignInput,
+    extra: { scheduleId?: string; alertId?: string } = {},
+  ): Promise<CampaignEntity> {
+    const checked = await this.validate(tenantId, input);
+    const row = await this.campaigns.insert(tenantId, {
+      id: newId(),
+      tenantId,
+      title: input.title.trim(),
+      status: 'draft',
+      priority: input.priority ?? 'normal',
+      numberId: checked.number.id,
+      messageTemplateId: input.messageTemplateId ?? null,
+      body: input.body ?? null,
+      variables: input.variables ?? {},
+      media: input.media ?? null,
+      audience: checked.audience,
+      category: checked.template?.approved?.category ?? null,
+      capacityMode: input.capacityMode ?? 'refuse',
+      scheduledAt: null,
+      requestedAction: null,
+      scheduleId: extra.scheduleId ?? null,
+      alertId: extra.alertId ?? null,
+      createdBy: actor?.userId ?? null,
+    });
+    await this.audit.record(tenantId, actor, 'campaign.created', { type: 'campaign', id: row.id }, { title: row.title, priority: row.priority });
+    return row;
+  }
+
+  /** Checks a campaign's fields without creating it (recurring schedules store them for later runs). */
+  async checkInput(tenantId: TenantId, input: CampaignInput): Promise<void> {
+    await this.validate(tenantId, input);
+  }
+
+  async update(tenantId: TenantId, actor: Actor, id: string, patch: Partial<CampaignInput>): Promise<CampaignEntity> {
+    const current = await this.get(tenantId, id);
+    assertCanApply(current.status, 'edit');
+    const merged: CampaignInput = {
+      title: patch.title ?? current.title,
+      messageTemplateId: patch.messageTemplateId !== undefined ? patch.messageTemplateId : current.messageTemplateId,
+      body: patch.body !== undefined ? patch.body : current.body,
+      variables: patch.variables ?? current.variables,
+      media: patch.media !== undefined ? patch.media : current.media,
+      audience: patch.audience ?? current.audience,
+      priority: patch.priority ?? current.priority,
+      numberId: patch.numberId ?? current.numberId,
+      capacityMode: patch.capacityMode ?? current.capacityMode,
+    };
+    const checked = await this.validate(tenantId, merged);
+    const row = await this.campaigns.transition(tenantId, id, ['draft'], {
+      title: merged.title.trim(),
+      messageTemplateId: merged.messageTemplateId ?? null,
+      body: merged.body ?? null,
+      variables: merged.variables ?? {},
+      media: merged.media ?? null,
+      audience: checked.audience,
+      priority: merged.priority ?? 'normal',
+      numberId: checked.number.id,
+      capacityMode: merged.capacityMode ?? 'refuse',
+      category: checked.template?.approved?.category ?? null,
+    });
+    if (!row) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
+    await this.audit.record(tenantId, actor, 'campaign.updated', { type: 'campaign', id }, { fields: Object.keys(patch) });
+    return row;
+  }
+
+  /**
+   * Everything that must hold before a campaign can exist: the number is the comune's, the template
+   * and lists are the comune's, no variable is missing, and — the rule editors most need to hear
+   * early — recipients outside the 24-hour window can only be reached with an approved template.
+   */
+  private async validate(
+    tenantId: TenantId,
+    input: CampaignInput,
+  ): Promise<{ number: WhatsappNumberEntity; template: ResolvedMessageTemplate | null; audience: CampaignAudience }> {
+    const hasTemplate = Boolean(input.messageTemplateId);
+    const hasBody = input.body !== undefined && input.body !== null && input.body.trim() !== '';
+    if (hasTemplate === hasBody) throw new ValidationError('give either messageTemplateId or body (free text), not both and not neither');
+    const number = await this.pickNumber(tenantId, input.numberId ?? null);
+    const template = hasTemplate ? await this.templates.resolve(tenantId, input.messageTemplateId!) : null;
+    const body = template ? template.template.body : input.body!;
+    const names = template ? template.variables : templateVariables(body);
+    const missing = missingVariables(names, input.variables ?? {});
+    if (missing.length > 0) throw new ValidationError(`missing variables: ${missing.join(', ')}`, { missing }, 'MISSING_VARIABLES');
+    if (input.media && renderText(body, { ...(input.variables ?? {}), comune: 'x' }, { nome: 'x', cognome: 'x', frazione: 'x' }).length > 1024) {
+      throw new ValidationError('with media attached the text is a caption, which WhatsApp limits to 1,024 characters');
+    }
+    const audience = await this.checkAudience(tenantId, input.audience ?? {});
+    if (template?.approved && template.approved.status !== 'APPROVED') {
+      throw new ValidationError(
+        `the WhatsApp template ${template.approved.name} (${template.approved.language}) is ${template.approved.status}: only an APPROVED template can be sent`,
+        undefined,
+        'TEMPLATE_NOT_APPROVED',
+      );
+    }
+    if (template?.approved) {
+      // Meta's own limits on the parameters, checked now with a sample recipient rather than at send time.
+      buildTemplateContent(
+        template.approved,
+        { ...(input.variables ?? {}), comune: 'x' },
+        { nome: null, cognome: null, frazione: null },
+        input.media,
+      );
+    }
+    if (!template?.approved) {
+      const counts = await this.campaigns.countAudience(tenantId, number.id, audience, null);
+      const outside = counts.total - counts.inWindow;
+      if (outside > 0) {
+        throw new ValidationError(
+          `${outside} of ${counts.total} recipients have not written to the comune in the last 24 hours: WhatsApp only allows an approved template to reach them, and this campaign has none (link the message template to an approved WhatsApp template)`,
+          { outsideWindow: outside, total: counts.total },
+          'NO_APPROVED_TEMPLATE',
+        );
+      }
+    }
+    return { number, template, audience };
+  }
+
+  private async pickNumber(tenantId: TenantId, numberId: string | null): Promise<WhatsappNumberEntity> {
+    if (numberId) {
+      const n = await this.numbers.findById(tenantId, numberId as NumberId);
+      if (!n) throw new NotFoundError('Number', 'NUMBER_NOT_FOUND');
+      if (n.status === 'disabled') throw new ValidationError('this number is disabled and sends nothing', undefined, 'NUMBER_DISABLED');
+      return n;
+    }
+    const all = await this.numbers.list(tenantId, { limit: 100, offset: 0 });
+    const n = all.items.find((x) => x.status === 'active') ?? all.items.find((x) => x.status === 'paused');
+    if (!n) throw new ValidationError('the comune has no active WhatsApp number to send from', undefined, 'NO_NUMBER');
+    return n;
+  }
+
+  private async checkAudience(tenantId: TenantId, audience: CampaignAudience): Promise<CampaignAudience> {
+    const lists = await this.config.lists(tenantId);
+    const known = new Set(lists.map((l) => l.id));
+    for (const id of audience.listIds ?? []) if (!known.has(id)) throw new NotFoundError('List', 'LIST_NOT_FOUND');
+    for (const d of [audience.subscribedAfter, audience.subscribedBefore]) {
+      if (d !== undefined && Number.isNaN(Date.parse(d))) throw new ValidationError(`${d} is not a date`);
+    }
+    return {
+      ...(audience.listIds?.length ? { listIds: [...new Set(audience.listIds)] } : {}),
+      ...(audience.frazioni?.length ? { frazioni: audience.frazioni } : {}),
+      ...(audience.tags?.length ? { tags: audience.tags } : {}),
+      ...(audience.subscribedAfter ? { subscribedAfter: new Date(audience.subscribedAfter).toISOString() } : {}),
+      ...(audience.subscribedBefore ? { subscribedBefore: new Date(audience.subscribedBefore).toISOString() } : {}),
+    };
+  }
+
+  async estimate(tenantId: TenantId, id: string): Promise<CampaignEstimate> {
+    const c = await this.get(tenantId, id);
+    return this.estimateFor(tenantId, c);
+  }
+
+  private async estimateFor(tenantId: TenantId, c: CampaignEntity): Promise<CampaignEstimate> {
+    const settings = await this.campaigns.getSettings(tenantId);
+    const cap = await this.frequencyCap(tenantId, c, settings);
+    const audience = await this.campaigns.countAudience(tenantId, c.numberId, c.audience, cap);
+    const number = await this.numbers.findById(tenantId, c.numberId);
+    const portfolioId = number?.businessPortfolioId ?? null;
+    const portfolio = portfolioId ? await this.portfolios.findUnscoped(portfolioId) : null;
+    const tier = portfolio?.messagingTier ?? number?.messagingTier ?? 'tier_250';
+    const used = await this.portfolios.usedUnscoped(portfolioId, c.numberId, new Date(Date.now() - DAY_MS));
+    const capacity = capacityFor(tier, used, portfolio?.emergencyReserve ?? 0, c.priority);
+    const reachable = audience.total - audience.unreachable - audience.frequencyCapped;
+    const outsideWindow = Math.max(0, reachable - audience.inWindow);
+    const sendNow = capacity.available === null ? reachable : Math.min(reachable, audience.inWindow + capacity.available);
+    const launch = (await this.subscribers.counts(tenantId)).launch;
+    const problems: string[] = [];
+    if (!launch.broadcastsAllowed)
+      problems.push(`the comune has ${launch.active} active subscribers, below its launch threshold of ${launch.threshold}`);
+    if (sendNow < reachable && c.capacityMode === 'refuse') {
+      problems.push(
+        `the portfolio can reach ${capacity.available} more people outside the window in the next 24 hours; this campaign needs ${outsideWindow}`,
+      );
+    }
+    return {
+      audience,
+      outsideWindow,
+      category: outsideWindow > 0 ? c.category : null,
+      capacity: { ...capacity, portfolioId, tier },
+      sendNow,
+      deferredByCapacity: reachable - sendNow,
+      launch,
+      problems,
+    };
+  }
+
+  private async frequencyCap(
+    tenantId: TenantId,
+    c: CampaignEntity,
+    settings: CampaignSettingsEntity | null,
+  ): Promise<{ perWeek: number; campaignIds: string[] } | null> {
+    if (c.priority === 'emergency' || !settings?.frequencyCapPerWeek) return null;
+    const ids = (await this.campaigns.recentNormalCampaignIds(tenantId, new Date(Date.now() - WEEK_MS))).filter((x) => x !== c.id);
+    return { perWeek: settings.frequencyCapPerWeek, campaignIds: ids };
+  }
+
+  /** Send now: to approval first when the comune requires it, then start. */
+  async send(tenantId: TenantId, actor: Actor | null, id: string): Promise<CampaignEntity> {
+    const c = await this.get(tenantId, id);
+    assertCanApply(c.status, 'send');
+    await this.assertMaySend(tenantId, c);
+    if (await this.needsApproval(tenantId, actor, c)) return this.toApproval(tenantId, actor, c, 'send', null);
+    return this.queueStart(tenantId, actor, c, ['draft'], null);
+  }
+
+  /** Schedules at a time given in the comune's timezone (or with an explicit offset). */
+  async schedule(tenantId: TenantId, actor: Actor | null, id: string, at: string): Promise<CampaignEntity> {
+    const c = await this.get(tenantId, id);
+    assertCanApply(c.status, 'schedule');
+    const tenant = await this.tenants.findById(tenantId);
+    const when = parseScheduleTime(at, tenant?.timezone ?? 'Europe/Rome');
+    if (when.getTime() <= this.clock.now().getTime()) throw new ValidationError('scheduledAt must be in the future');
+    await this.assertMaySend(tenantId, c);
+    if (await this.needsApproval(tenantId, actor, c)) return this.toApproval(tenantId, actor, c, 'schedule', when);
+    return this.queueStart(tenantId, actor, c, ['draft'], when);
+  }
+
+  async approve(tenantId: TenantId, actor: Actor, id: string): Promise<CampaignEntity> {
+    const c = await this.get(tenantId, id);
+    assertCanApply(c.status, 'approve');
+    if (actor.role === 'editor') throw new ForbiddenError("only the comune's admin can approve a campaign", 'APPROVAL_REQUIRES_ADMIN');
+    await this.assertMaySend(tenantId, c);
+    const patched = await this.campaigns.transition(tenantId, id, ['awaiting_approval'], { approvedBy: actor.userId, approvedAt: new Date() });
+    if (!patched) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
+    await this.audit.record(tenantId, actor, 'campaign.approved', { type: 'campaign', id });
+    const at = patched.requestedAction === 'schedule' && patched.scheduledAt && patched.scheduledAt > this.clock.now() ? patched.scheduledAt : null;
+    return this.queueStart(tenantId, actor, patched, ['awaiting_approval'], at);
+  }
+
+  async reject(tenantId: TenantId, actor: Actor, id: string, reason: string): Promise<CampaignEntity> {
+    const c = await this.get(tenantId, id);
+    assertCanApply(c.status, 'reject');
+    if (actor.role === 'editor') throw new ForbiddenError("only the comune's admin can reject a campaign", 'APPROVAL_REQUIRES_ADMIN');
+    const row = await this.campaigns.transition(tenantId, id, ['awaiting_approval'], {
+      status: 'draft',
+      requestedAction: null,
+      scheduledAt: null,
+      failureReason: `rejected: ${reason}`,
+    });
+    if (!row) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
+    await this.audit.record(tenantId, actor, 'campaign.rejected', { type: 'campaign', id }, { reason });
+    return row;
+  }
+
+  async pause(tenantId: TenantId, actor: Actor, id: string): Promise<CampaignEntity> {
+    const c = await this.get(tenantId, id);
+    assertCanApply(c.status, 'pause');
+    const row = await this.campaigns.transition(tenantId, id, ['sending'], { status: 'paused', pausedAt: new Date() });
+    if (!row) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
+    await this.audit.record(tenantId, actor, 'campaign.paused', { type: 'campaign', id });
+    return row;
+  }
+
+  /** Resumes from where it stopped: the remaining queued recipients are planned again from now. */
+  async resume(tenantId: TenantId, actor: Actor, id: string): Promise<CampaignEntity> {
+    const c = await this.get(tenantId, id);
+    assertCanApply(c.status, 'resume');
+    const row = await this.campaigns.transition(tenantId, id, ['paused'], { status: 'sending', pausedAt: null });
+    if (!row) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
+    const queued = await this.outboundRows.listQueuedOfCampaign(tenantId, id);
+    await this.planner.enqueue(
+      queued.map((q) => ({ ...q, nextAttemptAt: q.nextAttemptAt && q.nextAttemptAt > new Date() ? q.nextAttemptAt : null })),
+    );
+    await this.audit.record(tenantId, actor, 'campaign.resumed', { type: 'campaign', id }, { remaining: queued.length });
+    await this.campaigns.completeIfDone(tenantId, [id]);
+    return row;
+  }
+
+  async cancel(tenantId: TenantId, actor: Actor, id: string): Promise<CampaignEntity> {
+    const c = await this.get(tenantId, id);
+    assertCanApply(c.status, 'cancel');
+    const row = await this.campaigns.transition(tenantId, id, ['draft', 'awaiting_approval', 'scheduled', 'sending', 'paused'], {
+      status: 'cancelled',
+      cancelledAt: new Date(),
+    });
+    if (!row) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
+    const cancelled = await this.campaigns.cancelQueued(tenantId, id);
+    await this.audit.record(tenantId, actor, 'campaign.cancelled', { type: 'campaign', id }, { notSent: cancelled });
+    return row;
+  }
+
+  /** Sends the campaign as one recipient would get it to a phone of the editor's, marked as a test. */
+  async testSend(tenantId: TenantId, actor: Actor, id: string, to: string): Promise<{ outboundMessageId: string; as: 'text' | 'template' }> {
+    const c = await this.get(tenantId, id);
+    const phone = normalizePhone(to);
+    if (!phone.ok) throw new ValidationError(phone.reason, undefined, 'INVALID_PHONE');
+    const e164 = phone.e164;
+    const tenant = await this.tenants.findById(tenantId);
+    const resolved = c.messageTemplateId ? await this.templates.resolve(tenantId, c.messageTemplateId) : null;
+    const values = { ...c.variables, comune: tenant?.displayName ?? '' };
+    const recipient = { nome: null, cognome: null, frazione: null };
+    const body = resolved?.template.body ?? c.body ?? '';
+    const asText = async (): Promise<string> => {
+      const text = `[PROVA] ${renderText(body, values, recipient)}`;
+      const row = await this.outbound.send(tenantId, {
+        numberId: c.numberId,
+        to: { kind: 'phone', e164 },
+        content: c.media ? { type: c.media.kind, link: c.media.link, caption: text.slice(0, 1024) } : { type: 'text', body: text, previewUrl: true },
+        kind: 'test',
+        category: 'service',
+      });
+      return row.id;
+    };
+    let result: { outboundMessageId: string; as: 'text' | 'template' };
+    try {
+      result = { outboundMessageId: await asText(), as: 'text' };
+    } catch (err) {
+      if (!(err instanceof ValidationError) || err.code !== 'WINDOW_CLOSED' || !resolved?.approved) throw err;
+      const row = await this.outbound.send(tenantId, {
+        numberId: c.numberId,
+        to: { kind: 'phone', e164 },
+        content: buildTemplateContent(resolved.approved, values, recipient, c.media),
+        kind: 'test',
+        category: resolved.approved.category,
+      });
+      result = { outboundMessageId: row.id, as: 'template' };
+    }
+    await this.audit.record(tenantId, actor, 'campaign.test_sent', { type: 'campaign', id }, { as: result.as });
+    return result;
+  }
+
+  async stats(tenantId: TenantId, id: string): Promise<CampaignStats> {
+    const c = await this.get(tenantId, id);
+    const k = await this.campaigns.counts(tenantId, id);
+    const pending = k.queued + k.sending + k.unknown;
+    const done = k.targeted - pending;
+    const seconds = k.firstAcceptedAt && k.lastAcceptedAt ? (k.lastAcceptedAt.getTime() - k.firstAcceptedAt.getTime()) / 1000 : null;
+    const goneOut = k.accepted + k.sent + k.delivered + k.read;
+    return {
+      targeted: k.targeted,
+      pending,
+      sent: goneOut,
+      delivered: k.delivered + k.read,
+      read: k.read,
+      failed: k.failed,
+      skipped: k.skipped,
+      cancelled: k.cancelled,
+      byStatus: {
+        queued: k.queued,
+        sending: k.sending,
+        unknown: k.unknown,
+        accepted: k.accepted,
+        sent: k.sent,
+        delivered: k.delivered,
+        read: k.read,
+        failed: k.failed,
+        skipped: k.skipped,
+        cancelled: k.cancelled,
+      },
+      failedByReason: k.failedByReason,
+      skippedByReason: k.skippedByReason,
+      progressPercent: k.targeted === 0 ? (c.status === 'completed' ? 100 : 0) : Math.round((done / k.targeted) * 1000) / 10,
+      startedAt: c.startedAt,
+      completedAt: c.completedAt,
+      messagesPerSecond: seconds && seconds > 0 ? Math.round((goneOut / seconds) * 10) / 10 : null,
+    };
+  }
+
+  getSettings(tenantId: TenantId): Promise<CampaignSettingsEntity> {
+    return this.campaigns.saveSettings(tenantId, {});
+  }
+
+  async updateSettings(
+    tenantId: TenantId,
+    actor: Actor,
+    input: Partial<Omit<CampaignSettingsEntity, 'tenantId' | 'updatedAt'>>,
+  ): Promise<CampaignSettingsEntity> {
+    const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as typeof input;
+    if (
+      (patch.quietHoursStart === null) !== (patch.quietHoursEnd === null) &&
+      (patch.quietHoursStart !== undefined || patch.quietHoursEnd !== undefined)
+    ) {
+      if (patch.quietHoursStart === undefined || patch.quietHoursEnd === undefined) {
+        throw new ValidationError('set quietHoursStart and quietHoursEnd together (both null to remove quiet hours)');
+      }
+    }
+    const row = await this.campaigns.saveSettings(tenantId, patch);
+    await this.audit.record(
+      tenantId,
+      actor,
+      'campaign_settings.updated',
+      { type: 'campaign_settings', id: tenantId },
+      { fields: Object.keys(patch) },
+    );
+    return row;
+  }
+
+  // ----- start (worker) -----
+
+  /**
+   * Starts a scheduled campaign: wins the scheduled → sending transition once, snapshots the
+   * audience as outbound rows and enqueues them as paced batches. Idempotent: a second start finds
+   * the campaign no longer scheduled, and the rows are unique per (campaign, subscriber).
+   */
+  async start(tenantId: TenantId, id: string): Promise<void> {
+    const c = await this.campaigns.findById(tenantId, id);
+    if (!c || c.status !== 'scheduled') return;
+    if (c.scheduledAt && c.scheduledAt.getTime() > this.clock.now().getTime() + 1000) return;
+    const blocked = await this.whyNotSend(tenantId, c);
+    if (blocked) {
+      await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'failed', failureReason: blocked });
+      await this.audit.record(tenantId, null, 'campaign.failed', { type: 'campaign', id }, { reason: blocked });
+      return;
+    }
+    const est = await this.estimateFor(tenantId, c);
+    if (est.deferredByCapacity > 0 && c.capacityMode === 'refuse') {
+      const reason = est.problems.find((p) => p.startsWith('the portfolio')) ?? 'over the portfolio capacity';
+      await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'failed', failureReason: reason });
+      await this.audit.record(tenantId, null, 'campaign.failed', { type: 'campaign', id }, { reason });
+      return;
+    }
+    const started = await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'sending', startedAt: new Date() });
+    if (!started) return;
+    const number = await this.numbers.findById(tenantId, c.numberId);
+    const rate = Math.max(0.1, (number?.mpsCap ?? 80) * this.appConfig.whatsapp.pacingShare);
+    const settings = await this.campaigns.getSettings(tenantId);
+    const t0 = Date.now();
+    await this.campaigns.ensureContacts(tenantId, c.numberId, c.audience);
+    const result = await this.campaigns.materialise(tenantId, started, {
+      numberId: c.numberId,
+      category: c.category,
+      priority: outboundPriority(c.priority),
+      start: new Date(),
+      intervalMs: 1000 / rate,
+      immediate: est.deferredByCapacity > 0 ? est.sendNow : null,
+      frequencyCap: await this.frequencyCap(tenantId, c, settings),
+    });
+    await this.campaigns.transition(tenantId, id, ['sending', 'paused', 'cancelled'], {
+      targeted: result.queued.length + result.skipped,
+      skipped: result.skipped,
+      deferred: result.deferred,
+    });
+    await this.planner.enqueue(
+      result.queued.map((q) => ({
+        tenantId,
+        id: q.id,
+        numberId: c.numberId,
+        campaignId: id,
+        priority: outboundPriority(c.priority),
+        nextAttemptAt: q.nextAttemptAt,
+      })),
+    );
+    this.logger.log(
+      {
+        event: 'campaign_started',
+        tenantId,
+        campaignId: id,
+        queued: result.queued.length,
+        skipped: result.skipped,
+        deferred: result.deferred,
+        ms: Date.now() - t0,
+      },
+      'campaign started',
+    );
+    await this.audit.record(tenantId, null, 'campaign.started', { type: 'campaign', id }, { queued: result.queued.length, skipped: result.skipped });
+    await this.campaigns.completeIfDone(tenantId, [id]);
+  }
+
+  /** Starts scheduled campaigns whose time has come and completes finished ones (the sweep's share). */
+  async runDue(): Promise<{ started: number; completed: number }> {
+    const due = await this.campaigns.listDueScheduledUnscoped(new Date(this.clock.now().getTime() + 1000), 100);
+    for (const d of due) await this.start(d.tenantId, d.id);
+    let completed = 0;
+    const sending = await this.campaigns.listSendingUnscoped(1000);
+    const byTenant = new Map<TenantId, string[]>();
+    for (const s of sending) byTenant.set(s.tenantId, [...(byTenant.get(s.tenantId) ?? []), s.id]);
+    for (const [tenantId, ids] of byTenant) completed += (await this.campaigns.completeIfDone(tenantId, ids)).length;
+    return { started: due.length, completed };
+  }
+
+  // ----- helpers -----
+
+  private async assertMaySend(tenantId: TenantId, c: CampaignEntity): Promise<void> {
+    const reason = await this.whyNotSend(tenantId, c);
+    if (reason) throw new ConflictError(reason, 'CAMPAIGN_BLOCKED');
+    if (c.capacityMode === 'refuse') {
+      const est = await this.estimateFor(tenantId, c);
+      if (est.deferredByCapacity > 0) {
+        throw new ConflictError(
+          `${est.problems.find((p) => p.startsWith('the portfolio')) ?? 'over capacity'}: choose capacityMode "split" to send what fits now and the rest in 24 hours`,
+          'OVER_CAPACITY',
+          { available: est.capacity.available, needed: est.outsideWindow },
+        );
+      }
+    }
+  }
+
+  /** Why a campaign may not go now: the launch threshold (unless overridden). */
+  private async whyNotSend(tenantId: TenantId, _c: CampaignEntity): Promise<string | null> {
+    const launch = (await this.subscribers.counts(tenantId)).launch;
+    if (!launch.broadcastsAllowed) {
+      return `broadcasts are blocked until the comune reaches its launch threshold: ${launch.active} of ${launch.threshold} active subscribers (an admin can override)`;
+    }
+    return null;
+  }
+
+  private async needsApproval(tenantId: TenantId, actor: Actor | null, c: CampaignEntity): Promise<boolean> {
+    if (!actor || actor.role !== 'editor') return false;
+    const settings = await this.campaigns.getSettings(tenantId);
+    if (!settings) return false;
+    return c.priority === 'emergency' ? settings.emergencyRequiresApproval : settings.requiresApproval;
+  }
+
+  private async toApproval(
+    tenantId: TenantId,
+    actor: Actor | null,
+    c: CampaignEntity,
+    action: 'send' | 'schedule',
+    at: Date | null,
+  ): Promise<CampaignEntity> {
+    const row = await this.campaigns.transition(tenantId, c.id, ['draft'], { status: 'awaiting_approval', requestedAction: action, scheduledAt: at });
+    if (!row) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
+    await this.audit.record(tenantId, actor, 'campaign.submitted_for_approval', { type: 'campaign', id: c.id }, { action, at });
+    return row;
+  }
+
+  private async queueStart(
+    tenantId: TenantId,
+    actor: Actor | null,
+    c: CampaignEntity,
+    from: CampaignStatus[],
+    at: Date | null,
+  ): Promise<CampaignEntity> {
+    const row = await this.campaigns.transition(tenantId, c.id, from, {
+      status: 'scheduled',
+      scheduledAt: at ?? this.clock.now(),
+      requestedAction: at ? 'schedule' : 'send',
+    });
+    if (!row) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
+    await this.audit.record(tenantId, actor, at ? 'campaign.scheduled' : 'campaign.sent', { type: 'campaign', id: c.id }, at ? { at } : {});
+    await this.producer.startCampaign(tenantId, c.id, at ? at.getTime() - this.clock.now().getTime() : 0, at ?? undefined);
+    return row;
+  }
+}

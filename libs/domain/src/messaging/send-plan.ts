@@ -1,0 +1,57 @@
+import type { QueuedRef } from '#database';
+
+/** Priority at or above which a message is an emergency: it pre-empts its number's normal traffic. */
+export const EMERGENCY_PRIORITY = 10;
+/** Jobs are queued this much before their first slot, so a worker has the batch claimed when it comes. */
+const LEAD_MS = 250;
+
+export interface PlannedBatch {
+  tenantId: string;
+  outboundIds: string[];
+  delayMs: number;
+  urgent: boolean;
+}
+
+/**
+ * How many messages one job carries for a number paced at `ratePerSec`: about half a second of its
+ * traffic (so an emergency never waits long behind a job in flight), at least 10 and at most 100.
+ */
+export function batchSizeFor(ratePerSec: number): number {
+  return Math.max(10, Math.min(100, Math.floor(ratePerSec / 2)));
+}
+
+/**
+ * Turns queued messages into send jobs: grouped by comune, number, campaign and lane, in planned
+ * order, each batch delayed until its messages are due and no earlier than the number's pace
+ * reaches it. The pace itself is kept by NumberPacer; these delays only keep a 100,000-recipient
+ * campaign from sitting in Redis as ready jobs that every worker would pick up and put back.
+ */
+export function planBatches(refs: readonly QueuedRef[], rateOf: (ref: QueuedRef) => number, now: number): PlannedBatch[] {
+  const groups = new Map<string, QueuedRef[]>();
+  for (const r of refs) {
+    const urgent = r.priority >= EMERGENCY_PRIORITY;
+    const key = `${r.tenantId}/${r.numberId}/${r.campaignId ?? '-'}/${urgent ? 'u' : 'n'}`;
+    const list = groups.get(key);
+    if (list) list.push(r);
+    else groups.set(key, [r]);
+  }
+  const out: PlannedBatch[] = [];
+  for (const list of groups.values()) {
+    list.sort((a, b) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0));
+    const first = list[0];
+    const rate = Math.max(0.1, rateOf(first));
+    const size = first.campaignId ? batchSizeFor(rate) : 1;
+    for (let i = 0, k = 0; i < list.length; i += size, k++) {
+      const batch = list.slice(i, i + size);
+      const due = Math.max(0, (batch[0].nextAttemptAt?.getTime() ?? now) - now);
+      const paced = first.campaignId ? (i * 1000) / rate : 0;
+      out.push({
+        tenantId: first.tenantId,
+        outboundIds: batch.map((b) => b.id),
+        delayMs: Math.max(0, Math.max(due, paced) - (k === 0 && due === 0 ? 0 : LEAD_MS)),
+        urgent: first.priority >= EMERGENCY_PRIORITY,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,385 @@
+import type { Client } from 'pg';
+import { Clock, newId } from '#common';
+import { SubscriberRepository } from '#database';
+import { CampaignSchedulesService, CampaignsService, ChannelMaintenanceService } from '#domain';
+import { startChannel, type Channel } from '../support/channel.js';
+import { ownerClient } from '../support/database.js';
+import { bearer, type Comune, type Session } from '../support/factories.js';
+import { waitFor } from '../support/worker.js';
+
+/**
+ * Campaigns end to end: the api, the worker and the simulator as a real HTTP server. Who gets a
+ * campaign, as what (free text inside the window, the approved template outside), exactly once;
+ * the rules around it (approval, threshold, quiet hours, cap, schedules) and isolation.
+ */
+describe('campaigns', () => {
+  let ch: Channel;
+  let db: Client;
+  let amaro: Comune;
+  let cavazzo: Comune;
+  let templateId: string;
+  let emergenze: string;
+  let viabilita: string;
+
+  const http = () => ch.t.http();
+  const api = (c: Comune) => `/api/v1/tenants/${c.tenant.slug}`;
+  const post = (c: Comune, s: Session, path: string, body: Record<string, unknown> = {}) =>
+    http()
+      .post(`${api(c)}${path}`)
+      .set(...bearer(s))
+      .send(body);
+  const get = (c: Comune, s: Session, path: string) =>
+    http()
+      .get(`${api(c)}${path}`)
+      .set(...bearer(s));
+  const put = (c: Comune, s: Session, path: string, body: Record<string, unknown>) =>
+    http()
+      .put(`${api(c)}${path}`)
+      .set(...bearer(s))
+      .send(body);
+
+  let seq = 0;
+  const phone = () => `+39333${String(1_000_000 + ++seq * 7919 + Math.floor(Math.random() * 1000)).slice(0, 7)}`;
+  const subscriber = async (c: Comune, lists: string[], profile: { firstName?: string; status?: 'active' | 'unsubscribed' | 'blocked' } = {}) => {
+    const repo = ch.t.app.get(SubscriberRepository);
+    const s = await repo.create(c.tenant.id, {
+      id: newId(),
+      phoneE164: phone(),
+      waId: null,
+      userId: null,
+      source: 'editor',
+      status: profile.status ?? 'active',
+      firstName: profile.firstName ?? null,
+    });
+    if (lists.length > 0) await repo.subscribe(c.tenant.id, s.id, lists);
+    await db.query(`UPDATE subscribers SET activated_at = now() WHERE id = $1`, [s.id]);
+    return s;
+  };
+  /** Opens the citizen's 24-hour window, on the simulator and in araldo, as if they had just written. */
+  const openWindow = async (c: Comune, e164: string) => {
+    const waId = e164.slice(1);
+    await ch.sim.setWindow({ phoneNumberId: c.number.phoneNumberId, waId, lastInboundAt: new Date().toISOString() });
+    await db.query(
+      `INSERT INTO contacts (tenant_id, id, number_id, wa_id, last_inbound_at) VALUES ($1, $2, $3, $4, now())
+       ON CONFLICT (tenant_id, number_id, wa_id) DO UPDATE SET last_inbound_at = now()`,
+      [c.tenant.id, newId(), c.number.id, waId],
+    );
+  };
+  const received = async (c: Comune) => ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId });
+  const stats = async (c: Comune, id: string) => (await get(c, c.editor, `/campaigns/${id}/stats`)).body as Record<string, unknown>;
+  const completed = (c: Comune, id: string) =>
+    waitFor(async () => ((await get(c, c.editor, `/campaigns/${id}`)).body.status === 'completed' ? true : null), 20_000, 'campaign completed');
+  const list = async (c: Comune, slug: string) =>
+    (await post(c, c.admin, '/lists', { slug, hashtag: `#${slug.toUpperCase()}`, name: slug }).expect(201)).body.id as string;
+
+  beforeAll(async () => {
+    ch = await startChannel({ UNKNOWN_OUTCOME_SETTLE_SECONDS: '3', STALE_SENDING_AFTER_SECONDS: '3' });
+    db = await ownerClient(ch.t.config);
+    amaro = await ch.comune('amaro');
+    cavazzo = await ch.comune('cavazzo');
+    await ch.sim.createTemplate({
+      wabaId: amaro.number.wabaId,
+      name: 'avviso_viabilita',
+      language: 'it',
+      category: 'UTILITY',
+      body: 'Gentile {{1}}, {{2}}. Comune di Amaro.',
+    });
+    await post(amaro, amaro.admin, '/whatsapp-templates/sync').expect(200);
+    emergenze = await list(amaro, 'emergenze');
+    viabilita = await list(amaro, 'viabilita');
+    const t = await post(amaro, amaro.editor, '/message-templates', {
+      name: 'Chiusura strada',
+      body: 'Gentile {{nome}}, {{avviso}}. Il {{comune}} ringrazia per la collaborazione.',
+      whatsappTemplate: { name: 'avviso_viabilita', language: 'it', bodyParameters: ['nome', 'avviso'] },
+    });
+    expect(t.status).toBe(201);
+    templateId = t.body.id as string;
+  });
+  afterAll(async () => {
+    await db.end();
+    await ch.close();
+  });
+
+  it('reaches every active subscriber of the list exactly once: text inside the window, the template outside, nobody else', async () => {
+    const inWindow = await subscriber(amaro, [viabilita], { firstName: 'Zoë' });
+    const outside = await Promise.all([1, 2, 3, 4, 5].map(() => subscriber(amaro, [viabilita], { firstName: 'Mario' })));
+    const both = await subscriber(amaro, [viabilita, emergenze], { firstName: 'Anna' });
+    const otherList = await subscriber(amaro, [emergenze]);
+    const gone = await subscriber(amaro, [viabilita], { status: 'unsubscribed' });
+    const blocked = await subscriber(amaro, [viabilita], { status: 'blocked' });
+    const otherComune = await subscriber(cavazzo, []);
+    await openWindow(amaro, inWindow.phoneE164!);
+
+    const created = await post(amaro, amaro.editor, '/campaigns', {
+      title: 'Chiusura via Roma',
+      messageTemplateId: templateId,
+      variables: { avviso: 'via Roma è chiusa domani dalle 8 alle 18 per lavori 🚧' },
+      audience: { listIds: [viabilita] },
+    }).expect(201);
+    const id = created.body.id as string;
+    expect(created.body).toMatchObject({ status: 'draft', category: 'utility', priority: 'normal' });
+
+    const estimate = (await get(amaro, amaro.editor, `/campaigns/${id}/estimate`).expect(200)).body;
+    expect(estimate.audience).toMatchObject({ total: 7, inWindow: 1 });
+    expect(estimate.outsideWindow).toBe(6);
+    expect(estimate.category).toBe('utility');
+
+    await post(amaro, amaro.editor, `/campaigns/${id}/send`).expect(202);
+    await completed(amaro, id);
+
+    const msgs = (await received(amaro)).filter((m) => m.bizOpaqueCallbackData !== null);
+    const to = msgs.map((m) => m.to.replace(/^\+/, ''));
+    const expected = [inWindow, ...outside, both].map((s) => s.phoneE164!.slice(1));
+    expect(to.sort()).toEqual(expected.sort());
+    for (const s of [otherList, gone, blocked, otherComune]) expect(to).not.toContain(s.phoneE164!.slice(1));
+
+    const text = msgs.find((m) => m.to === inWindow.phoneE164!)!;
+    expect(text.type).toBe('text');
+    expect(JSON.stringify(text.body)).toContain('Gentile Zoë, via Roma è chiusa domani dalle 8 alle 18 per lavori 🚧. Il Comune di amaro ringrazia');
+    const tpl = msgs.find((m) => m.to === both.phoneE164!)!;
+    expect(tpl.type).toBe('template');
+    expect(JSON.stringify(tpl.body)).toContain('avviso_viabilita');
+    expect(JSON.stringify(tpl.body)).toContain('Anna');
+
+    const s = await stats(amaro, id);
+    expect(s).toMatchObject({ targeted: 7, pending: 0, failed: 0, skipped: 0, progressPercent: 100 });
+    // The rows record what each citizen got, and the snapshot is unique per (campaign, subscriber).
+    const rows = await db.query(`SELECT subscriber_id, category, content FROM outbound_messages WHERE campaign_id = $1`, [id]);
+    expect(new Set(rows.rows.map((r: { subscriber_id: string }) => r.subscriber_id)).size).toBe(7);
+    expect(rows.rows.filter((r: { category: string }) => r.category === 'service')).toHaveLength(1);
+
+    // Receipts from the simulator move the campaign's counters.
+    await waitFor(async () => ((await stats(amaro, id)).delivered as number) >= 7 || null, 15_000, 'delivered receipts');
+
+    const audit = await db.query(`SELECT action FROM audit_events WHERE tenant_id = $1 AND target_id = $2 ORDER BY occurred_at`, [
+      amaro.tenant.id,
+      id,
+    ]);
+    expect(audit.rows.map((r: { action: string }) => r.action)).toEqual(
+      expect.arrayContaining(['campaign.created', 'campaign.sent', 'campaign.started']),
+    );
+  });
+
+  it('refuses at creation a free-text campaign with recipients outside the window, and a missing variable, with the reason', async () => {
+    await subscriber(amaro, [viabilita]);
+    const free = await post(amaro, amaro.editor, '/campaigns', { title: 'Solo testo', body: 'Ciao {{nome}}', audience: { listIds: [viabilita] } });
+    expect(free.status).toBe(400);
+    expect(free.body.code).toBe('NO_APPROVED_TEMPLATE');
+    expect(free.body.message).toMatch(/have not written to the comune in the last 24 hours/);
+
+    const missing = await post(amaro, amaro.editor, '/campaigns', { title: 'Senza avviso', messageTemplateId: templateId, variables: {} });
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toMatch(/avviso/);
+
+    const both = await post(amaro, amaro.editor, '/campaigns', { title: 'x', body: 'x', messageTemplateId: templateId });
+    expect(both.status).toBe(400);
+  });
+
+  it('another comune sees none of it: 404 on every campaign route, nothing changes', async () => {
+    const c = await post(amaro, amaro.editor, '/campaigns', { title: 'Riservata', messageTemplateId: templateId, variables: { avviso: 'x' } }).expect(
+      201,
+    );
+    const id = c.body.id as string;
+    for (const path of [`/campaigns/${id}`, `/campaigns/${id}/estimate`, `/campaigns/${id}/stats`]) {
+      expect((await get(cavazzo, cavazzo.admin, path)).status).toBe(404);
+    }
+    for (const path of ['send', 'pause', 'resume', 'cancel', 'approve']) {
+      expect((await post(cavazzo, cavazzo.admin, `/campaigns/${id}/${path}`)).status).toBe(404);
+    }
+    // Amaro's template cannot be used by Cavazzo either.
+    expect(
+      (await post(cavazzo, cavazzo.editor, '/campaigns', { title: 'x', messageTemplateId: templateId, variables: { avviso: 'x' } })).status,
+    ).toBe(404);
+    expect((await get(amaro, amaro.editor, `/campaigns/${id}`)).body.status).toBe('draft');
+  });
+
+  it('waits for an admin where the comune requires approval, and blocks sending below the launch threshold unless overridden', async () => {
+    await put(amaro, amaro.admin, '/campaign-settings', { requiresApproval: true }).expect(200);
+    const c = await post(amaro, amaro.editor, '/campaigns', {
+      title: 'Da approvare',
+      messageTemplateId: templateId,
+      variables: { avviso: 'mercato spostato' },
+      audience: { listIds: [emergenze] },
+    }).expect(201);
+    const id = c.body.id as string;
+    expect((await post(amaro, amaro.editor, `/campaigns/${id}/send`).expect(202)).body.status).toBe('awaiting_approval');
+    expect((await post(amaro, amaro.editor, `/campaigns/${id}/approve`)).status).toBe(403);
+    await post(amaro, amaro.admin, `/campaigns/${id}/approve`).expect(202);
+    await completed(amaro, id);
+    await put(amaro, amaro.admin, '/campaign-settings', { requiresApproval: false }).expect(200);
+
+    // Threshold: Cavazzo wants 1,000 subscribers before its first broadcast.
+    await put(cavazzo, cavazzo.admin, '/subscription-settings', { launchThreshold: 1000 });
+    await db.query(
+      `INSERT INTO subscription_settings (tenant_id, welcome_text, goodbye_text, help_text, launch_threshold)
+                    VALUES ($1, 'b', 'a', 'h', 1000) ON CONFLICT (tenant_id) DO UPDATE SET launch_threshold = 1000`,
+      [cavazzo.tenant.id],
+    );
+    const other = await subscriber(cavazzo, []);
+    await openWindow(cavazzo, other.phoneE164!);
+    await db.query(`UPDATE subscribers SET tags = '{benvenuti}' WHERE id = $1`, [other.id]);
+    const k = await post(cavazzo, cavazzo.editor, '/campaigns', {
+      title: 'Benvenuti',
+      body: 'Ciao da {{comune}}',
+      audience: { tags: ['benvenuti'] },
+    }).expect(201);
+    const blocked = await post(cavazzo, cavazzo.editor, `/campaigns/${k.body.id}/send`);
+    expect(blocked.status).toBe(409);
+    expect(blocked.body.message).toMatch(/launch threshold: \d+ of 1000 active subscribers/);
+    await db.query(`UPDATE subscription_settings SET launch_override = true WHERE tenant_id = $1`, [cavazzo.tenant.id]);
+    await post(cavazzo, cavazzo.editor, `/campaigns/${k.body.id}/send`).expect(202);
+    await completed(cavazzo, k.body.id);
+  });
+
+  it('holds normal campaigns in quiet hours and lets emergencies through; the weekly cap skips with the reason', async () => {
+    const clock = ch.worker.get(Clock);
+    const s1 = await subscriber(amaro, [emergenze]);
+    await put(amaro, amaro.admin, '/campaign-settings', { quietHoursStart: '21:00', quietHoursEnd: '08:00' }).expect(200);
+    // 23:30 in Rome.
+    clock.travelTo(new Date('2026-11-24T22:30:00Z'));
+    ch.t.app.get(Clock).travelTo(new Date('2026-11-24T22:30:00Z'));
+    try {
+      const normal = await post(amaro, amaro.editor, '/campaigns', {
+        title: 'Notturna',
+        messageTemplateId: templateId,
+        variables: { avviso: 'news' },
+        audience: { listIds: [emergenze] },
+      }).expect(201);
+      await post(amaro, amaro.editor, `/campaigns/${normal.body.id}/send`).expect(202);
+      await waitFor(async () => ((await get(amaro, amaro.editor, `/campaigns/${normal.body.id}`)).body.status === 'sending' ? true : null));
+      const held = await waitFor(async () => {
+        const r = await db.query(
+          `SELECT next_attempt_at FROM outbound_messages WHERE campaign_id = $1 AND subscriber_id = $2 AND status = 'queued'`,
+          [normal.body.id, s1.id],
+        );
+        const at = r.rows[0]?.next_attempt_at as Date | undefined;
+        return at && at.getTime() > Date.now() + 60_000 ? at : null;
+      });
+      // Held to 08:00 Rome time, 8.5 hours after "now".
+      expect(held.getTime() - Date.now()).toBeGreaterThan(8 * 3600_000);
+
+      const urgent = await post(amaro, amaro.editor, '/campaigns', {
+        title: 'Allerta',
+        messageTemplateId: templateId,
+        variables: { avviso: 'allerta rossa' },
+        audience: { listIds: [emergenze] },
+        priority: 'emergency',
+      }).expect(201);
+      await post(amaro, amaro.editor, `/campaigns/${urgent.body.id}/send`).expect(202);
+      await completed(amaro, urgent.body.id);
+      await post(amaro, amaro.editor, `/campaigns/${normal.body.id}/cancel`).expect(200);
+      expect((await stats(amaro, normal.body.id)).cancelled).toBeGreaterThan(0);
+    } finally {
+      clock.reset();
+      ch.t.app.get(Clock).reset();
+      await put(amaro, amaro.admin, '/campaign-settings', { quietHoursStart: null, quietHoursEnd: null }).expect(200);
+    }
+
+    await put(amaro, amaro.admin, '/campaign-settings', { frequencyCapPerWeek: 1 }).expect(200);
+    const capped = await post(amaro, amaro.editor, '/campaigns', {
+      title: 'Troppe',
+      messageTemplateId: templateId,
+      variables: { avviso: 'ancora' },
+      audience: { listIds: [viabilita] },
+    }).expect(201);
+    const est = (await get(amaro, amaro.editor, `/campaigns/${capped.body.id}/estimate`)).body;
+    expect(est.audience.frequencyCapped).toBeGreaterThan(0);
+    await post(amaro, amaro.editor, `/campaigns/${capped.body.id}/send`).expect(202);
+    await completed(amaro, capped.body.id);
+    const st = await stats(amaro, capped.body.id);
+    expect(st.skipped).toBe(est.audience.frequencyCapped);
+    expect(JSON.stringify(st.skippedByReason)).toMatch(/weekly limit/);
+    await put(amaro, amaro.admin, '/campaign-settings', { frequencyCapPerWeek: null }).expect(200);
+  });
+
+  it('pauses, resumes and cancels mid-send without losing or repeating anyone', async () => {
+    await db.query(`UPDATE whatsapp_numbers SET mps_cap = 20 WHERE id = $1`, [cavazzo.number.id]);
+    const many = await Promise.all(Array.from({ length: 60 }, () => subscriber(cavazzo, [])));
+    await Promise.all(many.map((s) => openWindow(cavazzo, s.phoneE164!)));
+    await db.query(`UPDATE subscribers SET tags = '{lenta}' WHERE id = ANY($1::uuid[])`, [many.map((s) => s.id)]);
+    const c = await post(cavazzo, cavazzo.editor, '/campaigns', {
+      title: 'Lenta',
+      body: 'Avviso per {{comune}}',
+      audience: { tags: ['lenta'] },
+    }).expect(201);
+    const id = c.body.id as string;
+    await post(cavazzo, cavazzo.editor, `/campaigns/${id}/send`).expect(202);
+    await waitFor(async () => ((await stats(cavazzo, id)).sent as number) >= 10 || null);
+    await post(cavazzo, cavazzo.editor, `/campaigns/${id}/pause`).expect(200);
+    await new Promise((r) => setTimeout(r, 1500));
+    const paused = (await stats(cavazzo, id)).sent as number;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await stats(cavazzo, id)).sent).toBe(paused);
+    expect(paused).toBeLessThan(many.length + 1);
+    await post(cavazzo, cavazzo.editor, `/campaigns/${id}/resume`).expect(200);
+    await completed(cavazzo, id);
+    const got = (await received(cavazzo)).filter((m) => m.bizOpaqueCallbackData && JSON.stringify(m.body).includes('Avviso per'));
+    const counts = new Map<string, number>();
+    for (const m of got) counts.set(m.to, (counts.get(m.to) ?? 0) + 1);
+    for (const s of many) expect(counts.get(s.phoneE164!)).toBe(1);
+  });
+
+  it("starts scheduled campaigns at their time in the comune's timezone and runs recurring schedules once per slot", async () => {
+    const campaigns = ch.worker.get(CampaignsService);
+    const schedules = ch.worker.get(CampaignSchedulesService);
+    const future = new Date(Date.now() + 3 * 3600_000);
+    const local = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Rome', dateStyle: 'short', timeStyle: 'short' })
+      .format(future)
+      .replace(' ', 'T');
+    const c = await post(amaro, amaro.editor, '/campaigns', {
+      title: 'Programmata',
+      messageTemplateId: templateId,
+      variables: { avviso: 'x' },
+      audience: { listIds: [emergenze] },
+    }).expect(201);
+    const scheduled = await post(amaro, amaro.editor, `/campaigns/${c.body.id}/schedule`, { scheduledAt: local }).expect(202);
+    expect(Math.abs(new Date(scheduled.body.scheduledAt as string).getTime() - future.getTime())).toBeLessThan(60_000);
+    expect((await campaigns.runDue()).started).toBe(0);
+    ch.worker.get(Clock).travelTo(new Date(future.getTime() + 60_000));
+    try {
+      await campaigns.runDue();
+      await completed(amaro, c.body.id);
+
+      const sched = await post(amaro, amaro.editor, '/campaign-schedules', {
+        name: 'Notiziario',
+        cron: '0 10 * * 2,5',
+        campaign: { title: 'Notiziario', messageTemplateId: templateId, variables: { avviso: 'le notizie' }, audience: { listIds: [emergenze] } },
+      }).expect(201);
+      const next = new Date(sched.body.nextRunAt as string);
+      expect([2, 5]).toContain(new Date(next.getTime()).getUTCDay());
+      ch.worker.get(Clock).travelTo(new Date(next.getTime() + 30_000));
+      expect(await schedules.runDue()).toBe(1);
+      expect(await schedules.runDue()).toBe(0);
+      const after = (await get(amaro, amaro.editor, '/campaign-schedules')).body as { id: string; lastCampaignId: string; nextRunAt: string }[];
+      const mine = after.find((s) => s.id === sched.body.id)!;
+      expect(new Date(mine.nextRunAt).getTime()).toBeGreaterThan(next.getTime());
+      await completed(amaro, mine.lastCampaignId);
+    } finally {
+      ch.worker.get(Clock).reset();
+    }
+  });
+
+  it('a send whose worker died is resolved by its receipt or sent again after the settle period, never twice', async () => {
+    const s = await subscriber(amaro, [emergenze]);
+    await openWindow(amaro, s.phoneE164!);
+    // A row left 'sending' by a dead worker, never sent: it becomes unknown, gets no receipt, and goes once.
+    const c = await post(amaro, amaro.editor, '/campaigns', { title: 'Crash', body: 'dopo il crash', audience: { listIds: [emergenze] } });
+    expect(c.status).toBe(400); // others in the list are outside the window: free text is refused
+    const outbound = await db.query(
+      `INSERT INTO outbound_messages (tenant_id, id, number_id, recipient, recipient_kind, kind, category, priority, content, status, attempts, updated_at)
+       VALUES ($1, $2, $3, $4, 'phone', 'editor_reply', 'service', 0, $5, 'sending', 1, now() - interval '1 hour') RETURNING id`,
+      [amaro.tenant.id, newId(), amaro.number.id, s.phoneE164, JSON.stringify({ type: 'text', body: 'messaggio orfano' })],
+    );
+    const id = outbound.rows[0].id as string;
+    const maintenance = ch.worker.get(ChannelMaintenanceService);
+    expect((await maintenance.sweep()).staleSendingToUnknown).toBeGreaterThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, 3500));
+    expect((await maintenance.sweep()).unknownResent).toBeGreaterThanOrEqual(1);
+    await waitFor(async () => {
+      const r = await db.query(`SELECT status FROM outbound_messages WHERE tenant_id = $1 AND id = $2`, [amaro.tenant.id, id]);
+      return ['accepted', 'sent', 'delivered', 'read'].includes(r.rows[0].status as string) || null;
+    });
+    const got = (await received(amaro)).filter((m) => m.bizOpaqueCallbackData === id);
+    expect(got).toHaveLength(1);
+  });
+});
