@@ -1,7 +1,8 @@
 import type { Client } from 'pg';
 import { Clock, newId } from '#common';
 import { SubscriberRepository } from '#database';
-import { CampaignSchedulesService, CampaignsService, ChannelMaintenanceService } from '#domain';
+import { CampaignSchedulesService, CampaignsService, ChannelMaintenanceService, QueueReconciler } from '#domain';
+import { Redis } from 'ioredis';
 import { startChannel, type Channel } from '../support/channel.js';
 import { ownerClient } from '../support/database.js';
 import { bearer, type Comune, type Session } from '../support/factories.js';
@@ -357,6 +358,51 @@ describe('campaigns', () => {
     } finally {
       ch.worker.get(Clock).reset();
     }
+  });
+
+  it('survives Redis losing every key mid-campaign (a FLUSHALL): the queues are rebuilt from Postgres, each recipient gets it once', async () => {
+    await db.query(`UPDATE whatsapp_numbers SET mps_cap = 100 WHERE id = $1`, [cavazzo.number.id]);
+    const many = await Promise.all(Array.from({ length: 300 }, () => subscriber(cavazzo, [])));
+    await Promise.all(many.map((s) => openWindow(cavazzo, s.phoneE164!)));
+    await db.query(`UPDATE subscribers SET tags = '{flush}' WHERE id = ANY($1::uuid[])`, [many.map((s) => s.id)]);
+    const c = await post(cavazzo, cavazzo.editor, '/campaigns', {
+      title: 'Flush',
+      body: 'Prova di resistenza {{comune}}',
+      audience: { tags: ['flush'] },
+    }).expect(201);
+    const id = c.body.id as string;
+    await post(cavazzo, cavazzo.editor, `/campaigns/${id}/send`).expect(202);
+    await waitFor(async () => ((await stats(cavazzo, id)).sent as number) >= 50 || null);
+    // A FLUSHALL limited to this test's key prefix: other suites share the Redis server.
+    const redis = new Redis(ch.t.config.redis.url);
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${ch.t.config.redis.keyPrefix}*`, 'COUNT', 1000);
+        if (keys.length > 0) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+    }
+    // Every worker checks this every few seconds; here it is called at once.
+    const rebuilt = await ch.worker.get(QueueReconciler).check();
+    expect(rebuilt).toBeGreaterThan(0);
+    // Rows a killed job had claimed wait for the stale-sending rule, then for the settle period.
+    const maintenance = ch.worker.get(ChannelMaintenanceService);
+    await waitFor(
+      async () => {
+        await maintenance.sweep();
+        return (await get(cavazzo, cavazzo.editor, `/campaigns/${id}`)).body.status === 'completed' || null;
+      },
+      40_000,
+      'campaign completed after the flush',
+    );
+    const got = (await received(cavazzo)).filter((m) => JSON.stringify(m.body).includes('Prova di resistenza'));
+    const counts = new Map<string, number>();
+    for (const m of got) counts.set(m.to, (counts.get(m.to) ?? 0) + 1);
+    for (const s of many) expect(counts.get(s.phoneE164!)).toBe(1);
+    expect((await stats(cavazzo, id)).failed).toBe(0);
   });
 
   it('a send whose worker died is resolved by its receipt or sent again after the settle period, never twice', async () => {
