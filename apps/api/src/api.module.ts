@@ -64,7 +64,7 @@ export class ApiModule {
         ConversationsController,
         InboxController,
         MessageTemplatesController,
-    CampaignsController,
+        CampaignsController,
       ],
       providers: [
         JwtStrategy,
