@@ -5,7 +5,7 @@ import { CampaignSchedulesService, CampaignsService, ChannelMaintenanceService, 
 import { Redis } from 'ioredis';
 import { startChannel, type Channel } from '../support/channel.js';
 import { ownerClient } from '../support/database.js';
-import { bearer, type Comune, type Session } from '../support/factories.js';
+import { bearer, createOperator, type Comune, type Session } from '../support/factories.js';
 import { waitFor } from '../support/worker.js';
 
 /**
@@ -403,6 +403,134 @@ describe('campaigns', () => {
     for (const m of got) counts.set(m.to, (counts.get(m.to) ?? 0) + 1);
     for (const s of many) expect(counts.get(s.phoneE164!)).toBe(1);
     expect((await stats(cavazzo, id)).failed).toBe(0);
+  });
+
+  it('sends a consortium alert to several comuni, each from its own number, and reports a comune that cannot take it', async () => {
+    const operator = await createOperator(ch.t);
+    const verzegnis = await ch.comune('verzegnis');
+    for (const c of [cavazzo]) {
+      await ch.sim.createTemplate({
+        wabaId: c.number.wabaId,
+        name: 'avviso_viabilita',
+        language: 'it',
+        category: 'UTILITY',
+        body: 'Gentile {{1}}, {{2}}. Comune di Amaro.',
+      });
+      await post(c, c.admin, '/whatsapp-templates/sync').expect(200);
+      await post(c, c.editor, '/message-templates', {
+        name: 'chiusura strada',
+        body: 'Gentile {{nome}}, {{avviso}}.',
+        whatsappTemplate: { name: 'avviso_viabilita', language: 'it', bodyParameters: ['nome', 'avviso'] },
+      }).expect(201);
+    }
+    const a1 = await subscriber(amaro, [emergenze]);
+    const c1 = await subscriber(cavazzo, []);
+    const alert = await http()
+      .post('/api/v1/consortium-alerts')
+      .set(...bearer(operator))
+      .send({
+        title: 'Allerta meteo regionale',
+        messageTemplateName: 'Chiusura Strada',
+        variables: { avviso: 'allerta arancione per temporali fino alle 20' },
+        tenants: [amaro.tenant.slug, cavazzo.tenant.slug, verzegnis.tenant.slug],
+      })
+      .expect(201);
+    const shares = alert.body.shares as { tenant: string; campaignId: string | null; error: string | null }[];
+    expect(shares.find((x) => x.tenant === verzegnis.tenant.slug)).toMatchObject({
+      campaignId: null,
+      error: expect.stringMatching(/Chiusura Strada/),
+    });
+    const ok = shares.filter((x) => x.campaignId);
+    expect(ok).toHaveLength(2);
+    await completed(amaro, ok.find((x) => x.tenant === amaro.tenant.slug)!.campaignId!);
+    await completed(cavazzo, ok.find((x) => x.tenant === cavazzo.tenant.slug)!.campaignId!);
+    // Each citizen got it from their own comune's number.
+    expect((await received(amaro)).some((m) => m.to === a1.phoneE164 && JSON.stringify(m.body).includes('allerta arancione'))).toBe(true);
+    expect((await received(cavazzo)).some((m) => m.to === c1.phoneE164 && JSON.stringify(m.body).includes('allerta arancione'))).toBe(true);
+    expect((await received(amaro)).some((m) => m.to === c1.phoneE164)).toBe(false);
+    const view = await http()
+      .get(`/api/v1/consortium-alerts/${alert.body.id}`)
+      .set(...bearer(operator))
+      .expect(200);
+    expect(view.body.shares).toHaveLength(2);
+    for (const share of view.body.shares as { stats: { targeted: number; pending: number } }[]) expect(share.stats.pending).toBe(0);
+    // Each comune sees its own share among its campaigns, and only that.
+    const own = (await get(cavazzo, cavazzo.editor, '/campaigns?limit=100')).body.items as { id: string; alertId: string | null }[];
+    expect(own.filter((x) => x.alertId === alert.body.id).map((x) => x.id)).toEqual([ok.find((x) => x.tenant === cavazzo.tenant.slug)!.campaignId]);
+    // Editors cannot send consortium alerts.
+    expect(
+      (
+        await http()
+          .post('/api/v1/consortium-alerts')
+          .set(...bearer(amaro.admin))
+          .send({ title: 'x', body: 'x', tenants: [amaro.tenant.slug] })
+      ).status,
+    ).toBe(403);
+  });
+
+  it("counts the business portfolio's 24-hour capacity: refuses a normal campaign over it, splits on request, keeps the reserve for emergencies", async () => {
+    const operator = await createOperator(ch.t);
+    const verzegnis = await ch.comune('verzegnis-cap');
+    await db.query(`UPDATE whatsapp_numbers SET business_portfolio_id = '9990001', messaging_tier = 'tier_250' WHERE id = $1`, [verzegnis.number.id]);
+    await ch.sim.createTemplate({
+      wabaId: verzegnis.number.wabaId,
+      name: 'avviso_viabilita',
+      language: 'it',
+      category: 'UTILITY',
+      body: 'Gentile {{1}}, {{2}}.',
+    });
+    await post(verzegnis, verzegnis.admin, '/whatsapp-templates/sync').expect(200);
+    const tpl = await post(verzegnis, verzegnis.editor, '/message-templates', {
+      name: 'avviso',
+      body: 'Gentile {{nome}}, {{avviso}}.',
+      whatsappTemplate: { name: 'avviso_viabilita', language: 'it', bodyParameters: ['nome', 'avviso'] },
+    }).expect(201);
+    const people = await Promise.all(Array.from({ length: 30 }, () => subscriber(verzegnis, [])));
+    expect(people).toHaveLength(30);
+    const portfolio = await http()
+      .put('/api/v1/business-portfolios/9990001')
+      .set(...bearer(operator))
+      .send({ name: 'Consorzio Carnia', emergencyReserve: 230 })
+      .expect(200);
+    expect(portfolio.body).toMatchObject({ tier: 'tier_250', limit: 250, emergencyReserve: 230, availableForNormal: 20 });
+
+    const normal = await post(verzegnis, verzegnis.editor, '/campaigns', {
+      title: 'Tutti',
+      messageTemplateId: tpl.body.id,
+      variables: { avviso: 'x' },
+    }).expect(201);
+    const est = (await get(verzegnis, verzegnis.editor, `/campaigns/${normal.body.id}/estimate`)).body;
+    expect(est.capacity).toMatchObject({ limit: 250, reserve: 230, available: 20, tier: 'tier_250', portfolioId: '9990001' });
+    expect(est.deferredByCapacity).toBe(10);
+    const refused = await post(verzegnis, verzegnis.editor, `/campaigns/${normal.body.id}/send`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('OVER_CAPACITY');
+
+    await http()
+      .patch(`/api/v1/tenants/${verzegnis.tenant.slug}/campaigns/${normal.body.id}`)
+      .set(...bearer(verzegnis.editor))
+      .send({ capacityMode: 'split' })
+      .expect(200);
+    await post(verzegnis, verzegnis.editor, `/campaigns/${normal.body.id}/send`).expect(202);
+    const split = await waitFor(async () => {
+      const c = (await get(verzegnis, verzegnis.editor, `/campaigns/${normal.body.id}`)).body;
+      return c.status === 'sending' && c.targeted === 30 ? c : null;
+    });
+    expect(split.deferred).toBe(10);
+    await waitFor(async () => ((await stats(verzegnis, normal.body.id)).sent as number) >= 20 || null);
+
+    // The emergency may use the reserve.
+    const urgent = await post(verzegnis, verzegnis.editor, '/campaigns', {
+      title: 'Emergenza',
+      messageTemplateId: tpl.body.id,
+      variables: { avviso: 'evacuazione' },
+      priority: 'emergency',
+    }).expect(201);
+    const eEst = (await get(verzegnis, verzegnis.editor, `/campaigns/${urgent.body.id}/estimate`)).body;
+    expect(eEst.capacity.available).toBeGreaterThanOrEqual(30);
+    await post(verzegnis, verzegnis.editor, `/campaigns/${urgent.body.id}/send`).expect(202);
+    await completed(verzegnis, urgent.body.id);
+    await post(verzegnis, verzegnis.editor, `/campaigns/${normal.body.id}/cancel`).expect(200);
   });
 
   it('a send whose worker died is resolved by its receipt or sent again after the settle period, never twice', async () => {

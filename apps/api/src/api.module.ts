@@ -28,6 +28,7 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
 import { WhatsappWebhookController } from './webhooks/whatsapp-webhook.controller.js';
 import { WhatsappTemplatesController } from './whatsapp-templates/whatsapp-templates.controller.js';
 import { CampaignsController } from './campaigns/campaigns.controller.js';
+import { ConsortiumController } from './campaigns/consortium.controller.js';
 import { MessageTemplatesController } from './message-templates/message-templates.controller.js';
 
 @Module({})
@@ -65,6 +66,7 @@ export class ApiModule {
         InboxController,
         MessageTemplatesController,
         CampaignsController,
+        ConsortiumController,
       ],
       providers: [
         JwtStrategy,

@@ -42,6 +42,8 @@ import { MessageTemplatesService } from './campaigns/message-templates.service.j
 import { CampaignDispatchService } from './campaigns/campaign-dispatch.service.js';
 import { CampaignSchedulesService } from './campaigns/campaign-schedules.service.js';
 import { CampaignsService } from './campaigns/campaigns.service.js';
+import { ConsortiumAlertsService } from './campaigns/consortium-alerts.service.js';
+import { BusinessPortfoliosService } from './campaigns/business-portfolios.service.js';
 import { QueueReconciler } from './messaging/queue-reconciler.js';
 import { SendPlanner } from './messaging/send-planner.js';
 
@@ -86,6 +88,8 @@ const SERVICES = [
   CampaignDispatchService,
   CampaignsService,
   CampaignSchedulesService,
+  ConsortiumAlertsService,
+  BusinessPortfoliosService,
   SendPlanner,
   QueueReconciler,
 ];

@@ -58,3 +58,5 @@ export * from './campaigns/campaign-dispatch.service.js';
 export * from './messaging/send-plan.js';
 export * from './messaging/send-planner.js';
 export * from './messaging/queue-reconciler.js';
+export * from './campaigns/consortium-alerts.service.js';
+export * from './campaigns/business-portfolios.service.js';

@@ -1,7 +1,9 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { MessagingTier } from './enums.js';
 
-/** Meta's business portfolio: its messaging tier caps the distinct users all its numbers reach per 24 h. */
+/**
+ * Meta's business portfolio: its messaging tier (reported on each of its numbers) caps the distinct
+ * users all its numbers reach per 24 h; operators keep part of it in reserve for emergencies.
+ */
 @Entity({ name: 'business_portfolios' })
 export class BusinessPortfolioEntity {
   /** Meta's id of the portfolio (whatsapp_numbers.business_portfolio_id). */
@@ -10,9 +12,6 @@ export class BusinessPortfolioEntity {
 
   @Column('text', { nullable: true })
   name!: string | null;
-
-  @Column('text')
-  messagingTier!: MessagingTier;
 
   @Column('integer')
   emergencyReserve!: number;

@@ -122,14 +122,13 @@ export class Campaigns1795428000000 implements MigrationInterface {
     await q.query(`CREATE INDEX campaigns_alert_idx ON campaigns (alert_id) WHERE alert_id IS NOT NULL`);
 
     // Meta's messaging limit (distinct users reached outside the window per rolling 24 h) belongs to
-    // the business portfolio, shared by its numbers, possibly across comuni: consortium level.
+    // the business portfolio, shared by its numbers, possibly across comuni: consortium level. Here
+    // the operators' part of it: the reserve normal campaigns may not use.
     await q.query(`
       CREATE TABLE business_portfolios (
         id text PRIMARY KEY,
         name text,
-        messaging_tier text NOT NULL DEFAULT 'tier_250'
-          CHECK (messaging_tier IN ('tier_250', 'tier_2k', 'tier_10k', 'tier_100k', 'unlimited')),
-        -- Kept free for emergencies: normal campaigns may not use the last emergency_reserve users.
+        -- The tier itself is each number's messaging_tier, kept current by Meta's webhooks. Kept free for emergencies: normal campaigns may not use the last emergency_reserve users.
         emergency_reserve integer NOT NULL DEFAULT 0 CHECK (emergency_reserve >= 0),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);

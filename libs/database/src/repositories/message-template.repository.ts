@@ -28,6 +28,13 @@ export class MessageTemplateRepository {
     });
   }
 
+  /** By name, ignoring case (names are unique per comune that way). */
+  findByName(tenantId: TenantId, name: string): Promise<MessageTemplateEntity | null> {
+    return this.db.forTenant(tenantId, (m) =>
+      m.createQueryBuilder(MessageTemplateEntity, 't').where('t.tenant_id = :tenantId AND lower(t.name) = lower(:name)', { tenantId, name }).getOne(),
+    );
+  }
+
   findById(tenantId: TenantId, id: string): Promise<MessageTemplateEntity | null> {
     return this.db.forTenant(tenantId, (m) => m.findOneBy(MessageTemplateEntity, { tenantId, id }));
   }

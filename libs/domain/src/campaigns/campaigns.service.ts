@@ -285,7 +285,8 @@ export class CampaignsService {
     const number = await this.numbers.findById(tenantId, c.numberId);
     const portfolioId = number?.businessPortfolioId ?? null;
     const portfolio = portfolioId ? await this.portfolios.findUnscoped(portfolioId) : null;
-    const tier = portfolio?.messagingTier ?? number?.messagingTier ?? 'tier_250';
+    // Meta reports the portfolio's tier on each of its numbers (phone_number_quality_update).
+    const tier = number?.messagingTier ?? 'tier_250';
     const used = await this.portfolios.usedUnscoped(portfolioId, c.numberId, new Date(Date.now() - DAY_MS));
     const capacity = capacityFor(tier, used, portfolio?.emergencyReserve ?? 0, c.priority);
     const reachable = audience.total - audience.unreachable - audience.frequencyCapped;
@@ -323,10 +324,10 @@ export class CampaignsService {
   }
 
   /** Send now: to approval first when the comune requires it, then start. */
-  async send(tenantId: TenantId, actor: Actor | null, id: string): Promise<CampaignEntity> {
+  async send(tenantId: TenantId, actor: Actor | null, id: string, opts: { consortiumAlert?: boolean } = {}): Promise<CampaignEntity> {
     const c = await this.get(tenantId, id);
     assertCanApply(c.status, 'send');
-    await this.assertMaySend(tenantId, c);
+    await this.assertMaySend(tenantId, c, opts.consortiumAlert === true);
     if (await this.needsApproval(tenantId, actor, c)) return this.toApproval(tenantId, actor, c, 'send', null);
     return this.queueStart(tenantId, actor, c, ['draft'], null);
   }
@@ -524,7 +525,7 @@ export class CampaignsService {
     const c = await this.campaigns.findById(tenantId, id);
     if (!c || c.status !== 'scheduled') return;
     if (c.scheduledAt && c.scheduledAt.getTime() > this.clock.now().getTime() + 1000) return;
-    const blocked = await this.whyNotSend(tenantId, c);
+    const blocked = c.alertId ? null : await this.whyNotSend(tenantId, c);
     if (blocked) {
       await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'failed', failureReason: blocked });
       await this.audit.record(tenantId, null, 'campaign.failed', { type: 'campaign', id }, { reason: blocked });
@@ -598,8 +599,12 @@ export class CampaignsService {
 
   // ----- helpers -----
 
-  private async assertMaySend(tenantId: TenantId, c: CampaignEntity): Promise<void> {
-    const reason = await this.whyNotSend(tenantId, c);
+  /**
+   * The launch threshold holds back a comune's own broadcasts; a consortium alert (civil protection
+   * across comuni) goes regardless, to however many citizens have subscribed.
+   */
+  private async assertMaySend(tenantId: TenantId, c: CampaignEntity, consortiumAlert = false): Promise<void> {
+    const reason = consortiumAlert ? null : await this.whyNotSend(tenantId, c);
     if (reason) throw new ConflictError(reason, 'CAMPAIGN_BLOCKED');
     if (c.capacityMode === 'refuse') {
       const est = await this.estimateFor(tenantId, c);
