@@ -395,7 +395,7 @@ describe('campaigns', () => {
         await maintenance.sweep();
         return (await get(cavazzo, cavazzo.editor, `/campaigns/${id}`)).body.status === 'completed' || null;
       },
-      40_000,
+      60_000,
       'campaign completed after the flush',
     );
     const got = (await received(cavazzo)).filter((m) => JSON.stringify(m.body).includes('Prova di resistenza'));

@@ -12,32 +12,44 @@ export interface Channel {
   simulator: NestFastifyApplication;
   sim: SimulatorClient;
   app: Awaited<ReturnType<typeof createProviderApp>>;
+  /**
+   * The variables this channel's api was configured with beyond the test environment (Redis key
+   * prefix, simulator URL, the overrides): what a worker started as a separate process needs too.
+   */
+  env: Record<string, string>;
   close: () => Promise<void>;
   /** A comune whose number is registered on the simulator, webhooks pointed at this api. */
   comune: (base: string) => Promise<Comune>;
 }
 
+/** A channel whose worker the test runs itself, e.g. as a separate OS process it can kill. */
+export type ChannelWithoutWorker = Omit<Channel, 'worker'>;
+
 /**
  * The whole channel as it runs for real: the built-in simulator as a real HTTP server standing in
- * for Meta, the api listening (the simulator posts signed webhooks to it) and the worker.
+ * for Meta, the api listening (the simulator posts signed webhooks to it) and the worker (in this
+ * process, unless `{ worker: false }`).
  */
-export async function startChannel(overrides: Record<string, string> = {}): Promise<Channel> {
+export function startChannel(overrides?: Record<string, string>): Promise<Channel>;
+export function startChannel(overrides: Record<string, string>, options: { worker: false }): Promise<ChannelWithoutWorker>;
+export async function startChannel(
+  overrides: Record<string, string> = {},
+  options: { worker?: boolean } = {},
+): Promise<Channel | ChannelWithoutWorker> {
   const simulator = await createSimulatorApp({ statusDelayMs: 20, logLevel: 'silent' });
   await simulator.listen(0, '127.0.0.1');
   const simUrl = (await simulator.getUrl()).replace('[::1]', '127.0.0.1');
-  const t = await createTestApp(
-    { REDIS_KEY_PREFIX: `{araldo-test-channel-${uniq()}}`, SIMULATOR_BASE_URL: simUrl, WHATSAPP_REQUEST_TIMEOUT_MS: '1500', ...overrides },
-    { listen: true },
-  );
-  const worker = await startWorker(t.config);
+  const env = { REDIS_KEY_PREFIX: `{araldo-test-channel-${uniq()}}`, SIMULATOR_BASE_URL: simUrl, WHATSAPP_REQUEST_TIMEOUT_MS: '1500', ...overrides };
+  const t = await createTestApp(env, { listen: true });
+  const worker = options.worker === false ? null : await startWorker(t.config);
   const sim = new SimulatorClient(simUrl);
   const app = await createProviderApp(t);
-  return {
+  const channel: ChannelWithoutWorker = {
     t,
-    worker,
     simulator,
     sim,
     app,
+    env,
     comune: async (base: string) => {
       const c = await createComune(t, base, app);
       await sim.registerNumber({
@@ -51,9 +63,10 @@ export async function startChannel(overrides: Record<string, string> = {}): Prom
       return c;
     },
     close: async () => {
-      await worker.close();
+      await worker?.close();
       await t.close();
       await simulator.close();
     },
   };
+  return worker ? { ...channel, worker } : channel;
 }

@@ -160,19 +160,26 @@ export class OutboundMessageRepository {
    */
   async claimBatch(tenantId: TenantId, ids: readonly OutboundMessageId[], aheadMs: number): Promise<OutboundMessageEntity[]> {
     if (ids.length === 0) return [];
+    // Looked up one primary key at a time (LATERAL), in id order: the plan cannot depend on the
+    // partition's statistics, which lag behind a 100,000-row campaign just inserted, and rows are
+    // locked in the same order as receipts lock them.
+    const sorted = [...new Set(ids)].sort();
     return this.db.forTenant(tenantId, async (m) => {
       const claimed = await returningRows<{ id: OutboundMessageId }>(
         m,
         `UPDATE outbound_messages o SET status = 'sending', attempts = o.attempts + 1, updated_at = now()
-           FROM (SELECT q.id FROM outbound_messages q
-                  WHERE q.tenant_id = $1 AND q.id = ANY($2::uuid[]) AND q.status = 'queued'
-                    AND (q.next_attempt_at IS NULL OR q.next_attempt_at <= now() + $3 * interval '1 millisecond')
-                    AND (q.campaign_id IS NULL OR EXISTS (
-                          SELECT 1 FROM campaigns k WHERE k.tenant_id = $1 AND k.id = q.campaign_id AND k.status = 'sending'))
-                  ORDER BY q.id FOR UPDATE SKIP LOCKED) c
+           FROM (SELECT q.id FROM unnest($2::uuid[]) WITH ORDINALITY AS u(id, n)
+                 CROSS JOIN LATERAL (
+                   SELECT x.id FROM outbound_messages x
+                    WHERE x.tenant_id = $1 AND x.id = u.id AND x.status = 'queued'
+                      AND (x.next_attempt_at IS NULL OR x.next_attempt_at <= now() + $3 * interval '1 millisecond')
+                      AND (x.campaign_id IS NULL OR EXISTS (
+                            SELECT 1 FROM campaigns k WHERE k.tenant_id = $1 AND k.id = x.campaign_id AND k.status = 'sending'))
+                    FOR UPDATE OF x SKIP LOCKED) q
+                 ORDER BY u.n) c
           WHERE o.tenant_id = $1 AND o.id = c.id AND o.status = 'queued'
           RETURNING o.id`,
-        [tenantId, ids, aheadMs],
+        [tenantId, sorted, aheadMs],
       );
       if (claimed.length === 0) return [];
       return m.find(OutboundMessageEntity, { where: { tenantId, id: In(claimed.map((c) => c.id)) }, order: { nextAttemptAt: 'ASC', id: 'ASC' } });
@@ -208,7 +215,8 @@ export class OutboundMessageRepository {
     await this.db.forTenant(tenantId, (m) =>
       m.query(
         `WITH v AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, pmid text, wa_id text, content jsonb, category text)),
-              cur AS (SELECT o.id FROM outbound_messages o JOIN v ON v.id = o.id WHERE o.tenant_id = $1 ORDER BY o.id FOR UPDATE OF o)
+              cur AS (SELECT l.id FROM (SELECT id FROM v ORDER BY id) AS w
+                        CROSS JOIN LATERAL (SELECT o.id FROM outbound_messages o WHERE o.tenant_id = $1 AND o.id = w.id FOR UPDATE OF o) l)
          UPDATE outbound_messages o SET
             status = CASE WHEN o.status IN ('queued', 'sending', 'unknown') THEN 'accepted' ELSE o.status END,
             provider_message_id = coalesce(o.provider_message_id, v.pmid), provider_wa_id = coalesce(v.wa_id, o.provider_wa_id),

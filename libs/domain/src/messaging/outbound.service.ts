@@ -139,18 +139,27 @@ export class OutboundService {
     const rows = await this.outbound.claimBatch(tenantId, ids, CLAIM_AHEAD_MS);
     if (rows.length === 0) return;
     const byNumber = new Map<NumberId, OutboundMessageEntity[]>();
-    for (const r of rows) byNumber.set(r.numberId, [...(byNumber.get(r.numberId) ?? []), r]);
+    for (const r of rows) {
+      const group = byNumber.get(r.numberId);
+      if (group) group.push(r);
+      else byNumber.set(r.numberId, [r]);
+    }
     for (const [numberId, group] of byNumber) {
+      // Rows handed to the provider are never put back: Meta may have them (docs/adr/0006).
+      const handedOff = new Set<OutboundMessageId>();
       try {
-        await this.dispatchNumber(tenantId, numberId, group);
+        await this.dispatchNumber(tenantId, numberId, group, handedOff);
       } catch (err) {
-        // Nothing of what is still 'sending' left for the provider: put it back for the job's retry or the sweep.
-        await this.outbound.releaseMany(
-          tenantId,
-          group.map((r) => r.id),
-          { nextAttemptAt: null, refundAttempt: true },
+        // What never left goes back for the job's retry (or the sweep). A row that did leave and
+        // whose outcome could not be recorded stays 'sending': the sweep makes it an unknown
+        // outcome, settled by its receipt.
+        const untouched = group.filter((r) => !handedOff.has(r.id)).map((r) => r.id);
+        await this.outbound.releaseMany(tenantId, untouched, { nextAttemptAt: null, refundAttempt: true });
+        this.logger.error(
+          { event: 'dispatch_batch_failed', tenantId, numberId, released: untouched.length, inDoubt: handedOff.size, reason: (err as Error).message },
+          'a send batch failed',
         );
-        throw err;
+        if (handedOff.size === 0) throw err;
       }
     }
   }
@@ -160,7 +169,12 @@ export class OutboundService {
     return this.dispatchBatch(tenantId, [outboundId]);
   }
 
-  private async dispatchNumber(tenantId: TenantId, numberId: NumberId, rows: OutboundMessageEntity[]): Promise<void> {
+  private async dispatchNumber(
+    tenantId: TenantId,
+    numberId: NumberId,
+    rows: OutboundMessageEntity[],
+    handedOff: Set<OutboundMessageId>,
+  ): Promise<void> {
     const ids = rows.map((r) => r.id);
     const sender = await this.directory.get(tenantId, numberId);
     if (!sender || sender.number.status === 'disabled') {
@@ -186,7 +200,9 @@ export class OutboundService {
     const ready: Ready[] = [];
     const deferred = new Map<number, OutboundMessageId[]>();
     const defer = (id: OutboundMessageId, at: number): void => {
-      deferred.set(at, [...(deferred.get(at) ?? []), id]);
+      const list = deferred.get(at);
+      if (list) list.push(id);
+      else deferred.set(at, [id]);
     };
     for (const row of rows) {
       const held = row.contactId ? contacts.get(row.contactId)?.heldUntil : null;
@@ -248,7 +264,7 @@ export class OutboundService {
             true,
           );
         }
-        await this.sendAtSlots(tenantId, sender, ready, slots);
+        await this.sendAtSlots(tenantId, sender, ready, slots, handedOff);
       }
     }
     const campaignIds = [...new Set(rows.flatMap((r) => (r.campaignId ? [r.campaignId] : [])))];
@@ -261,6 +277,7 @@ export class OutboundService {
     sender: SendingNumber,
     ready: readonly Ready[],
     slots: { startInMs: number; intervalMs: number },
+    handedOff: Set<OutboundMessageId>,
   ): Promise<void> {
     const t0 = Date.now() + slots.startInMs;
     const provider = this.providers.for(sender.providerKind);
@@ -268,6 +285,7 @@ export class OutboundService {
       ready.map(async (item, i) => {
         const wait = t0 + i * slots.intervalMs - Date.now();
         if (wait > 1) await sleep(wait);
+        handedOff.add(item.row.id);
         try {
           const accepted = await provider.send({
             from: sender.credentials,
