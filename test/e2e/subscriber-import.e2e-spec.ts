@@ -92,18 +92,21 @@ describe('subscriber CSV import and export', () => {
       '+39 333 123 0002,Sara,Neri,Roma,,modulo cartaceo',
       '+39 333 123 0003,Paolo,Gialli,Villetta,,',
       '0039 338 4706151,Mario,Rossi,Villetta,,modulo cartaceo',
-      '+39 333 123 0001,Gino,Iscritto,,,modulo cartaceo',
-      '3331230004,=HYPERLINK("http://x"),Formula,,,modulo cartaceo',
+      '+39 333 123 0001,Gino,Iscritto,Villetta,,modulo cartaceo',
+      '3331230004,=HYPERLINK("http://x"),Formula,Villetta,,modulo cartaceo',
+      '+39 333 123 0005,Carla,,Villetta,,modulo cartaceo',
     ].join('\n');
     const res = await importCsv(amaro, amaro.admin, csv);
     expect(res.status).toBe(201);
     const report = res.body as ImportReport;
-    expect(report).toMatchObject({ status: 'completed', totalRows: 8, processedRows: 8, accepted: 3, rejected: 3, duplicates: 2 });
+    expect(report).toMatchObject({ status: 'completed', totalRows: 9, processedRows: 9, accepted: 3, rejected: 4, duplicates: 2 });
     expect(report.listIds).toEqual([listId('emergenze')]); // the preset's default list
-    expect(report.errors.map((e) => e.row)).toEqual([4, 5, 6]);
+    expect(report.errors.map((e) => e.row)).toEqual([4, 5, 6, 10]);
     expect(report.errors[0].reason).toContain('is not a valid phone number');
     expect(report.errors[1].reason).toContain('"Roma" is not one of the comune\'s frazioni');
     expect(report.errors[2].reason).toContain('no consent evidence');
+    // San Romano requires name, surname and frazione of every subscriber, imported ones too.
+    expect(report.errors[3].reason).toBe('missing what the comune requires: last name (cognome)');
     expect(JSON.stringify(report.errors)).not.toContain('12345');
 
     const mario = await findByPhone(amaro, '+393384706151');
@@ -144,7 +147,7 @@ describe('subscriber CSV import and export', () => {
       '\uFEFFCellulare;Nome;Cognome;Località;Etichette;Consenso\r\n' +
         '340 1234567;Nicolò;D’Angelo;San Romano;scuola anziani;"modulo cartaceo; 02/04/2024"\r\n' +
         ';;;;;\r\n' +
-        '347 1234567;Chiara;Lenzi;;;modulo web\r\n',
+        '347 1234567;Chiara;Lenzi;Villetta;;modulo web\r\n',
       'utf8',
     );
     const res = await importCsv(amaro, amaro.admin, csv, `?listIds=${listId('emergenze')},${listId('pubblica-utilita')}`);
@@ -159,16 +162,16 @@ describe('subscriber CSV import and export', () => {
 
     // Excel's plain "CSV" is Windows-1252: the accents survive.
     const legacy = Buffer.concat([
-      Buffer.from('telefono;nome;cognome;consenso\r\n3401234568;Nicol', 'latin1'),
+      Buffer.from('telefono;nome;cognome;frazione;consenso\r\n3401234568;Nicol', 'latin1'),
       Buffer.from([0xf2]),
-      Buffer.from(';Neri;modulo\r\n', 'latin1'),
+      Buffer.from(';Neri;Villetta;modulo\r\n', 'latin1'),
     ]);
     expect((await importCsv(amaro, amaro.admin, legacy)).body).toMatchObject({ accepted: 1 });
     expect(await findByPhone(amaro, '+393401234568')).toMatchObject({ firstName: 'Nicolò' });
   });
 
   it('accepts rows without evidence when the admin declares consent for the whole file, recording the declaration', async () => {
-    const csv = 'phone,first_name,last_name\n3471112223,Elena,Marchi\n3471112224,Piero,Conti\n';
+    const csv = 'phone,first_name,last_name,frazione\n3471112223,Elena,Marchi,Villetta\n3471112224,Piero,Conti,Villetta\n';
     const without = await importCsv(amaro, amaro.admin, csv);
     expect(without.body).toMatchObject({ status: 'completed', accepted: 0, rejected: 2 });
     expect(without.body.errors[0].reason).toContain('no consent evidence');
@@ -222,14 +225,14 @@ describe('subscriber CSV import and export', () => {
       .set(...bearer(amaro.editor));
     expect(page.status).toBe(200);
     expect(page.body.total).toBeGreaterThanOrEqual(4);
-    const first = (page.body.items as ImportReport[]).find((i) => i.totalRows === 8)!;
+    const first = (page.body.items as ImportReport[]).find((i) => i.totalRows === 9)!;
     expect(first).not.toHaveProperty('errors');
     const one = await t
       .http()
       .get(api(amaro, `/subscribers/imports/${first.id}`))
       .set(...bearer(amaro.editor));
-    expect(one.body).toMatchObject({ id: first.id, status: 'completed', processedRows: 8, accepted: 3 });
-    expect(one.body.errors).toHaveLength(3);
+    expect(one.body).toMatchObject({ id: first.id, status: 'completed', processedRows: 9, accepted: 3 });
+    expect(one.body.errors).toHaveLength(4);
     expect(
       (
         await t

@@ -147,6 +147,15 @@ describe('subscriber CSV', () => {
     });
   });
 
+  it('rejects a row without what the comune requires (San Romano: name, surname and frazione)', () => {
+    const sanRomano = { frazioni: FRAZIONI, declared: true, required: ['first_name', 'last_name', 'frazione'] as const };
+    expect(checkRow(row({ firstName: 'Anna', lastName: 'Rossi', frazione: 'Villetta' }), sanRomano)).toMatchObject({ ok: true });
+    const bad = checkRow(row({ firstName: 'Anna', lastName: ' ', frazione: '' }), sanRomano);
+    expect(bad).toEqual({ ok: false, reason: 'missing what the comune requires: last name (cognome), frazione' });
+    // Santa Fiora asks for nothing beyond the number.
+    expect(checkRow(row({ firstName: '', lastName: '', frazione: '' }), { frazioni: [], declared: true, required: [] })).toMatchObject({ ok: true });
+  });
+
   it('keeps a cell that starts like a formula from being run by a spreadsheet', () => {
     expect(safeCell('=HYPERLINK("http://x")')).toBe('\'=HYPERLINK("http://x")');
     expect(safeCell('-Mario')).toBe("'-Mario");

@@ -77,7 +77,11 @@ export interface RowRules {
   frazioni: readonly string[];
   /** An admin declared that every row consented: a row needs no evidence of its own. */
   declared: boolean;
+  /** What the comune requires of a subscriber (name, surname, frazione); empty for none. */
+  required?: readonly ('first_name' | 'last_name' | 'frazione')[];
 }
+
+const REQUIRED_LABEL = { first_name: 'first name (nome)', last_name: 'last name (cognome)', frazione: 'frazione' } as const;
 
 /**
  * The file as text: UTF-8 (with or without a BOM), or, when the bytes are not valid UTF-8, Windows-1252,
@@ -250,6 +254,11 @@ export function checkRow(r: CsvRow, rules: RowRules): RowCheck {
   if (!consent && !rules.declared) {
     problems.push('no consent evidence: fill the consenso column, or declare for the whole file that every row consented');
   }
+
+  // The comune asks these of every citizen who signs up by keyword; an imported row must have them too.
+  const have = { first_name: firstName, last_name: lastName, frazione: givenFrazione || null };
+  const missing = (rules.required ?? []).filter((f) => !have[f]);
+  if (missing.length > 0) problems.push(`missing what the comune requires: ${missing.map((f) => REQUIRED_LABEL[f]).join(', ')}`);
 
   if (problems.length > 0 || !phone.ok) return { ok: false, reason: problems.join('; ') };
   return { ok: true, value: { row: r.row, phoneE164: phone.e164, firstName, lastName, frazione, tags, consent } };

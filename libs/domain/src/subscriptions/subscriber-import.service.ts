@@ -75,7 +75,7 @@ export class SubscriberImportService {
     const listIds = await this.targetLists(tenantId, options.listIds);
     const { rows } = parseSubscriberCsv(decodeCsv(file), IMPORT_MAX_ROWS);
     const [settings, tenant] = await Promise.all([this.config.getSettings(tenantId), this.tenants.findById(tenantId)]);
-    const rules: RowRules = { frazioni: settings?.frazioni ?? [], declared: declaration !== null };
+    const rules: RowRules = { frazioni: settings?.frazioni ?? [], declared: declaration !== null, required: settings?.requiredFields ?? [] };
     const batch = { listIds, policyVersion: tenant?.privacyPolicyVersion ?? null };
 
     const record = await this.imports.create(tenantId, {
