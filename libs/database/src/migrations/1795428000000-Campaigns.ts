@@ -150,6 +150,21 @@ export class Campaigns1795428000000 implements MigrationInterface {
       `CREATE INDEX outbound_messages_capacity_idx ON outbound_messages (number_id, accepted_at) WHERE category IS DISTINCT FROM 'service' AND accepted_at IS NOT NULL`,
     );
 
+    // A campaign snapshot adds up to 100,000 rows to one partition at once; until autovacuum
+    // analyzes it the planner believes it is empty and walks the comune's whole queue for each
+    // batch. The application role owns no table, so it may not ANALYZE: this function, owned by
+    // the schema's owner, analyzes the one partition that holds the comune's messages.
+    await q.query(`
+      CREATE FUNCTION app_analyze_tenant_outbound(t uuid) RETURNS void
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+      DECLARE part regclass;
+      BEGIN
+        SELECT tableoid::regclass INTO part FROM outbound_messages WHERE tenant_id = t LIMIT 1;
+        IF part IS NOT NULL THEN EXECUTE format('ANALYZE %s', part); END IF;
+      END $$`);
+    await q.query(`REVOKE ALL ON FUNCTION app_analyze_tenant_outbound(uuid) FROM PUBLIC`);
+    await q.query(`GRANT EXECUTE ON FUNCTION app_analyze_tenant_outbound(uuid) TO araldo_app`);
+
     await q.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${TENANT_TABLES.join(', ')} TO araldo_app`);
     await q.query(`GRANT SELECT, INSERT, UPDATE ON consortium_alerts, business_portfolios TO araldo_app`);
     for (const table of TENANT_TABLES) {
@@ -159,6 +174,7 @@ export class Campaigns1795428000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION app_analyze_tenant_outbound(uuid)`);
     await q.query(`DROP INDEX outbound_messages_capacity_idx`);
     await q.query(`DROP INDEX outbound_messages_campaign_status_idx`);
     await q.query(`DROP INDEX outbound_messages_campaign_recipient_key`);

@@ -257,6 +257,11 @@ export class CampaignRepository {
     return { queued, skipped: all.length - queued.length, deferred: queued.filter((q) => q.nextAttemptAt.getTime() >= dayLater).length };
   }
 
+  /** Refreshes the planner's statistics of the comune's messages after a large snapshot. */
+  async analyzeOutbound(tenantId: TenantId): Promise<void> {
+    await this.db.forTenant(tenantId, (m) => m.query(`SELECT app_analyze_tenant_outbound($1)`, [tenantId]));
+  }
+
   /** Normal campaigns of the comune that started in the last 7 days (the frequency cap's window). */
   async recentNormalCampaignIds(tenantId: TenantId, since: Date): Promise<string[]> {
     const rows: { id: string }[] = await this.db.forTenant(tenantId, (m) =>

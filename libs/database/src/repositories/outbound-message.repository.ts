@@ -160,24 +160,24 @@ export class OutboundMessageRepository {
    */
   async claimBatch(tenantId: TenantId, ids: readonly OutboundMessageId[], aheadMs: number): Promise<OutboundMessageEntity[]> {
     if (ids.length === 0) return [];
-    // Looked up one primary key at a time (LATERAL), in id order: the plan cannot depend on the
-    // partition's statistics, which lag behind a 100,000-row campaign just inserted, and rows are
-    // locked in the same order as receipts lock them.
+    // Looked up one primary key at a time (LATERAL), in id order, so rows are locked in the same
+    // order as receipts lock them. The status test is written so it does not match the partial
+    // queue index: with statistics that lag behind a large snapshot, the planner would otherwise
+    // walk the comune's whole queue once per id.
     const sorted = [...new Set(ids)].sort();
     return this.db.forTenant(tenantId, async (m) => {
       const claimed = await returningRows<{ id: OutboundMessageId }>(
         m,
         `UPDATE outbound_messages o SET status = 'sending', attempts = o.attempts + 1, updated_at = now()
-           FROM (SELECT q.id FROM unnest($2::uuid[]) WITH ORDINALITY AS u(id, n)
-                 CROSS JOIN LATERAL (
-                   SELECT x.id FROM outbound_messages x
-                    WHERE x.tenant_id = $1 AND x.id = u.id AND x.status = 'queued'
-                      AND (x.next_attempt_at IS NULL OR x.next_attempt_at <= now() + $3 * interval '1 millisecond')
-                      AND (x.campaign_id IS NULL OR EXISTS (
-                            SELECT 1 FROM campaigns k WHERE k.tenant_id = $1 AND k.id = x.campaign_id AND k.status = 'sending'))
-                    FOR UPDATE OF x SKIP LOCKED) q
-                 ORDER BY u.n) c
-          WHERE o.tenant_id = $1 AND o.id = c.id AND o.status = 'queued'
+          WHERE o.tenant_id = $1 AND o.id = ANY(ARRAY(
+                  SELECT q.id FROM unnest($2::uuid[]) AS u(id)
+                  CROSS JOIN LATERAL (
+                    SELECT x.id FROM outbound_messages x
+                     WHERE x.tenant_id = $1 AND x.id = u.id AND coalesce(x.status, '') = 'queued'
+                       AND (x.next_attempt_at IS NULL OR x.next_attempt_at <= now() + $3 * interval '1 millisecond')
+                       AND (x.campaign_id IS NULL OR EXISTS (
+                             SELECT 1 FROM campaigns k WHERE k.tenant_id = $1 AND k.id = x.campaign_id AND k.status = 'sending'))
+                     FOR UPDATE OF x SKIP LOCKED) q))
           RETURNING o.id`,
         [tenantId, sorted, aheadMs],
       );
@@ -214,9 +214,7 @@ export class OutboundMessageRepository {
     if (accepted.length === 0) return;
     await this.db.forTenant(tenantId, (m) =>
       m.query(
-        `WITH v AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, pmid text, wa_id text, content jsonb, category text)),
-              cur AS (SELECT l.id FROM (SELECT id FROM v ORDER BY id) AS w
-                        CROSS JOIN LATERAL (SELECT o.id FROM outbound_messages o WHERE o.tenant_id = $1 AND o.id = w.id FOR UPDATE OF o) l)
+        `WITH v AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, pmid text, wa_id text, content jsonb, category text))
          UPDATE outbound_messages o SET
             status = CASE WHEN o.status IN ('queued', 'sending', 'unknown') THEN 'accepted' ELSE o.status END,
             provider_message_id = coalesce(o.provider_message_id, v.pmid), provider_wa_id = coalesce(v.wa_id, o.provider_wa_id),
@@ -226,8 +224,11 @@ export class OutboundMessageRepository {
             error_reason = CASE WHEN o.status = 'failed' THEN o.error_reason ELSE NULL END,
             error_action = CASE WHEN o.status = 'failed' THEN o.error_action ELSE NULL END,
             updated_at = now()
-           FROM v, cur
-          WHERE o.tenant_id = $1 AND o.id = v.id AND cur.id = o.id`,
+           FROM v
+          WHERE o.tenant_id = $1 AND o.id = v.id
+            -- Locked one primary key at a time, in id order (as receipts lock them), whatever the statistics.
+            AND o.id = ANY(ARRAY(SELECT l.id FROM (SELECT id FROM v ORDER BY id) AS w
+                                 CROSS JOIN LATERAL (SELECT x.id FROM outbound_messages x WHERE x.tenant_id = $1 AND x.id = w.id FOR UPDATE OF x) l))`,
         [
           tenantId,
           JSON.stringify(

@@ -85,6 +85,8 @@ export interface CampaignStats {
 }
 
 const DAY_MS = 24 * 3600_000;
+/** A snapshot this large changes the partition enough that its statistics are refreshed at once. */
+const ANALYZE_AFTER_ROWS = 2_000;
 const WEEK_MS = 7 * DAY_MS;
 
 /**
@@ -554,6 +556,7 @@ export class CampaignsService {
       immediate: est.deferredByCapacity > 0 ? est.sendNow : null,
       frequencyCap: await this.frequencyCap(tenantId, c, settings),
     });
+    if (result.queued.length >= ANALYZE_AFTER_ROWS) await this.campaigns.analyzeOutbound(tenantId);
     await this.campaigns.transition(tenantId, id, ['sending', 'paused', 'cancelled'], {
       targeted: result.queued.length + result.skipped,
       skipped: result.skipped,
