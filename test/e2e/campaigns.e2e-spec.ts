@@ -361,7 +361,7 @@ describe('campaigns', () => {
   });
 
   it('survives Redis losing every key mid-campaign (a FLUSHALL): the queues are rebuilt from Postgres, each recipient gets it once', async () => {
-    await db.query(`UPDATE whatsapp_numbers SET mps_cap = 100 WHERE id = $1`, [cavazzo.number.id]);
+    await db.query(`UPDATE whatsapp_numbers SET mps_cap = 30 WHERE id = $1`, [cavazzo.number.id]);
     const many = await Promise.all(Array.from({ length: 300 }, () => subscriber(cavazzo, [])));
     await Promise.all(many.map((s) => openWindow(cavazzo, s.phoneE164!)));
     await db.query(`UPDATE subscribers SET tags = '{flush}' WHERE id = ANY($1::uuid[])`, [many.map((s) => s.id)]);

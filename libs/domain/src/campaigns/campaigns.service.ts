@@ -17,6 +17,7 @@ import {
   CampaignRepository,
   OutboundMessageRepository,
   SubscriptionConfigRepository,
+  TenantDb,
   TenantRepository,
   WhatsappNumberRepository,
   type AudienceCounts,
@@ -113,6 +114,7 @@ export class CampaignsService {
     private readonly producer: QueueProducer,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly db: TenantDb,
     @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
   ) {}
 
@@ -533,35 +535,43 @@ export class CampaignsService {
       await this.audit.record(tenantId, null, 'campaign.failed', { type: 'campaign', id }, { reason: blocked });
       return;
     }
-    const est = await this.estimateFor(tenantId, c);
-    if (est.deferredByCapacity > 0 && c.capacityMode === 'refuse') {
+    // The audience count is only needed where the portfolio's tier limits the reach.
+    const limited = (await this.numbers.findById(tenantId, c.numberId))?.messagingTier !== 'unlimited';
+    const est = limited ? await this.estimateFor(tenantId, c) : null;
+    if (est && est.deferredByCapacity > 0 && c.capacityMode === 'refuse') {
       const reason = est.problems.find((p) => p.startsWith('the portfolio')) ?? 'over the portfolio capacity';
       await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'failed', failureReason: reason });
       await this.audit.record(tenantId, null, 'campaign.failed', { type: 'campaign', id }, { reason });
       return;
     }
-    const started = await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'sending', startedAt: new Date() });
-    if (!started) return;
     const number = await this.numbers.findById(tenantId, c.numberId);
     const rate = Math.max(0.1, (number?.mpsCap ?? 80) * this.appConfig.whatsapp.pacingShare);
     const settings = await this.campaigns.getSettings(tenantId);
+    const frequencyCap = await this.frequencyCap(tenantId, c, settings);
     const t0 = Date.now();
-    await this.campaigns.ensureContacts(tenantId, c.numberId, c.audience);
-    const result = await this.campaigns.materialise(tenantId, started, {
-      numberId: c.numberId,
-      category: c.category,
-      priority: outboundPriority(c.priority),
-      start: new Date(),
-      intervalMs: 1000 / rate,
-      immediate: est.deferredByCapacity > 0 ? est.sendNow : null,
-      frequencyCap: await this.frequencyCap(tenantId, c, settings),
+    // The transition to 'sending' and the snapshot commit together: the sweep, which completes
+    // sending campaigns with nothing queued, must never see one between the two.
+    const result = await this.db.forTenant(tenantId, async () => {
+      const started = await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'sending', startedAt: new Date() });
+      if (!started) return null;
+      await this.campaigns.ensureContacts(tenantId, c.numberId, c.audience);
+      const snapshot = await this.campaigns.materialise(tenantId, started, {
+        numberId: c.numberId,
+        category: c.category,
+        priority: outboundPriority(c.priority),
+        start: new Date(),
+        intervalMs: 1000 / rate,
+        immediate: est && est.deferredByCapacity > 0 ? est.sendNow : null,
+        frequencyCap,
+      });
+      await this.campaigns.transition(tenantId, id, ['sending'], {
+        targeted: snapshot.queued.length + snapshot.skipped,
+        skipped: snapshot.skipped,
+        deferred: snapshot.deferred,
+      });
+      return snapshot;
     });
-    if (result.queued.length >= ANALYZE_AFTER_ROWS) await this.campaigns.analyzeOutbound(tenantId);
-    await this.campaigns.transition(tenantId, id, ['sending', 'paused', 'cancelled'], {
-      targeted: result.queued.length + result.skipped,
-      skipped: result.skipped,
-      deferred: result.deferred,
-    });
+    if (!result) return;
     await this.planner.enqueue(
       result.queued.map((q) => ({
         tenantId,
@@ -572,6 +582,8 @@ export class CampaignsService {
         nextAttemptAt: q.nextAttemptAt,
       })),
     );
+    // After the first batches are on their way: claims do not depend on it, later queries do.
+    if (result.queued.length >= ANALYZE_AFTER_ROWS) await this.campaigns.analyzeOutbound(tenantId);
     this.logger.log(
       {
         event: 'campaign_started',
@@ -609,7 +621,8 @@ export class CampaignsService {
   private async assertMaySend(tenantId: TenantId, c: CampaignEntity, consortiumAlert = false): Promise<void> {
     const reason = consortiumAlert ? null : await this.whyNotSend(tenantId, c);
     if (reason) throw new ConflictError(reason, 'CAMPAIGN_BLOCKED');
-    if (c.capacityMode === 'refuse') {
+    const limited = (await this.numbers.findById(tenantId, c.numberId))?.messagingTier !== 'unlimited';
+    if (c.capacityMode === 'refuse' && limited) {
       const est = await this.estimateFor(tenantId, c);
       if (est.deferredByCapacity > 0) {
         throw new ConflictError(

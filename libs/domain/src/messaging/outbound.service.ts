@@ -365,14 +365,17 @@ export class OutboundService {
       case 'pace_number':
       case 'pace_recipient': {
         if (action === 'pace_number') await this.pacer.slowDown(row.numberId, 60_000);
-        if (row.attempts >= MAX_SEND_ATTEMPTS) {
+        // The number being over its throughput is not this message's fault: a wait, not one of its
+        // attempts (otherwise a sustained 130429 storm fails recipients after five of them).
+        const counts = action !== 'pace_number';
+        if (counts && row.attempts >= MAX_SEND_ATTEMPTS) {
           this.logger.warn({ event: 'send_gave_up', ...log }, 'message failed after the last attempt');
           await this.outbound.markFailed(tenantId, row.id, { ...error, reason: `gave up after ${row.attempts} attempts: ${reason}` });
           return;
         }
-        const delay = retryDelayMs(action, row.attempts) ?? 60_000;
+        const delay = retryDelayMs(action, row.attempts, { code: err.code }) ?? 60_000;
         this.logger.warn({ event: 'send_retry', delayMs: delay, ...log }, 'message will be retried');
-        await this.requeueAt(tenantId, row, new Date(Date.now() + delay), false, error);
+        await this.requeueAt(tenantId, row, new Date(Date.now() + delay), !counts, error);
         return;
       }
       case 'hold_recipient': {
