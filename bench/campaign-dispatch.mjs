@@ -126,7 +126,11 @@ async function setUp(comuniSpec) {
   if (comuniSpec.some((s) => s.cap > 1000)) await db.query('ALTER TABLE whatsapp_numbers DROP CONSTRAINT whatsapp_numbers_mps_cap_check');
   const fx = await insertComuni(db, env, comuniSpec.length, { mpsCap: (k) => comuniSpec[k].cap });
   for (const [k, c] of fx.comuni.entries()) {
-    await seedSubscribers(db, c, comuniSpec[k].subscribers, { phoneBase: 3_200_000_000 + k * 1_000_000, tagged: comuniSpec[k].tagged ?? 0, inWindow: opts.inWindow });
+    await seedSubscribers(db, c, comuniSpec[k].subscribers, {
+      phoneBase: 3_200_000_000 + k * 1_000_000,
+      tagged: comuniSpec[k].tagged ?? 0,
+      inWindow: opts.inWindow,
+    });
   }
   await db.query('VACUUM ANALYZE subscribers, contacts');
   const creds = await insertOperator(db);
@@ -164,12 +168,15 @@ async function waitCompleted(db, pairs, label) {
   let lastLog = 0;
   for (;;) {
     const states = await Promise.all(pairs.map(([c, id]) => campaignStatus(db, c, id)));
-    if (states.every((s) => s === 'completed' || s === 'failed' || s === 'cancelled')) return { completed: states.every((s) => s === 'completed'), states };
+    if (states.every((s) => s === 'completed' || s === 'failed' || s === 'cancelled'))
+      return { completed: states.every((s) => s === 'completed'), states };
     if (Date.now() - t0 > opts.timeoutS * 1000) return { completed: false, states };
     if (Date.now() - lastLog > 10_000) {
       lastLog = Date.now();
       const left = (
-        await db.query(`SELECT count(*) AS n FROM outbound_messages WHERE campaign_id = ANY($1::uuid[]) AND status IN ('queued', 'sending')`, [pairs.map((p) => p[1])])
+        await db.query(`SELECT count(*) AS n FROM outbound_messages WHERE campaign_id = ANY($1::uuid[]) AND status IN ('queued', 'sending')`, [
+          pairs.map((p) => p[1]),
+        ])
       ).rows[0].n;
       log(`  ${label}: ${Math.round((Date.now() - t0) / 1000)} s, ${left} messages still queued or sending`);
     }
@@ -256,7 +263,9 @@ async function scenarioB() {
       r.capRatio = r.sim.steadyPerSecond / c.mpsCap;
       r.capRatioEndToEnd = r.sim.endToEndPerSecond / c.mpsCap;
       out.push(r);
-      log(`  cap ${c.mpsCap}: ${fmt(r.sim.steadyPerSecond, 1)} msg/s steady (${pct(r.capRatio)}), first after ${r.sim.firstAfterSendMs} ms, 130429 x ${r.throughputErrors}`);
+      log(
+        `  cap ${c.mpsCap}: ${fmt(r.sim.steadyPerSecond, 1)} msg/s steady (${pct(r.capRatio)}), first after ${r.sim.firstAfterSendMs} ms, 130429 x ${r.throughputErrors}`,
+      );
     }
     return out;
   } finally {
@@ -266,13 +275,20 @@ async function scenarioB() {
 }
 
 async function scenarioC() {
-  log(`scenario c: ${opts.comuni} comuni x ${fmt(opts.perComune)} at 80 msg/s, emergency of ${opts.emergency} on the first at +${opts.emergencyAtS} s`);
+  log(
+    `scenario c: ${opts.comuni} comuni x ${fmt(opts.perComune)} at 80 msg/s, emergency of ${opts.emergency} on the first at +${opts.emergencyAtS} s`,
+  );
   const spec = Array.from({ length: opts.comuni }, (_, k) => ({ cap: 80, subscribers: opts.perComune, tagged: k === 0 ? opts.emergency : 0 }));
   const w = await setUp(spec);
   try {
     const first = w.fx.comuni[0];
     // 1. The emergency alone (the same comune, number and audience), as the reference.
-    const alone = await sendAndMeasure(w, first, { title: 'Emergenza (sola)', priority: 'emergency', tags: ['zona_rossa'], expected: opts.emergency });
+    const alone = await sendAndMeasure(w, first, {
+      title: 'Emergenza (sola)',
+      priority: 'emergency',
+      tags: ['zona_rossa'],
+      expected: opts.emergency,
+    });
     alone.completionSeconds = alone.sim.endToEndSeconds;
     log(`  emergency alone: ${fmt(alone.completionSeconds, 2)} s, first after ${alone.sim.firstAfterSendMs} ms`);
     await sleep(3000);
@@ -293,26 +309,37 @@ async function scenarioC() {
     await sleep(Math.max(0, t0 + opts.emergencyAtS * 1000 - Date.now()));
     const te = Date.now();
     await w.api.post(`/api/v1/tenants/${first.slug}/campaigns/${emergencyId}/send`);
-    const done = await waitCompleted(
-      w.db,
-      [...w.fx.comuni.map((c, k) => [c, ids[k]]), [first, emergencyId]],
-      'newsletters + emergency',
-    );
+    const done = await waitCompleted(w.db, [...w.fx.comuni.map((c, k) => [c, ids[k]]), [first, emergencyId]], 'newsletters + emergency');
     const usage = cpu.stop();
-    const msgs = (await simMessages(w.sim.url, w.fx.comuni.map((c) => c.phoneNumberId))).filter((m) => m.at >= t0 - 50);
+    const msgs = (
+      await simMessages(
+        w.sim.url,
+        w.fx.comuni.map((c) => c.phoneNumberId),
+      )
+    ).filter((m) => m.at >= t0 - 50);
     const emergencyRows = new Set(
-      (await w.db.query(`SELECT id FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2`, [first.tenantId, emergencyId])).rows.map((r) => r.id),
+      (await w.db.query(`SELECT id FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2`, [first.tenantId, emergencyId])).rows.map(
+        (r) => r.id,
+      ),
     );
     const emergencyMsgs = msgs.filter((m) => emergencyRows.has(m.corr));
     const emergency = rateOf(emergencyMsgs, te);
-    const perNumber = w.fx.comuni.map((c, k) => ({ slug: c.slug, cap: c.mpsCap, ...rateOf(msgs.filter((m) => m.phoneNumberId === c.phoneNumberId), sentAt[k]) }));
+    const perNumber = w.fx.comuni.map((c, k) => ({
+      slug: c.slug,
+      cap: c.mpsCap,
+      ...rateOf(
+        msgs.filter((m) => m.phoneNumberId === c.phoneNumberId),
+        sentAt[k],
+      ),
+    }));
     const sumCaps = w.fx.comuni.reduce((a, c) => a + c.mpsCap, 0);
     const sumRates = perNumber.reduce((a, p) => a + (p.steadyPerSecond ?? 0), 0);
     // Whole-run view: every message over the time from the first send to the last acceptance, against all caps.
     const whole = rateOf(msgs, t0);
     // The first number's normal traffic during the emergency (pre-emption).
     const firstNormalDuring = msgs.filter(
-      (m) => m.phoneNumberId === first.phoneNumberId && !emergencyRows.has(m.corr) && m.at >= emergencyMsgs[0]?.at && m.at <= emergencyMsgs.at(-1)?.at,
+      (m) =>
+        m.phoneNumberId === first.phoneNumberId && !emergencyRows.has(m.corr) && m.at >= emergencyMsgs[0]?.at && m.at <= emergencyMsgs.at(-1)?.at,
     ).length;
     return {
       alone,
@@ -335,7 +362,12 @@ async function scenarioC() {
         sumOfCaps: sumCaps,
         sumOfSteadyRates: sumRates,
         aggregateRatio: sumRates / sumCaps,
-        whole: { count: whole.count, duplicates: whole.duplicates, endToEndSeconds: whole.endToEndSeconds, endToEndPerSecond: whole.endToEndPerSecond },
+        whole: {
+          count: whole.count,
+          duplicates: whole.duplicates,
+          endToEndSeconds: whole.endToEndSeconds,
+          endToEndPerSecond: whole.endToEndPerSecond,
+        },
         wholeRatio: whole.endToEndPerSecond / sumCaps,
         workerErrors: sendErrors(w.procs[1].logPath),
         notAccepted: await failedRows(w.db, [...ids, emergencyId]),
@@ -395,7 +427,10 @@ async function main() {
           ['per second min / median / max', `${r.sim.perSecondMin} / ${r.sim.perSecondMedian} / ${r.sim.perSecondMax}`],
           [`steady rate / cap (target >= ${TARGETS.capRatio})`, fmt(r.capRatio, 3)],
           ['end-to-end rate / cap', fmt(r.capRatioEndToEnd, 3)],
-          ['throughput errors 130429 / send attempts', `${fmt(r.throughputErrors)} / ${fmt(r.sendAttempts)} = ${pct(r.throughputErrorShare)} (target <= 0.5 %)`],
+          [
+            'throughput errors 130429 / send attempts',
+            `${fmt(r.throughputErrors)} / ${fmt(r.sendAttempts)} = ${pct(r.throughputErrorShare)} (target <= 0.5 %)`,
+          ],
           [`first message after send (target < ${TARGETS.firstMs} ms)`, `${fmt(r.sim.firstAfterSendMs)} ms (POST answered after ${r.sendAckMs} ms)`],
           ['worker send warnings', JSON.stringify(r.workerErrors)],
           ['rows not accepted', JSON.stringify(r.notAccepted)],
@@ -409,22 +444,31 @@ async function main() {
     const c = (results.c = await scenarioC());
     const m = c.mixed;
     out.push(
-      table(`(c) ${opts.comuni} comuni x ${fmt(opts.perComune)} at 80 msg/s, emergency of ${opts.emergency} at +${fmt(m.emergencyStartedAfterS, 1)} s`, [
-        ['accepted / expected', `${fmt(m.whole.count)} / ${fmt(opts.comuni * opts.perComune + opts.emergency)}`],
-        ['duplicates', fmt(m.whole.duplicates)],
-        ['sum of per-number steady rates / sum of caps', `${fmt(m.sumOfSteadyRates, 1)} / ${fmt(m.sumOfCaps)} = ${fmt(m.aggregateRatio, 3)} (target >= ${TARGETS.aggregate})`],
-        ['per-number steady rate min / max', `${fmt(Math.min(...m.perNumber.map((p) => p.steadyPerSecond)), 1)} / ${fmt(Math.max(...m.perNumber.map((p) => p.steadyPerSecond)), 1)}`],
-        ['whole run: all messages / (first send -> last) / sum of caps', fmt(m.wholeRatio, 3)],
-        ['20 send POSTs took (ms)', fmt(m.allSentMs)],
-        ['emergency alone: send -> last accepted (s)', fmt(c.alone.completionSeconds, 2)],
-        ['emergency mid-run: send -> last accepted (s)', fmt(m.emergencyCompletionSeconds, 2)],
-        [`ratio mid-run / alone (target <= ${TARGETS.emergencyRatio})`, fmt(m.emergencyRatio, 3)],
-        ['emergency first message after send, alone / mid-run (ms)', `${c.alone.sim.firstAfterSendMs} / ${m.emergency.firstAfterSendMs}`],
-        ["that number's newsletter messages during the emergency", fmt(m.normalMessagesOnThatNumberDuringEmergency)],
-        ['worker send warnings', JSON.stringify(m.workerErrors)],
-        ['rows not accepted', JSON.stringify(m.notAccepted)],
-        ['CPU cores busy', cpuLine(m.cpu)],
-      ]),
+      table(
+        `(c) ${opts.comuni} comuni x ${fmt(opts.perComune)} at 80 msg/s, emergency of ${opts.emergency} at +${fmt(m.emergencyStartedAfterS, 1)} s`,
+        [
+          ['accepted / expected', `${fmt(m.whole.count)} / ${fmt(opts.comuni * opts.perComune + opts.emergency)}`],
+          ['duplicates', fmt(m.whole.duplicates)],
+          [
+            'sum of per-number steady rates / sum of caps',
+            `${fmt(m.sumOfSteadyRates, 1)} / ${fmt(m.sumOfCaps)} = ${fmt(m.aggregateRatio, 3)} (target >= ${TARGETS.aggregate})`,
+          ],
+          [
+            'per-number steady rate min / max',
+            `${fmt(Math.min(...m.perNumber.map((p) => p.steadyPerSecond)), 1)} / ${fmt(Math.max(...m.perNumber.map((p) => p.steadyPerSecond)), 1)}`,
+          ],
+          ['whole run: all messages / (first send -> last) / sum of caps', fmt(m.wholeRatio, 3)],
+          ['20 send POSTs took (ms)', fmt(m.allSentMs)],
+          ['emergency alone: send -> last accepted (s)', fmt(c.alone.completionSeconds, 2)],
+          ['emergency mid-run: send -> last accepted (s)', fmt(m.emergencyCompletionSeconds, 2)],
+          [`ratio mid-run / alone (target <= ${TARGETS.emergencyRatio})`, fmt(m.emergencyRatio, 3)],
+          ['emergency first message after send, alone / mid-run (ms)', `${c.alone.sim.firstAfterSendMs} / ${m.emergency.firstAfterSendMs}`],
+          ["that number's newsletter messages during the emergency", fmt(m.normalMessagesOnThatNumberDuringEmergency)],
+          ['worker send warnings', JSON.stringify(m.workerErrors)],
+          ['rows not accepted', JSON.stringify(m.notAccepted)],
+          ['CPU cores busy', cpuLine(m.cpu)],
+        ],
+      ),
       '',
     );
   }

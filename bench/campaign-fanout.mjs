@@ -162,7 +162,14 @@ async function main() {
       const startMs = performance.now() - t0;
       const usage = cpu.stop();
       const counters = counterDelta(before, await dbCounters(db));
-      const rows = Number((await db.query(`SELECT count(*) AS n FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2 AND status = 'queued'`, [c.tenantId, id])).rows[0].n);
+      const rows = Number(
+        (
+          await db.query(`SELECT count(*) AS n FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2 AND status = 'queued'`, [
+            c.tenantId,
+            id,
+          ])
+        ).rows[0].n,
+      );
       const jobs = await queuedJobs(redis, env.REDIS_KEY_PREFIX);
       const campaign = (await db.query(`SELECT status, targeted FROM campaigns WHERE tenant_id = $1 AND id = $2`, [c.tenantId, id])).rows[0];
 
@@ -179,9 +186,13 @@ async function main() {
       await db.query('TRUNCATE bench_outbound_copy');
       await db.query('VACUUM ANALYZE bench_outbound_copy');
       const p0 = performance.now();
-      execFileSync('psql', ['-X', '-q', '-h', '127.0.0.1', '-U', 'postgres', '-d', dbName(env.DATABASE_URL), '-c', `\\copy bench_outbound_copy FROM '${file}'`], {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+      execFileSync(
+        'psql',
+        ['-X', '-q', '-h', '127.0.0.1', '-U', 'postgres', '-d', dbName(env.DATABASE_URL), '-c', `\\copy bench_outbound_copy FROM '${file}'`],
+        {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      );
       const copyPsqlMs = performance.now() - p0;
       rmSync(file, { force: true });
       const run = {
@@ -235,9 +246,19 @@ async function main() {
     ...m,
   };
   summary.ratioToTarget = summary.startRowsPerSecond / TARGET_ROWS_PER_S;
-  const results = { bench: 'campaign-fanout', machine, options: opts, scratchTable: { indexes: copyIndexes, partitionIndexes: partIndexes }, runs, summary };
+  const results = {
+    bench: 'campaign-fanout',
+    machine,
+    options: opts,
+    scratchTable: { indexes: copyIndexes, partitionIndexes: partIndexes },
+    runs,
+    summary,
+  };
 
-  const out = ['', `campaign-fanout, ${machine.date}, ${machine.nproc} cores (${machine.cpuModel}), Node ${machine.node}, PostgreSQL ${machine.postgres}, Redis ${machine.redis}`];
+  const out = [
+    '',
+    `campaign-fanout, ${machine.date}, ${machine.nproc} cores (${machine.cpuModel}), Node ${machine.node}, PostgreSQL ${machine.postgres}, Redis ${machine.redis}`,
+  ];
   out.push(
     `${fmt(opts.subscribers)} active subscribers with contacts; number at ${opts.mpsCap} msg/s; CampaignsService.start() called directly (CliModule, no processors)`,
     `scratch copy: ${copyIndexes} indexes (the partition has ${partIndexes})`,
@@ -253,7 +274,13 @@ async function main() {
         ['rows/s (start)', fmt(r.rowsPerSecond)],
         ['COPY server-side / psql \\copy (ms)', `${fmt(r.copyServerMs, 0)} / ${fmt(r.copyPsqlMs, 0)}`],
         ['DB commits', fmt(r.db.commits)],
-        ['CPU cores busy', Object.entries(r.cpu.cores).filter(([k]) => k !== 'machine').map(([k, v]) => `${k} ${v}`).join(', ')],
+        [
+          'CPU cores busy',
+          Object.entries(r.cpu.cores)
+            .filter(([k]) => k !== 'machine')
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', '),
+        ],
       ]),
       '',
     );

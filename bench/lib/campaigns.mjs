@@ -48,9 +48,24 @@ export async function insertComuni(db, env, count, { mpsCap, tier = 'unlimited',
       `INSERT INTO whatsapp_numbers (tenant_id, id, provider_app_id, label, phone_number_id, display_number, waba_id,
                                      access_token_enc, access_token_last4, messaging_tier, mps_cap, status)
        VALUES ($1, $2, $3, 'Bench', $4, $5, $6, $7, $8, $9, $10, 'active')`,
-      [c.tenantId, c.numberId, providerAppId, c.phoneNumberId, c.displayNumber, c.wabaId, box.encrypt(c.accessToken), c.accessToken.slice(-4), tier, c.mpsCap],
+      [
+        c.tenantId,
+        c.numberId,
+        providerAppId,
+        c.phoneNumberId,
+        c.displayNumber,
+        c.wabaId,
+        box.encrypt(c.accessToken),
+        c.accessToken.slice(-4),
+        tier,
+        c.mpsCap,
+      ],
     );
-    await db.query(`INSERT INTO phone_number_routes (phone_number_id, tenant_id, number_id) VALUES ($1, $2, $3)`, [c.phoneNumberId, c.tenantId, c.numberId]);
+    await db.query(`INSERT INTO phone_number_routes (phone_number_id, tenant_id, number_id) VALUES ($1, $2, $3)`, [
+      c.phoneNumberId,
+      c.tenantId,
+      c.numberId,
+    ]);
     comuni.push(c);
   }
   await db.query('COMMIT');
@@ -207,7 +222,8 @@ export async function simMessages(simUrl, phoneNumberIds) {
   const out = [];
   for (const id of phoneNumberIds) {
     const list = await simCall(simUrl, 'GET', `/_sim/messages?phoneNumberId=${encodeURIComponent(id)}`);
-    for (const m of list) out.push({ phoneNumberId: m.phoneNumberId, to: m.to, type: m.type, corr: m.bizOpaqueCallbackData, at: Date.parse(m.acceptedAt) });
+    for (const m of list)
+      out.push({ phoneNumberId: m.phoneNumberId, to: m.to, type: m.type, corr: m.bizOpaqueCallbackData, at: Date.parse(m.acceptedAt) });
   }
   out.sort((a, b) => a.at - b.at);
   return out;
