@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { COMUNE_PRESETS, NumbersService, ProviderAppsService, SubscriptionConfigService, TenantsService, UsersService } from '#domain';
+import {
+  COMUNE_PRESETS,
+  InboxSettingsService,
+  NumbersService,
+  ProviderAppsService,
+  SubscriptionConfigService,
+  TenantsService,
+  UsersService,
+} from '#domain';
 import { TenantRepository } from '#database';
 
 export interface DemoCredential {
@@ -51,6 +59,7 @@ export class DemoSeeder {
     private readonly numbers: NumbersService,
     private readonly users: UsersService,
     private readonly subscriptions: SubscriptionConfigService,
+    private readonly inbox: InboxSettingsService,
   ) {}
 
   /** True when the database holds no comune yet: the demo is seeded only on a first run. */
@@ -84,6 +93,8 @@ export class DemoSeeder {
         websiteUrl: preset.websiteUrl,
       });
       await this.subscriptions.applyPreset(null, tenant.id, c.preset);
+      // Two-way comuni (San Romano, Santa Fiora) also get their office hours and inbox settings.
+      if (preset.inbox) await this.inbox.applyPreset(null, tenant.id, c.preset);
       await this.numbers.add(null, tenant.id, {
         providerAppId: app.id,
         label: 'Notizie dal Comune',
