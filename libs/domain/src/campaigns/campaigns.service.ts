@@ -536,15 +536,14 @@ export class CampaignsService {
       return;
     }
     // The audience count is only needed where the portfolio's tier limits the reach.
-    const limited = (await this.numbers.findById(tenantId, c.numberId))?.messagingTier !== 'unlimited';
-    const est = limited ? await this.estimateFor(tenantId, c) : null;
+    const number = await this.numbers.findById(tenantId, c.numberId);
+    const est = number?.messagingTier !== 'unlimited' ? await this.estimateFor(tenantId, c) : null;
     if (est && est.deferredByCapacity > 0 && c.capacityMode === 'refuse') {
       const reason = est.problems.find((p) => p.startsWith('the portfolio')) ?? 'over the portfolio capacity';
       await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'failed', failureReason: reason });
       await this.audit.record(tenantId, null, 'campaign.failed', { type: 'campaign', id }, { reason });
       return;
     }
-    const number = await this.numbers.findById(tenantId, c.numberId);
     const rate = Math.max(0.1, (number?.mpsCap ?? 80) * this.appConfig.whatsapp.pacingShare);
     const settings = await this.campaigns.getSettings(tenantId);
     const frequencyCap = await this.frequencyCap(tenantId, c, settings);
