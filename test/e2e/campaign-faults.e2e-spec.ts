@@ -338,13 +338,18 @@ describe('campaign dispatch under faults', () => {
       'receipts of what was accepted before the crash applied',
     );
 
-    const reports = await sweepUntilCompleted(c, id, 60_000);
-    // The rows the dead worker held and Meta never got went through the in-doubt path: unknown
-    // after the stale period, sent again once the settle period passed without a receipt.
+    await sweepUntilCompleted(c, id, 60_000);
+    // The rows the dead worker held and Meta never got went through the in-doubt path (unknown
+    // after the stale period, sent again after the settle period). Which sweep did it (this test's
+    // or the new worker's own scheduled one) depends on timing; what must hold is the outcome:
+    // each of them reached its citizen once.
     const neverLeft = inDoubt.filter((x) => !acceptedBeforeRestart.includes(x));
     if (neverLeft.length > 0) {
-      expect(total(reports, 'staleSendingToUnknown')).toBeGreaterThan(0);
-      expect(total(reports, 'unknownResent')).toBeGreaterThan(0);
+      const settled = await db.query(
+        `SELECT count(*)::int AS n FROM outbound_messages WHERE id = ANY($1::uuid[]) AND provider_message_id IS NOT NULL`,
+        [neverLeft],
+      );
+      expect(settled.rows[0].n).toBe(neverLeft.length);
     }
 
     const msgs = await expectExactlyOnce(c, id, phones);
