@@ -200,7 +200,11 @@ export function startProcess(name, script, env, execArgv = []) {
   mkdirSync(dir, { recursive: true });
   const logPath = join(dir, `${name}-${Date.now()}.log`);
   const log = createWriteStream(logPath);
-  const child = spawn(process.execPath, [...execArgv, join(DIST, script)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_PROF_DIR: every process the bench starts writes a V8 CPU profile there when it exits.
+  const prof = process.env.BENCH_PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
+    : [];
+  const child = spawn(process.execPath, [...prof, ...execArgv, join(DIST, script)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));

@@ -122,25 +122,9 @@ describe('campaign dispatch under faults', () => {
    * message template.
    */
   const comune = async (base: string, opts: { mpsCap: number; simMps: number }) => {
-    const c = await ch.comune(base);
+    const c = await ch.comune(base, { simMps: opts.simMps });
     await db.query(`UPDATE whatsapp_numbers SET mps_cap = $2, messaging_tier = 'unlimited' WHERE id = $1`, [c.number.id, opts.mpsCap]);
-    await ch.sim.registerNumber({
-      phoneNumberId: c.number.phoneNumberId,
-      wabaId: c.number.wabaId,
-      displayPhoneNumber: c.number.displayNumber.slice(1),
-      accessToken: c.numberToken,
-      appSecret: ch.app.plainSecret,
-      webhookUrl: `${ch.t.url}/webhooks/whatsapp/${ch.app.appId}`,
-      mps: opts.simMps,
-    });
-    await ch.sim.createTemplate({ wabaId: c.number.wabaId, name: 'avviso', language: 'it', category: 'UTILITY', body: 'Gentile {{1}}, {{2}}.' });
-    await post(c, c.admin, '/whatsapp-templates/sync').expect(200);
-    const t = await post(c, c.editor, '/message-templates', {
-      name: 'Avviso',
-      body: 'Gentile {{nome}}, {{avviso}}.',
-      whatsappTemplate: { name: 'avviso', language: 'it', bodyParameters: ['nome', 'avviso'] },
-    }).expect(201);
-    return { ...c, templateId: t.body.id as string };
+    return { ...c, templateId: await ch.utilityTemplate(c) };
   };
   type FaultComune = Awaited<ReturnType<typeof comune>>;
 
@@ -179,13 +163,16 @@ describe('campaign dispatch under faults', () => {
       }).expect(201)
     ).body.id as string;
 
-  /** Sends now and waits until the worker has taken the snapshot (the campaign records how many it targets). */
+  /**
+   * Sends now and waits until the worker has taken the whole snapshot (it goes in chunks; the
+   * campaign records how many it targets as each commits).
+   */
   const send = async (c: Comune, id: string, targeted: number) => {
     await post(c, c.editor, `/campaigns/${id}/send`).expect(202);
     const started = await waitFor(
       async () => {
         const k = (await get(c, `/campaigns/${id}`).expect(200)).body as { status: string; targeted: number };
-        return k.status !== 'scheduled' && k.targeted > 0 ? k : null;
+        return k.status !== 'scheduled' && k.targeted >= targeted ? k : null;
       },
       30_000,
       'campaign started',

@@ -556,4 +556,87 @@ describe('campaigns', () => {
     const got = (await received(amaro)).filter((m) => m.bizOpaqueCallbackData === id);
     expect(got).toHaveLength(1);
   });
+
+  it('materialises a large audience in growing chunks, and a snapshot cut short between chunks is finished by the sweep: each recipient once', async () => {
+    const c = await ch.comune('tolmezzo', { simMps: 1000 });
+    // 100 msg/s: a first chunk of 100 recipients, then 400, then the rest.
+    await db.query(`UPDATE whatsapp_numbers SET mps_cap = 100, messaging_tier = 'unlimited' WHERE id = $1`, [c.number.id]);
+    const templateId = await ch.utilityTemplate(c);
+    const seeded = await db.query(
+      `INSERT INTO subscribers (tenant_id, id, phone_e164, first_name, tags, status, source, activated_at)
+       SELECT $1, gen_random_uuid(), '+39340' || lpad(i::text, 7, '0'), 'Mario', ARRAY['tutti'], 'active', 'import', now() - interval '30 days'
+         FROM generate_series(1, 700) AS i RETURNING id, phone_e164`,
+      [c.tenant.id],
+    );
+    await db.query(`ANALYZE subscribers, contacts`);
+    const phones = seeded.rows.map((r: { phone_e164: string }) => r.phone_e164);
+    const draft = async (title: string) =>
+      (
+        await post(c, c.editor, '/campaigns', {
+          title,
+          messageTemplateId: templateId,
+          variables: { avviso: title },
+          audience: { tags: ['tutti'] },
+        }).expect(201)
+      ).body.id as string;
+    const countsAt = async (text: string) => {
+      const counts = new Map<string, number>();
+      for (const m of (await received(c)).filter((x) => JSON.stringify(x.body).includes(text))) counts.set(m.to, (counts.get(m.to) ?? 0) + 1);
+      return counts;
+    };
+
+    // Sent normally: the first chunk commits with the start, the campaign completes only once the last is in.
+    const first = await draft('Prima tornata');
+    await post(c, c.editor, `/campaigns/${first}/send`).expect(202);
+    await completed(c, first);
+    const k = await db.query(`SELECT targeted, skipped, snapshot_done_at, snapshot_plan FROM campaigns WHERE id = $1`, [first]);
+    expect(k.rows[0]).toMatchObject({ targeted: 700, skipped: 0 });
+    expect(k.rows[0].snapshot_done_at).not.toBeNull();
+    expect(k.rows[0].snapshot_plan).toMatchObject({ firstChunk: 100 });
+    const planned = await db.query(
+      `SELECT count(DISTINCT subscriber_id)::int AS n, count(*)::int AS rows FROM outbound_messages WHERE campaign_id = $1`,
+      [first],
+    );
+    expect(planned.rows[0]).toEqual({ n: 700, rows: 700 });
+    let counts = await countsAt('Prima tornata');
+    for (const p of phones) expect(counts.get(p)).toBe(1);
+
+    // A start that died after its first chunk: 150 rows in, the rest never materialised, its jobs
+    // lost. The sweep finds the stalled snapshot and goes on after the last subscriber in.
+    const second = await draft('Seconda tornata');
+    const plan = { ...k.rows[0].snapshot_plan, start: new Date().toISOString() };
+    await db.query(
+      `UPDATE campaigns SET status = 'sending', started_at = now(), snapshot_plan = $2, targeted = 150, updated_at = now() - interval '5 minutes'
+        WHERE id = $1`,
+      [second, JSON.stringify(plan)],
+    );
+    await db.query(
+      `INSERT INTO outbound_messages (tenant_id, id, number_id, contact_id, subscriber_id, recipient, recipient_kind, kind, category, priority, campaign_id, status, next_attempt_at, created_at)
+       SELECT s.tenant_id, gen_random_uuid(), $2, NULL, s.id, s.phone_e164, 'phone', 'campaign', 'utility', 0, $3, 'queued', now() - interval '5 minutes', now() - interval '5 minutes'
+         FROM subscribers s WHERE s.tenant_id = $1 ORDER BY s.id LIMIT 150`,
+      [c.tenant.id, c.number.id, second],
+    );
+    // Not complete while the snapshot is unfinished, even with nothing queued that could go.
+    expect(await db.query(`SELECT status FROM campaigns WHERE id = $1`, [second]).then((r) => r.rows[0].status)).toBe('sending');
+    const campaigns = ch.worker.get(CampaignsService);
+    const maintenance = ch.worker.get(ChannelMaintenanceService);
+    await campaigns.runDue();
+    const after = await db.query(
+      `SELECT count(DISTINCT subscriber_id)::int AS n, count(*)::int AS rows FROM outbound_messages WHERE campaign_id = $1`,
+      [second],
+    );
+    expect(after.rows[0]).toEqual({ n: 700, rows: 700 });
+    expect((await db.query(`SELECT targeted FROM campaigns WHERE id = $1`, [second])).rows[0].targeted).toBe(700);
+    // The first chunk's lost jobs are the sweep's (due queued rows); the rest were enqueued as they went in.
+    await waitFor(
+      async () => {
+        await maintenance.sweep();
+        return (await get(c, c.editor, `/campaigns/${second}`)).body.status === 'completed' || null;
+      },
+      30_000,
+      'resumed campaign completed',
+    );
+    counts = await countsAt('Seconda tornata');
+    for (const p of phones) expect(counts.get(p)).toBe(1);
+  }, 90_000);
 });

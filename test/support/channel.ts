@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createSimulatorApp } from '../../apps/simulator/src/simulator.factory.js';
 import { SimulatorClient } from '../../apps/simulator/src/simulator-client.js';
-import { createComune, createProviderApp, uniq, type Comune } from './factories.js';
+import { bearer, createComune, createProviderApp, uniq, type Comune } from './factories.js';
 import { createTestApp, type TestApp } from './test-app.js';
 import { startWorker } from './worker.js';
 
@@ -18,8 +18,16 @@ export interface Channel {
    */
   env: Record<string, string>;
   close: () => Promise<void>;
-  /** A comune whose number is registered on the simulator, webhooks pointed at this api. */
-  comune: (base: string) => Promise<Comune>;
+  /**
+   * A comune whose number is registered on the simulator, webhooks pointed at this api; `simMps`
+   * sets the simulator's throughput cap for the number (its default otherwise).
+   */
+  comune: (base: string, opts?: { simMps?: number }) => Promise<Comune>;
+  /**
+   * An approved UTILITY template `avviso` ("Gentile {{1}}, {{2}}.") on the comune's account, synced,
+   * and the comune's message template linked to it (variables `nome`, `avviso`); returns its id.
+   */
+  utilityTemplate: (c: Comune) => Promise<string>;
 }
 
 /** A channel whose worker the test runs itself, e.g. as a separate OS process it can kill. */
@@ -50,7 +58,7 @@ export async function startChannel(
     sim,
     app,
     env,
-    comune: async (base: string) => {
+    comune: async (base: string, opts: { simMps?: number } = {}) => {
       const c = await createComune(t, base, app);
       await sim.registerNumber({
         phoneNumberId: c.number.phoneNumberId,
@@ -59,8 +67,29 @@ export async function startChannel(
         accessToken: c.numberToken,
         appSecret: app.plainSecret,
         webhookUrl: `${t.url}/webhooks/whatsapp/${app.appId}`,
+        ...(opts.simMps ? { mps: opts.simMps } : {}),
       });
       return c;
+    },
+    utilityTemplate: async (c: Comune) => {
+      await sim.createTemplate({ wabaId: c.number.wabaId, name: 'avviso', language: 'it', category: 'UTILITY', body: 'Gentile {{1}}, {{2}}.' });
+      const api = `/api/v1/tenants/${c.tenant.slug}`;
+      await t
+        .http()
+        .post(`${api}/whatsapp-templates/sync`)
+        .set(...bearer(c.admin))
+        .expect(200);
+      const created = await t
+        .http()
+        .post(`${api}/message-templates`)
+        .set(...bearer(c.editor))
+        .send({
+          name: 'Avviso',
+          body: 'Gentile {{nome}}, {{avviso}}.',
+          whatsappTemplate: { name: 'avviso', language: 'it', bodyParameters: ['nome', 'avviso'] },
+        })
+        .expect(201);
+      return created.body.id as string;
     },
     close: async () => {
       await worker?.close();

@@ -38,9 +38,13 @@ class ReconcileTimer implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
+    const check = (): void => {
       this.reconciler.check().catch((err: unknown) => this.logger.error({ event: 'reconcile_failed', reason: (err as Error).message }));
-    }, this.config.queue.reconcileIntervalMs);
+    };
+    // At once as well: a worker that boots on an empty Redis (first start, or Redis restarted with
+    // it) rebuilds before sending, rather than one interval later in the middle of a campaign.
+    check();
+    this.timer = setInterval(check, this.config.queue.reconcileIntervalMs);
     this.timer.unref();
   }
   onApplicationShutdown(): void {

@@ -40,6 +40,7 @@ import { ConversationEntity } from './entities/conversation.entity.js';
 import { EmergencyAlertEntity } from './entities/emergency-alert.entity.js';
 import { InboxSettingsEntity } from './entities/inbox-settings.entity.js';
 import { Inbox1795429000000 } from './migrations/1795429000000-Inbox.js';
+import { DispatchSnapshot1795430000000 } from './migrations/1795430000000-DispatchSnapshot.js';
 import { SnakeNamingStrategy } from './naming-strategy.js';
 
 export const ENTITIES = [
@@ -87,6 +88,7 @@ export const MIGRATIONS = [
   SubscriberImports1795426000000,
   Campaigns1795428000000,
   Inbox1795429000000,
+  DispatchSnapshot1795430000000,
 ];
 
 /** The role the application acts as: it owns no table, so Row-Level Security applies to it. */

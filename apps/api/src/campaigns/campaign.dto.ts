@@ -233,7 +233,10 @@ export class CampaignResponse {
   @ApiProperty({ nullable: true, type: Date }) scheduledAt!: Date | null;
   @ApiProperty({ nullable: true, type: String }) scheduleId!: string | null;
   @ApiProperty({ nullable: true, type: String }) alertId!: string | null;
-  @ApiProperty() targeted!: number;
+  @ApiProperty({ description: 'Recipients in the snapshot so far (it goes in chunks: final once audienceResolvedAt is set)' })
+  targeted!: number;
+  @ApiProperty({ nullable: true, type: Date, description: 'When the whole audience had been resolved into messages' })
+  audienceResolvedAt!: Date | null;
   @ApiProperty() skipped!: number;
   @ApiProperty() deferred!: number;
   @ApiProperty({ nullable: true, type: String }) failureReason!: string | null;
@@ -262,6 +265,7 @@ export class CampaignResponse {
       scheduleId: c.scheduleId,
       alertId: c.alertId,
       targeted: c.targeted,
+      audienceResolvedAt: c.snapshotDoneAt,
       skipped: c.skipped,
       deferred: c.deferred,
       failureReason: c.failureReason,

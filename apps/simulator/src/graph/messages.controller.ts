@@ -15,9 +15,18 @@ export class MessagesController {
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SendResponse | { success: true }> {
-    // A held response (acceptThenTimeout) ends as soon as the client gives up on it.
-    const hangUp = new AbortController();
-    reply.raw.once('close', () => hangUp.abort());
-    return this.messages.handle({ version, phoneNumberId, authorization, body, signal: hangUp.signal });
+    // A held response (latency, acceptThenTimeout) ends as soon as the client gives up on it. Made
+    // only for those: a controller and a listener per request cost the simulator's hot path.
+    let signal: AbortSignal | undefined;
+    const hangUp = (): AbortSignal => {
+      if (!signal) {
+        const controller = new AbortController();
+        if (reply.raw.destroyed) controller.abort();
+        else reply.raw.once('close', () => controller.abort());
+        signal = controller.signal;
+      }
+      return signal;
+    };
+    return this.messages.handle({ version, phoneNumberId, authorization, body, hangUp });
   }
 }

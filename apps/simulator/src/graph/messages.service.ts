@@ -28,8 +28,8 @@ export interface MessagesCall {
   phoneNumberId: string;
   authorization: string | undefined;
   body: unknown;
-  /** Aborted when the client hangs up, which ends a held response early. */
-  signal: AbortSignal;
+  /** A signal aborted when the client hangs up, which ends a held response early (made on demand). */
+  hangUp: () => AbortSignal;
 }
 
 /** POST /{phone-number-id}/messages: the checks Meta makes, in Meta's order, then acceptance. */
@@ -51,7 +51,7 @@ export class MessagesService {
   async handle(call: MessagesCall): Promise<SendResponse | { success: true }> {
     const number = this.auth.number(call.version, call.phoneNumberId, call.authorization, 'post');
     const faults = this.faults.get(number.phoneNumberId);
-    if (faults.latencyMs > 0) await this.scheduler.sleep(faults.latencyMs, call.signal);
+    if (faults.latencyMs > 0) await this.scheduler.sleep(faults.latencyMs, call.hangUp());
     const serverError = this.faults.takeServerError(number.phoneNumberId);
     if (serverError !== undefined) throw serverError === 131016 ? GraphErrors.serviceUnavailable() : GraphErrors.serverError();
 
@@ -102,7 +102,7 @@ export class MessagesService {
 
     const holdMs = this.faults.takeHold(number.phoneNumberId);
     // The message is accepted and its statuses are on their way; only the answer never comes in time.
-    if (holdMs !== undefined) await this.scheduler.sleep(holdMs, call.signal);
+    if (holdMs !== undefined) await this.scheduler.sleep(holdMs, call.hangUp());
 
     return {
       messaging_product: 'whatsapp',

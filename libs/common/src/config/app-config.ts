@@ -123,6 +123,12 @@ export class EnvironmentVariables {
   WHATSAPP_REQUEST_TIMEOUT_MS = 20000;
 
   @Transform(toInt)
+  @IsInt({ message: 'must be a whole number between 1 and 10000' })
+  @Min(1, { message: 'must be a whole number between 1 and 10000' })
+  @Max(10000, { message: 'must be a whole number between 1 and 10000' })
+  WHATSAPP_MAX_CONNECTIONS = 256;
+
+  @Transform(toInt)
   @IsInt({ message: 'must be a whole number between 1 and 1000' })
   @Min(1, { message: 'must be a whole number between 1 and 1000' })
   @Max(1000, { message: 'must be a whole number between 1 and 1000' })
@@ -212,6 +218,7 @@ export interface AppConfig {
     apiVersion: string;
     connectTimeoutMs: number;
     requestTimeoutMs: number;
+    maxConnections: number;
     unknownOutcomeSettleSeconds: number;
     staleSendingAfterSeconds: number;
     pacingShare: number;
@@ -277,6 +284,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       apiVersion: vars.WHATSAPP_API_VERSION,
       connectTimeoutMs: vars.WHATSAPP_CONNECT_TIMEOUT_MS,
       requestTimeoutMs: vars.WHATSAPP_REQUEST_TIMEOUT_MS,
+      maxConnections: vars.WHATSAPP_MAX_CONNECTIONS,
       unknownOutcomeSettleSeconds: vars.UNKNOWN_OUTCOME_SETTLE_SECONDS,
       staleSendingAfterSeconds: vars.STALE_SENDING_AFTER_SECONDS,
       pacingShare: vars.WHATSAPP_PACING_SHARE,

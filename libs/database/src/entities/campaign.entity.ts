@@ -23,6 +23,23 @@ export interface CampaignMedia {
   filename?: string;
 }
 
+/**
+ * How a campaign's snapshot is materialised, fixed when it starts: planned times go on from `start`
+ * at `intervalMs`, so a chunk inserted later (or after a worker died) continues the same schedule.
+ */
+export interface CampaignSnapshotPlan {
+  numberId: NumberId;
+  category: string | null;
+  priority: number;
+  /** ISO time of the first planned send. */
+  start: string;
+  intervalMs: number;
+  /** Only the first `immediate` recipients go now (portfolio capacity split); null: all. */
+  immediate: number | null;
+  frequencyCap: { perWeek: number; campaignIds: string[] } | null;
+  firstChunk: number;
+}
+
 @Entity({ name: 'campaigns' })
 export class CampaignEntity {
   @PrimaryColumn('uuid')
@@ -102,6 +119,13 @@ export class CampaignEntity {
 
   @Column({ type: 'timestamptz', nullable: true })
   startedAt!: Date | null;
+
+  @Column('jsonb', { nullable: true })
+  snapshotPlan!: CampaignSnapshotPlan | null;
+
+  /** When the whole audience had been materialised (it goes in chunks); null while it still goes in. */
+  @Column({ type: 'timestamptz', nullable: true })
+  snapshotDoneAt!: Date | null;
 
   @Column({ type: 'timestamptz', nullable: true })
   pausedAt!: Date | null;

@@ -16,6 +16,8 @@ export type NewCampaign = Omit<
   | 'approvedBy'
   | 'approvedAt'
   | 'startedAt'
+  | 'snapshotPlan'
+  | 'snapshotDoneAt'
   | 'pausedAt'
   | 'completedAt'
   | 'cancelledAt'
@@ -51,6 +53,18 @@ export interface CampaignCounts {
   firstAcceptedAt: Date | null;
   lastAcceptedAt: Date | null;
 }
+
+/** A chunk of a snapshot: the audience's subscribers with ids in (after, upTo] (null: unbounded). */
+export interface SnapshotRange {
+  after: string | null;
+  upTo: string | null;
+  /** Rows of the campaign materialised before this chunk: the planned times go on from there. */
+  offset: number;
+}
+
+/** The subscriber-id range of a snapshot chunk, as SQL over `s`. */
+const RANGE = (after: string, upTo: string): string =>
+  `(${after}::uuid IS NULL OR s.id > ${after}::uuid) AND (${upTo}::uuid IS NULL OR s.id <= ${upTo}::uuid)`;
 
 /** Contacts after this many undeliverable results are treated as unreachable and skipped by campaigns. */
 export const UNREACHABLE_AFTER = 3;
@@ -98,7 +112,8 @@ function audienceSql(audience: CampaignAudience, first: number): { where: string
  * choice out of the statistics' hands, for this transaction only.
  */
 async function bulkQuery<T>(m: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  await m.query(`SET LOCAL enable_nestloop = off`);
+  // And the snapshot's sort by subscriber id stays in memory (the 4 MB default spilled it to disk).
+  await m.query(`SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '64MB'`);
   return returningRows<T>(m, sql, params);
 }
 
@@ -177,21 +192,45 @@ export class CampaignRepository {
   }
 
   /** Subscribers who already got `perWeek` normal campaigns in the last 7 days. */
-  private cappedCte(first: number): { sql: string } {
+  /** Subscribers who already had `perWeek` of the recent campaigns (optionally only those in a snapshot chunk's range). */
+  private cappedCte(first: number, after?: string, upTo?: string): { sql: string } {
+    const range =
+      after && upTo
+        ? ` AND (${after}::uuid IS NULL OR p.subscriber_id > ${after}::uuid) AND (${upTo}::uuid IS NULL OR p.subscriber_id <= ${upTo}::uuid)`
+        : '';
     return {
       sql: `capped AS (
         SELECT p.subscriber_id FROM outbound_messages p
-         WHERE p.tenant_id = $1 AND p.campaign_id = ANY($${first}::uuid[]) AND p.status NOT IN ('skipped', 'cancelled', 'failed')
+         WHERE p.tenant_id = $1 AND p.campaign_id = ANY($${first}::uuid[]) AND p.status NOT IN ('skipped', 'cancelled', 'failed')${range}
          GROUP BY p.subscriber_id HAVING count(*) >= $${first + 1})`,
     };
   }
 
   /**
-   * Gives every subscriber in the audience a contact on the campaign's number (imported or web-form
-   * subscribers may never have written), so receipts and holds have a row to land on.
+   * Where the next chunk of a campaign's snapshot ends: the audience's subscriber ids are taken in
+   * order, `limit` at a time after `after` (null: from the first). Null when fewer remain: the
+   * chunk runs to the end of the audience.
    */
-  async ensureContacts(tenantId: TenantId, numberId: NumberId, audience: CampaignAudience): Promise<number> {
-    const a = audienceSql(audience, 3);
+  async chunkEnd(tenantId: TenantId, audience: CampaignAudience, after: string | null, limit: number): Promise<string | null> {
+    const a = audienceSql(audience, 4);
+    const rows: { id: string }[] = await this.db.forTenant(tenantId, (m) =>
+      m.query(`SELECT s.id FROM subscribers s WHERE ${a.where} AND ($2::uuid IS NULL OR s.id > $2::uuid) ORDER BY s.id OFFSET $3 - 1 LIMIT 1`, [
+        tenantId,
+        after,
+        limit,
+        ...a.params,
+      ]),
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  /**
+   * Gives every subscriber of the chunk (ids in `range`) a contact on the campaign's number
+   * (imported or web-form subscribers may never have written), so receipts and holds have a row to
+   * land on.
+   */
+  async ensureContacts(tenantId: TenantId, numberId: NumberId, audience: CampaignAudience, range: SnapshotRange): Promise<number> {
+    const a = audienceSql(audience, 5);
     const rows = await this.db.forTenant(tenantId, (m) =>
       bulkQuery<{ id: string }>(
         m,
@@ -199,32 +238,35 @@ export class CampaignRepository {
          SELECT $1, gen_random_uuid(), $2, coalesce(s.wa_id, ltrim(s.phone_e164, '+')),
                 CASE WHEN s.wa_id IS NULL AND s.phone_e164 IS NULL THEN s.user_id END
            FROM subscribers s ${CONTACT_JOIN('$2')}
-          WHERE ${a.where} AND cw.id IS NULL AND cu.id IS NULL
+          WHERE ${a.where} AND ${RANGE('$3', '$4')} AND cw.id IS NULL AND cu.id IS NULL
          ON CONFLICT DO NOTHING
          RETURNING id`,
-        [tenantId, numberId, ...a.params],
+        [tenantId, numberId, range.after, range.upTo, ...a.params],
       ),
     );
     return rows.length;
   }
 
   /**
-   * The audience snapshot, in one INSERT ... SELECT: one outbound row per recipient, unique per
-   * (campaign, subscriber), content rendered later at send time. Recipients over the frequency cap
-   * or unreachable are recorded as skipped with the reason; each queued row carries its planned time.
-   * Returns the queued rows in planned order.
+   * One chunk of the audience snapshot (subscriber ids in `range`), in one INSERT ... SELECT: one
+   * outbound row per recipient, unique per (campaign, subscriber), content rendered later at send
+   * time. Recipients over the frequency cap or unreachable are recorded as skipped with the reason;
+   * each queued row carries its planned time, counted on from `range.offset` rows already
+   * materialised. Returns the queued rows in planned order.
    */
   async materialise(
     tenantId: TenantId,
     campaign: CampaignEntity,
     opts: MaterialiseOptions,
-  ): Promise<{ queued: { id: OutboundMessageId; nextAttemptAt: Date }[]; skipped: number; deferred: number }> {
-    const base = 11;
+    range: SnapshotRange,
+  ): Promise<{ queued: { id: OutboundMessageId; nextAttemptAt: Date }[]; rows: number; skipped: number; deferred: number }> {
+    const base = 14;
     const a = audienceSql(campaign.audience, base);
     const capIdx = base + a.params.length;
-    const capped = opts.frequencyCap ? this.cappedCte(capIdx) : null;
+    const capped = opts.frequencyCap ? this.cappedCte(capIdx, '$11', '$12') : null;
     const rows = await this.db.forTenant(tenantId, (m) =>
-      bulkQuery<{ id: OutboundMessageId; status: string; nextAttemptAt: Date | null }>(
+      // The planned time comes back as epoch milliseconds: parsing 100,000 timestamps cost more than the rest.
+      bulkQuery<{ id: OutboundMessageId; queued: boolean; at: number | null }>(
         m,
         `WITH ${capped ? `${capped.sql},` : ''}
          src AS (
@@ -233,9 +275,9 @@ export class CampaignRepository {
                   CASE WHEN coalesce(cw.undeliverable_count, cu.undeliverable_count, 0) >= $9 THEN 'unreachable'
                        ${capped ? `WHEN s.id IN (SELECT subscriber_id FROM capped) THEN 'frequency_cap'` : ''}
                   END AS skip,
-                  row_number() OVER () AS rn
+                  $13::bigint + row_number() OVER (ORDER BY s.id) AS rn
              FROM subscribers s ${CONTACT_JOIN('$3')}
-            WHERE ${a.where})
+            WHERE ${a.where} AND ${RANGE('$11', '$12')})
          INSERT INTO outbound_messages (tenant_id, id, number_id, contact_id, subscriber_id, recipient, recipient_kind, kind, category, priority,
                                         campaign_id, content, status, error_action, error_reason, next_attempt_at)
          SELECT $1, gen_random_uuid(), $3, contact_id, subscriber_id, recipient, recipient_kind, 'campaign', $4, $5, $2, NULL,
@@ -247,7 +289,7 @@ export class CampaignRepository {
                      ELSE $6::timestamptz + interval '24 hours' + (rn - 1 - $8) * $7::float8 * interval '1 millisecond' END
            FROM src
          ON CONFLICT DO NOTHING
-         RETURNING id, status, next_attempt_at AS "nextAttemptAt"`,
+         RETURNING id, status = 'queued' AS queued, (extract(epoch FROM next_attempt_at) * 1000)::float8 AS at`,
         [
           tenantId,
           campaign.id,
@@ -259,16 +301,62 @@ export class CampaignRepository {
           opts.immediate,
           UNREACHABLE_AFTER,
           `not delivered ${UNREACHABLE_AFTER} times in a row: flagged unreachable`,
+          range.after,
+          range.upTo,
+          range.offset,
           ...a.params,
           ...(opts.frequencyCap ? [opts.frequencyCap.campaignIds, opts.frequencyCap.perWeek] : []),
         ],
       ),
     );
-    const all = rows;
-    const queued = all.filter((r) => r.status === 'queued') as { id: OutboundMessageId; nextAttemptAt: Date }[];
+    const queued: { id: OutboundMessageId; nextAttemptAt: Date }[] = [];
+    for (const r of rows) if (r.queued && r.at !== null) queued.push({ id: r.id, nextAttemptAt: new Date(r.at) });
     queued.sort((x, y) => x.nextAttemptAt.getTime() - y.nextAttemptAt.getTime());
     const dayLater = opts.start.getTime() + 23 * 3600_000;
-    return { queued, skipped: all.length - queued.length, deferred: queued.filter((q) => q.nextAttemptAt.getTime() >= dayLater).length };
+    return {
+      queued,
+      rows: rows.length,
+      skipped: rows.length - queued.length,
+      deferred: queued.filter((q) => q.nextAttemptAt.getTime() >= dayLater).length,
+    };
+  }
+
+  /**
+   * Where a snapshot interrupted between chunks (a worker that died) goes on from: the last
+   * subscriber materialised and how many rows are in.
+   */
+  async snapshotProgress(tenantId: TenantId, campaignId: string): Promise<{ after: string | null; rows: number }> {
+    const rows: { after: string | null; rows: number }[] = await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `SELECT (SELECT subscriber_id FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY subscriber_id DESC LIMIT 1) AS after,
+                (SELECT count(*)::int FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2) AS rows`,
+        [tenantId, campaignId],
+      ),
+    );
+    return rows[0] ?? { after: null, rows: 0 };
+  }
+
+  /** Locks the campaign's row for the rest of the transaction (one snapshot chunk at a time). */
+  async lockForSnapshot(tenantId: TenantId, id: string): Promise<CampaignEntity | null> {
+    return this.db.forTenant(tenantId, (m) =>
+      m
+        .createQueryBuilder(CampaignEntity, 'k')
+        .setLock('pessimistic_write')
+        .where('k.tenant_id = :tenantId AND k.id = :id', { tenantId, id })
+        .getOne(),
+    );
+  }
+
+  /** Adds a chunk's figures to the campaign; the last chunk marks the snapshot complete. */
+  async addSnapshotChunk(tenantId: TenantId, id: string, chunk: { rows: number; skipped: number; deferred: number; last: boolean }): Promise<void> {
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `UPDATE campaigns SET targeted = targeted + $3, skipped = skipped + $4, deferred = deferred + $5,
+            snapshot_done_at = CASE WHEN $6 THEN now() ELSE snapshot_done_at END, updated_at = now()
+          WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, id, chunk.rows, chunk.skipped, chunk.deferred, chunk.last],
+      ),
+    );
   }
 
   /** Refreshes the planner's statistics of the comune's messages after a large snapshot. */
@@ -347,6 +435,7 @@ export class CampaignRepository {
         m,
         `UPDATE campaigns k SET status = 'completed', completed_at = now(), updated_at = now()
           WHERE k.tenant_id = $1 AND k.id = ANY($2::uuid[]) AND k.status = 'sending'
+            AND k.snapshot_done_at IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM outbound_messages o WHERE o.tenant_id = $1 AND o.campaign_id = k.id AND o.status IN ('queued', 'sending', 'unknown'))
           RETURNING k.id`,
         [tenantId, campaignIds],
@@ -362,6 +451,17 @@ export class CampaignRepository {
         now,
         limit,
       ]),
+    );
+  }
+
+  /** Sending campaigns whose snapshot is unfinished and has not moved since `before`, across comuni. */
+  listStalledSnapshotsUnscoped(before: Date, limit: number): Promise<{ tenantId: TenantId; id: string }[]> {
+    return this.db.unscoped((m) =>
+      m.query(
+        `SELECT tenant_id AS "tenantId", id FROM campaigns
+          WHERE status IN ('sending', 'paused') AND snapshot_done_at IS NULL AND snapshot_plan IS NOT NULL AND updated_at < $1 LIMIT $2`,
+        [before, limit],
+      ),
     );
   }
 

@@ -220,6 +220,14 @@ export class SubscriberRepository {
     });
   }
 
+  /** Active subscribers of the comune (the launch threshold's figure), without the breakdowns of counts(). */
+  async countActive(tenantId: TenantId): Promise<number> {
+    const rows: { n: number }[] = await this.db.forTenant(tenantId, (m) =>
+      m.query(`SELECT count(*)::int AS n FROM subscribers WHERE tenant_id = $1 AND status = 'active'`, [tenantId]),
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   counts(tenantId: TenantId): Promise<SubscriberCounts> {
     return this.db.forTenant(tenantId, async (m) => {
       const status: { status: string; n: string }[] = await m.query(

@@ -15,6 +15,8 @@ import { decideRecipientMessage, quietHoursEnd, type RecipientPlan } from './cam
 import { MessageTemplatesService, type ResolvedMessageTemplate } from './message-templates.service.js';
 import { buildTemplateContent, renderText, type RecipientFields } from './template-rendering.js';
 
+export type RecipientProfiles = ReadonlyMap<string, { firstName: string | null; lastName: string | null; frazione: string | null }>;
+
 /** A send batch rereads a campaign, its template and its comune at most this often. */
 const CACHE_MS = 3_000;
 
@@ -43,17 +45,22 @@ export class CampaignDispatchService {
     private readonly clock: Clock,
   ) {}
 
+  /** The name, surname and frazione of a batch's campaign recipients, for their variables. */
+  profilesOf(tenantId: TenantId, rows: readonly OutboundMessageEntity[]): Promise<RecipientProfiles> {
+    return this.subscribers.profilesByIds(
+      tenantId,
+      rows.flatMap((r) => (r.campaignId !== null && r.subscriberId ? [r.subscriberId] : [])),
+    );
+  }
+
   async prepare(
     tenantId: TenantId,
     rows: readonly OutboundMessageEntity[],
     contacts: ReadonlyMap<ContactId, ContactEntity>,
+    profiles: RecipientProfiles,
   ): Promise<Map<OutboundMessageId, RecipientPlan>> {
     const plans = new Map<OutboundMessageId, RecipientPlan>();
     if (rows.length === 0) return plans;
-    const profiles = await this.subscribers.profilesByIds(
-      tenantId,
-      rows.flatMap((r) => (r.subscriberId ? [r.subscriberId] : [])),
-    );
     const now = this.clock.now();
     for (const row of rows) {
       const ctx = await this.context(tenantId, row.campaignId!);

@@ -10,6 +10,7 @@ import {
   normalizePhone,
   type AppConfig,
   type NumberId,
+  type OutboundMessageId,
   type TenantId,
 } from '#common';
 import {
@@ -26,6 +27,7 @@ import {
   type CampaignMedia,
   type CampaignPriority,
   type CampaignSettingsEntity,
+  type CampaignSnapshotPlan as SnapshotPlan,
   type CampaignStatus,
   type Page,
   type PageRequest,
@@ -89,6 +91,26 @@ const DAY_MS = 24 * 3600_000;
 /** A snapshot this large changes the partition enough that its statistics are refreshed at once. */
 const ANALYZE_AFTER_ROWS = 2_000;
 const WEEK_MS = 7 * DAY_MS;
+/** Each chunk of a snapshot is this many times the previous one (see firstChunkSize). */
+const CHUNK_GROWTH = 4;
+/** A snapshot with no chunk committed for this long lost its start job: the sweep goes on with it. */
+const SNAPSHOT_STALL_MS = 60_000;
+
+/**
+ * The first chunk of a snapshot: about a second of the number's pace (at least 100, at most
+ * 5,000), so the first messages go while the next chunks, each CHUNK_GROWTH times larger, are
+ * inserted: a 100,000-recipient campaign starts sending after a few milliseconds rather than after
+ * the whole INSERT.
+ */
+export function firstChunkSize(ratePerSecond: number): number {
+  return Math.max(100, Math.min(5_000, Math.round(ratePerSecond)));
+}
+
+/** Why the launch threshold holds a comune's broadcasts back, or null. */
+function launchBlock(launch: CampaignEstimate['launch']): string | null {
+  if (launch.broadcastsAllowed) return null;
+  return `broadcasts are blocked until the comune reaches its launch threshold: ${launch.active} of ${launch.threshold} active subscribers (an admin can override)`;
+}
 
 /**
  * Campaigns from draft to completion: validation against the comune's templates and lists, the
@@ -282,11 +304,21 @@ export class CampaignsService {
     return this.estimateFor(tenantId, c);
   }
 
-  private async estimateFor(tenantId: TenantId, c: CampaignEntity): Promise<CampaignEstimate> {
-    const settings = await this.campaigns.getSettings(tenantId);
-    const cap = await this.frequencyCap(tenantId, c, settings);
+  /** `known`: what the caller has read already (start() reads it for its own decisions). */
+  private async estimateFor(
+    tenantId: TenantId,
+    c: CampaignEntity,
+    known?: {
+      settings: CampaignSettingsEntity | null;
+      frequencyCap: { perWeek: number; campaignIds: string[] } | null;
+      number: WhatsappNumberEntity | null;
+      launch: CampaignEstimate['launch'] | null;
+    },
+  ): Promise<CampaignEstimate> {
+    const settings = known ? known.settings : await this.campaigns.getSettings(tenantId);
+    const cap = known ? known.frequencyCap : await this.frequencyCap(tenantId, c, settings);
     const audience = await this.campaigns.countAudience(tenantId, c.numberId, c.audience, cap);
-    const number = await this.numbers.findById(tenantId, c.numberId);
+    const number = known ? known.number : await this.numbers.findById(tenantId, c.numberId);
     const portfolioId = number?.businessPortfolioId ?? null;
     const portfolio = portfolioId ? await this.portfolios.findUnscoped(portfolioId) : null;
     // Meta reports the portfolio's tier on each of its numbers (phone_number_quality_update).
@@ -296,7 +328,7 @@ export class CampaignsService {
     const reachable = audience.total - audience.unreachable - audience.frequencyCapped;
     const outsideWindow = Math.max(0, reachable - audience.inWindow);
     const sendNow = capacity.available === null ? reachable : Math.min(reachable, audience.inWindow + capacity.available);
-    const launch = (await this.subscribers.counts(tenantId)).launch;
+    const launch = known?.launch ?? (await this.subscribers.launch(tenantId));
     const problems: string[] = [];
     if (!launch.broadcastsAllowed)
       problems.push(`the comune has ${launch.active} active subscribers, below its launch threshold of ${launch.threshold}`);
@@ -527,17 +559,26 @@ export class CampaignsService {
    */
   async start(tenantId: TenantId, id: string): Promise<void> {
     const c = await this.campaigns.findById(tenantId, id);
-    if (!c || c.status !== 'scheduled') return;
+    if (!c) return;
+    // A start interrupted between two chunks of its snapshot (a worker died) goes on where it stopped.
+    if ((c.status === 'sending' || c.status === 'paused') && c.snapshotDoneAt === null && c.snapshotPlan !== null) {
+      await this.materialiseRest(tenantId, id, c.snapshotPlan);
+      return;
+    }
+    if (c.status !== 'scheduled') return;
     if (c.scheduledAt && c.scheduledAt.getTime() > this.clock.now().getTime() + 1000) return;
-    const blocked = c.alertId ? null : await this.whyNotSend(tenantId, c);
+    const launch = c.alertId ? null : await this.subscribers.launch(tenantId);
+    const blocked = launch ? launchBlock(launch) : null;
     if (blocked) {
       await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'failed', failureReason: blocked });
       await this.audit.record(tenantId, null, 'campaign.failed', { type: 'campaign', id }, { reason: blocked });
       return;
     }
-    // The audience count is only needed where the portfolio's tier limits the reach.
     const number = await this.numbers.findById(tenantId, c.numberId);
-    const est = number?.messagingTier !== 'unlimited' ? await this.estimateFor(tenantId, c) : null;
+    const settings = await this.campaigns.getSettings(tenantId);
+    const frequencyCap = await this.frequencyCap(tenantId, c, settings);
+    // The audience count is only needed where the portfolio's tier limits the reach.
+    const est = number?.messagingTier !== 'unlimited' ? await this.estimateFor(tenantId, c, { settings, frequencyCap, number, launch }) : null;
     if (est && est.deferredByCapacity > 0 && c.capacityMode === 'refuse') {
       const reason = est.problems.find((p) => p.startsWith('the portfolio')) ?? 'over the portfolio capacity';
       await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'failed', failureReason: reason });
@@ -545,64 +586,125 @@ export class CampaignsService {
       return;
     }
     const rate = Math.max(0.1, (number?.mpsCap ?? 80) * this.appConfig.whatsapp.pacingShare);
-    const settings = await this.campaigns.getSettings(tenantId);
-    const frequencyCap = await this.frequencyCap(tenantId, c, settings);
+    const plan: SnapshotPlan = {
+      numberId: c.numberId,
+      category: c.category,
+      priority: outboundPriority(c.priority),
+      start: new Date().toISOString(),
+      intervalMs: 1000 / rate,
+      immediate: est && est.deferredByCapacity > 0 ? est.sendNow : null,
+      frequencyCap,
+      firstChunk: firstChunkSize(rate),
+    };
     const t0 = Date.now();
-    // The transition to 'sending' and the snapshot commit together: the sweep, which completes
-    // sending campaigns with nothing queued, must never see one between the two.
-    const result = await this.db.forTenant(tenantId, async () => {
-      const started = await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'sending', startedAt: new Date() });
+    // The transition to 'sending' and the first chunk of the snapshot commit together; the
+    // campaign counts as complete only once the last chunk is in (snapshot_done_at).
+    const first = await this.db.forTenant(tenantId, async () => {
+      const started = await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'sending', startedAt: new Date(), snapshotPlan: plan });
       if (!started) return null;
-      await this.campaigns.ensureContacts(tenantId, c.numberId, c.audience);
-      const snapshot = await this.campaigns.materialise(tenantId, started, {
-        numberId: c.numberId,
-        category: c.category,
-        priority: outboundPriority(c.priority),
-        start: new Date(),
-        intervalMs: 1000 / rate,
-        immediate: est && est.deferredByCapacity > 0 ? est.sendNow : null,
-        frequencyCap,
-      });
-      await this.campaigns.transition(tenantId, id, ['sending'], {
-        targeted: snapshot.queued.length + snapshot.skipped,
-        skipped: snapshot.skipped,
-        deferred: snapshot.deferred,
-      });
-      return snapshot;
+      return this.snapshotChunk(tenantId, started, plan, plan.firstChunk);
     });
-    if (!result) return;
-    await this.planner.enqueue(
-      result.queued.map((q) => ({
-        tenantId,
-        id: q.id,
-        numberId: c.numberId,
-        campaignId: id,
-        priority: outboundPriority(c.priority),
-        nextAttemptAt: q.nextAttemptAt,
-      })),
-    );
-    // After the first batches are on their way: claims do not depend on it, later queries do.
-    if (result.queued.length >= ANALYZE_AFTER_ROWS) await this.campaigns.analyzeOutbound(tenantId);
+    if (!first) return;
+    await this.enqueueChunk(tenantId, c.numberId, id, plan, first.queued);
+    let rest = { rows: 0, queued: 0, skipped: 0 };
+    if (!first.last) rest = await this.materialiseRest(tenantId, id, plan, plan.firstChunk * CHUNK_GROWTH);
+    else await this.afterSnapshot(tenantId, id, first.rows);
+    const queued = first.queued.length + rest.queued;
+    const skipped = first.skipped + rest.skipped;
     this.logger.log(
-      {
-        event: 'campaign_started',
-        tenantId,
-        campaignId: id,
-        queued: result.queued.length,
-        skipped: result.skipped,
-        deferred: result.deferred,
-        ms: Date.now() - t0,
-      },
+      { event: 'campaign_started', tenantId, campaignId: id, queued, skipped, firstChunk: first.rows, firstChunkMs: first.ms, ms: Date.now() - t0 },
       'campaign started',
     );
-    await this.audit.record(tenantId, null, 'campaign.started', { type: 'campaign', id }, { queued: result.queued.length, skipped: result.skipped });
+    await this.audit.record(tenantId, null, 'campaign.started', { type: 'campaign', id }, { queued, skipped });
+  }
+
+  /**
+   * The snapshot's later chunks, each growing CHUNK_GROWTH times, each in its own transaction that
+   * locks the campaign and reads where the snapshot stands (so a second caller, a retried start job
+   * or the sweep, only ever continues it), each enqueued as soon as it commits.
+   */
+  private async materialiseRest(
+    tenantId: TenantId,
+    id: string,
+    plan: SnapshotPlan,
+    size = plan.firstChunk * CHUNK_GROWTH,
+  ): Promise<{ rows: number; queued: number; skipped: number }> {
+    const total = { rows: 0, queued: 0, skipped: 0 };
+    for (let chunkSize = size; ; chunkSize *= CHUNK_GROWTH) {
+      const chunk = await this.db.forTenant(tenantId, async () => {
+        const locked = await this.campaigns.lockForSnapshot(tenantId, id);
+        // Cancelled meanwhile: nothing more is materialised. Paused: the rows wait in the queue.
+        if (!locked || locked.snapshotDoneAt !== null || (locked.status !== 'sending' && locked.status !== 'paused')) return null;
+        return this.snapshotChunk(tenantId, locked, plan, chunkSize);
+      });
+      if (!chunk) break;
+      await this.enqueueChunk(tenantId, plan.numberId, id, plan, chunk.queued);
+      total.rows += chunk.rows;
+      total.queued += chunk.queued.length;
+      total.skipped += chunk.skipped;
+      if (chunk.last) break;
+    }
+    await this.afterSnapshot(tenantId, id, total.rows);
+    return total;
+  }
+
+  private async afterSnapshot(tenantId: TenantId, id: string, rows: number): Promise<void> {
+    // After the first batches are on their way: claims do not depend on it, later queries do.
+    if (rows >= ANALYZE_AFTER_ROWS) await this.campaigns.analyzeOutbound(tenantId);
+    // Everyone skipped, or everything sent while the last chunks went in.
     await this.campaigns.completeIfDone(tenantId, [id]);
+  }
+
+  /** One chunk of the snapshot, in the caller's transaction: the next `size` subscribers of the audience after those already in. */
+  private async snapshotChunk(
+    tenantId: TenantId,
+    c: CampaignEntity,
+    plan: SnapshotPlan,
+    size: number,
+  ): Promise<{ queued: { id: OutboundMessageId; nextAttemptAt: Date }[]; rows: number; skipped: number; last: boolean; ms: number }> {
+    const t0 = Date.now();
+    const after = c.targeted > 0 ? (await this.campaigns.snapshotProgress(tenantId, c.id)).after : null;
+    const upTo = await this.campaigns.chunkEnd(tenantId, c.audience, after, size);
+    const range = { after, upTo, offset: c.targeted };
+    await this.campaigns.ensureContacts(tenantId, plan.numberId, c.audience, range);
+    const snap = await this.campaigns.materialise(
+      tenantId,
+      c,
+      {
+        numberId: plan.numberId,
+        category: plan.category,
+        priority: plan.priority,
+        start: new Date(plan.start),
+        intervalMs: plan.intervalMs,
+        immediate: plan.immediate,
+        frequencyCap: plan.frequencyCap,
+      },
+      range,
+    );
+    const last = upTo === null;
+    await this.campaigns.addSnapshotChunk(tenantId, c.id, { rows: snap.rows, skipped: snap.skipped, deferred: snap.deferred, last });
+    return { queued: snap.queued, rows: snap.rows, skipped: snap.skipped, last, ms: Date.now() - t0 };
+  }
+
+  private async enqueueChunk(
+    tenantId: TenantId,
+    numberId: NumberId,
+    campaignId: string,
+    plan: SnapshotPlan,
+    queued: readonly { id: OutboundMessageId; nextAttemptAt: Date }[],
+  ): Promise<void> {
+    await this.planner.enqueue(
+      queued.map((q) => ({ tenantId, id: q.id, numberId, campaignId, priority: plan.priority, nextAttemptAt: q.nextAttemptAt })),
+    );
   }
 
   /** Starts scheduled campaigns whose time has come and completes finished ones (the sweep's share). */
   async runDue(): Promise<{ started: number; completed: number }> {
     const due = await this.campaigns.listDueScheduledUnscoped(new Date(this.clock.now().getTime() + 1000), 100);
     for (const d of due) await this.start(d.tenantId, d.id);
+    // Snapshots whose start job was lost (Redis) or died between chunks and has not been retried.
+    for (const d of await this.campaigns.listStalledSnapshotsUnscoped(new Date(Date.now() - SNAPSHOT_STALL_MS), 100))
+      await this.start(d.tenantId, d.id);
     let completed = 0;
     const sending = await this.campaigns.listSendingUnscoped(1000);
     const byTenant = new Map<TenantId, string[]>();
@@ -635,11 +737,7 @@ export class CampaignsService {
 
   /** Why a campaign may not go now: the launch threshold (unless overridden). */
   private async whyNotSend(tenantId: TenantId, _c: CampaignEntity): Promise<string | null> {
-    const launch = (await this.subscribers.counts(tenantId)).launch;
-    if (!launch.broadcastsAllowed) {
-      return `broadcasts are blocked until the comune reaches its launch threshold: ${launch.active} of ${launch.threshold} active subscribers (an admin can override)`;
-    }
-    return null;
+    return launchBlock(await this.subscribers.launch(tenantId));
   }
 
   private async needsApproval(tenantId: TenantId, actor: Actor | null, c: CampaignEntity): Promise<boolean> {

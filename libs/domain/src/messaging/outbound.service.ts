@@ -3,7 +3,9 @@ import { newId, NotFoundError, ValidationError, type ContactId, type NumberId, t
 import {
   ContactRepository,
   OutboundMessageRepository,
+  TenantDb,
   WhatsappNumberRepository,
+  type ContactEntity,
   type MessageCategory,
   type OutboundKind,
   type OutboundMessageEntity,
@@ -26,7 +28,7 @@ import { ReceiptsService } from './receipts.service.js';
 import { isServiceWindowOpen } from './window-rules.js';
 import { EMERGENCY_PRIORITY } from './send-plan.js';
 import { SendPlanner } from './send-planner.js';
-import { CampaignDispatchService } from '../campaigns/campaign-dispatch.service.js';
+import { CampaignDispatchService, type RecipientProfiles } from '../campaigns/campaign-dispatch.service.js';
 
 export interface SendMessageInput {
   numberId: NumberId;
@@ -84,6 +86,7 @@ export class OutboundService {
     private readonly receipts: ReceiptsService,
     private readonly planner: SendPlanner,
     private readonly campaignContent: CampaignDispatchService,
+    private readonly db: TenantDb,
   ) {}
 
   async send(tenantId: TenantId, input: SendMessageInput): Promise<OutboundMessageEntity> {
@@ -136,8 +139,20 @@ export class OutboundService {
    * accepted in one statement.
    */
   async dispatchBatch(tenantId: TenantId, ids: readonly OutboundMessageId[]): Promise<void> {
-    const rows = await this.outbound.claimBatch(tenantId, ids, CLAIM_AHEAD_MS);
-    if (rows.length === 0) return;
+    // The claim and what deciding each message needs (contacts, campaign recipients' profiles) in one
+    // transaction: should a look-up fail, the claim rolls back and the rows stay queued for the retry.
+    const claimed = await this.db.forTenant(tenantId, async () => {
+      const rows = await this.outbound.claimBatch(tenantId, ids, CLAIM_AHEAD_MS);
+      if (rows.length === 0) return null;
+      const contacts = await this.contacts.findByIds(
+        tenantId,
+        rows.flatMap((r) => (r.contactId ? [r.contactId] : [])),
+      );
+      const profiles = await this.campaignContent.profilesOf(tenantId, rows);
+      return { rows, contacts, profiles };
+    });
+    if (!claimed) return;
+    const { rows, contacts, profiles } = claimed;
     const byNumber = new Map<NumberId, OutboundMessageEntity[]>();
     for (const r of rows) {
       const group = byNumber.get(r.numberId);
@@ -148,7 +163,7 @@ export class OutboundService {
       // Rows handed to the provider are never put back: Meta may have them (docs/adr/0006).
       const handedOff = new Set<OutboundMessageId>();
       try {
-        await this.dispatchNumber(tenantId, numberId, group, handedOff);
+        await this.dispatchNumber(tenantId, numberId, group, { contacts, profiles }, handedOff);
       } catch (err) {
         // What never left goes back for the job's retry (or the sweep). A row that did leave and
         // whose outcome could not be recorded stays 'sending': the sweep makes it an unknown
@@ -173,9 +188,11 @@ export class OutboundService {
     tenantId: TenantId,
     numberId: NumberId,
     rows: OutboundMessageEntity[],
+    lookups: { contacts: ReadonlyMap<ContactId, ContactEntity>; profiles: RecipientProfiles },
     handedOff: Set<OutboundMessageId>,
   ): Promise<void> {
     const ids = rows.map((r) => r.id);
+    const campaignIds = [...new Set(rows.flatMap((r) => (r.campaignId ? [r.campaignId] : [])))];
     const sender = await this.directory.get(tenantId, numberId);
     if (!sender || sender.number.status === 'disabled') {
       await this.outbound.finishUnsent(tenantId, ids, 'failed', { code: null, reason: 'the number is disabled', action: 'bug' });
@@ -188,14 +205,12 @@ export class OutboundService {
     }
 
     const now = Date.now();
-    const contacts = await this.contacts.findByIds(
-      tenantId,
-      rows.flatMap((r) => (r.contactId ? [r.contactId] : [])),
-    );
+    const { contacts } = lookups;
     const campaignPlans = await this.campaignContent.prepare(
       tenantId,
       rows.filter((r) => r.campaignId !== null),
       contacts,
+      lookups.profiles,
     );
     const ready: Ready[] = [];
     const deferred = new Map<number, OutboundMessageId[]>();
@@ -241,6 +256,7 @@ export class OutboundService {
     }
     for (const [at, deferredIds] of deferred) await this.requeueMany(tenantId, rows, deferredIds, new Date(at), true);
 
+    let sent = false;
     if (ready.length > 0) {
       const lane: PacingLane = ready[0].row.kind !== 'campaign' ? 'reply' : ready[0].row.priority >= EMERGENCY_PRIORITY ? 'emergency' : 'normal';
       const slots = await this.pacer.reserve(numberId, sender.number.mpsCap, ready.length, lane);
@@ -264,11 +280,12 @@ export class OutboundService {
             true,
           );
         }
-        await this.sendAtSlots(tenantId, sender, ready, slots, handedOff);
+        await this.sendAtSlots(tenantId, sender, ready, slots, handedOff, campaignIds);
+        sent = true;
       }
     }
-    const campaignIds = [...new Set(rows.flatMap((r) => (r.campaignId ? [r.campaignId] : [])))];
-    if (campaignIds.length > 0) await this.campaignContent.afterBatch(tenantId, campaignIds);
+    // Usually done by sendAtSlots with the outcomes; here for batches that sent nothing.
+    if (campaignIds.length > 0 && !sent) await this.campaignContent.afterBatch(tenantId, campaignIds);
   }
 
   /** Sends each message at its reserved slot, concurrently, and records the outcomes. */
@@ -278,6 +295,7 @@ export class OutboundService {
     ready: readonly Ready[],
     slots: { startInMs: number; intervalMs: number },
     handedOff: Set<OutboundMessageId>,
+    campaignIds: readonly string[],
   ): Promise<void> {
     const t0 = Date.now() + slots.startInMs;
     const provider = this.providers.for(sender.providerKind);
@@ -315,16 +333,20 @@ export class OutboundService {
     );
     // Meta has these messages. Should recording them fail, the rows stay 'sending': the sweep then
     // treats them as unknown outcomes, which their receipts (carrying our id) settle. Never re-sent.
-    await this.outbound.markAcceptedMany(tenantId, accepted);
-    // Receipts that beat the responses and carried no correlation id are waiting for the wamids.
-    if (accepted.length > 0)
-      await this.receipts.applyParked(
-        tenantId,
-        accepted.map((a) => a.providerMessageId),
-      );
-    for (const o of outcomes) {
-      if (o.error !== null) await this.handleFailure(tenantId, o.item.row, o.error);
-    }
+    // One transaction: the acceptances, the receipts that beat the responses and carried no
+    // correlation id (parked, waiting for the wamids), and completing campaigns with nothing left.
+    const failures = outcomes.filter((o) => o.error !== null);
+    await this.db.forTenant(tenantId, async () => {
+      await this.outbound.markAcceptedMany(tenantId, accepted);
+      if (accepted.length > 0)
+        await this.receipts.applyParked(
+          tenantId,
+          accepted.map((a) => a.providerMessageId),
+        );
+      if (failures.length === 0 && campaignIds.length > 0) await this.campaignContent.afterBatch(tenantId, campaignIds);
+    });
+    for (const o of failures) await this.handleFailure(tenantId, o.item.row, o.error);
+    if (failures.length > 0 && campaignIds.length > 0) await this.campaignContent.afterBatch(tenantId, campaignIds);
   }
 
   private async requeueMany(

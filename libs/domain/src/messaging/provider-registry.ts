@@ -17,6 +17,7 @@ export class ProviderRegistry implements OnApplicationShutdown {
       apiVersion: config.whatsapp.apiVersion,
       connectTimeoutMs: config.whatsapp.connectTimeoutMs,
       requestTimeoutMs: config.whatsapp.requestTimeoutMs,
+      maxConnections: config.whatsapp.maxConnections,
     };
     this.adapters = {
       meta: new CloudApiAdapter({ ...common, baseUrl: config.whatsapp.graphBaseUrl }),

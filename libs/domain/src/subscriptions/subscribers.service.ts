@@ -100,11 +100,13 @@ export class SubscribersService {
 
   async counts(tenantId: TenantId): Promise<SubscriberCounts & { launch: LaunchStatus }> {
     const [counts, settings] = await Promise.all([this.subscribers.counts(tenantId), this.config.getSettings(tenantId)]);
-    const active = counts.byStatus.active ?? 0;
-    const threshold = settings?.launchThreshold ?? null;
-    const reached = threshold === null || active >= threshold;
-    const overridden = settings?.launchOverride ?? false;
-    return { ...counts, launch: { threshold, active, reached, overridden, broadcastsAllowed: reached || overridden } };
+    return { ...counts, launch: launchStatus(settings, counts.byStatus.active ?? 0) };
+  }
+
+  /** The launch threshold's status alone (a campaign's start needs no per-list breakdown). */
+  async launch(tenantId: TenantId): Promise<LaunchStatus> {
+    const [active, settings] = await Promise.all([this.subscribers.countActive(tenantId), this.config.getSettings(tenantId)]);
+    return launchStatus(settings, active);
   }
 
   /** Everything held about the person (GDPR access request), as one JSON document. */
@@ -136,4 +138,11 @@ export class SubscribersService {
     });
     await this.audit.record(tenantId, actor, 'subscriber.erased', { type: 'subscriber', id });
   }
+}
+
+function launchStatus(settings: { launchThreshold: number | null; launchOverride: boolean } | null, active: number): LaunchStatus {
+  const threshold = settings?.launchThreshold ?? null;
+  const reached = threshold === null || active >= threshold;
+  const overridden = settings?.launchOverride ?? false;
+  return { threshold, active, reached, overridden, broadcastsAllowed: reached || overridden };
 }

@@ -28,11 +28,14 @@ export interface CloudApiAdapterOptions {
   maxBodyBytes?: number;
   /** Template list pages followed at most (100 templates each; a WABA holds at most 250). Default 50. */
   maxTemplatePages?: number;
+  /** Keep-alive connections to the origin at most; further requests wait for one. Default 256. */
+  maxConnections?: number;
   logger?: Pick<Logger, 'debug' | 'warn'>;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 const DEFAULT_MAX_TEMPLATE_PAGES = 50;
+const DEFAULT_MAX_CONNECTIONS = 256;
 const TEMPLATE_FIELDS = 'name,language,status,category,components,id';
 
 const sendResponse = z.looseObject({
@@ -105,6 +108,9 @@ export class CloudApiAdapter implements WhatsAppProvider {
       headersTimeout: options.requestTimeoutMs,
       bodyTimeout: options.requestTimeoutMs,
       keepAliveTimeout: 30_000,
+      // Bounded: requests beyond it wait for a free keep-alive connection instead of opening one
+      // each (a burst of batches otherwise opened thousands of sockets).
+      connections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     });
   }
 
