@@ -8,7 +8,6 @@
 //                 same emergency alone first
 // Run: node bench/campaign-dispatch.mjs --scenario a,b,c  (see bench/README.md)
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
 import {
   DEFAULTS,
   benchEnv,
@@ -36,6 +35,7 @@ import {
   insertOperator,
   rateOf,
   registerOnSimulator,
+  sendErrors,
   seedSubscribers,
   setUpTemplates,
   simMessages,
@@ -182,22 +182,6 @@ async function waitCompleted(db, pairs, label) {
     }
     await sleep(250);
   }
-}
-
-/** 130429 (throughput) and other send errors the worker logged as retries, by code (worker log, warn level). */
-function sendErrors(logPath) {
-  const byCode = {};
-  for (const line of readFileSync(logPath, 'utf8').split('\n')) {
-    if (!line.includes('"send_')) continue;
-    try {
-      const o = JSON.parse(line);
-      const key = `${o.event}:${o.code ?? 'none'}`;
-      byCode[key] = (byCode[key] ?? 0) + 1;
-    } catch {
-      // not JSON
-    }
-  }
-  return byCode;
 }
 
 async function failedRows(db, ids) {

@@ -3,6 +3,7 @@
 // INSERT ... SELECT generate_series, an operator who signs in through the api, the simulator as a
 // child process, and what the simulator's message log says about rates.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST, sleep, startProcess } from './harness.mjs';
 
@@ -223,7 +224,15 @@ export async function simMessages(simUrl, phoneNumberIds) {
   for (const id of phoneNumberIds) {
     const list = await simCall(simUrl, 'GET', `/_sim/messages?phoneNumberId=${encodeURIComponent(id)}`);
     for (const m of list)
-      out.push({ phoneNumberId: m.phoneNumberId, to: m.to, type: m.type, corr: m.bizOpaqueCallbackData, at: Date.parse(m.acceptedAt) });
+      out.push({
+        phoneNumberId: m.phoneNumberId,
+        to: m.to,
+        type: m.type,
+        corr: m.bizOpaqueCallbackData,
+        at: Date.parse(m.acceptedAt),
+        wamid: m.wamid,
+        heldMs: m.responseHeldMs ?? null,
+      });
   }
   out.sort((a, b) => a.at - b.at);
   return out;
@@ -262,4 +271,20 @@ export function rateOf(msgs, t0) {
     perSecondMax: sorted[sorted.length - 1] ?? null,
     types: msgs.reduce((acc, m) => ((acc[m.type] = (acc[m.type] ?? 0) + 1), acc), {}),
   };
+}
+
+/** 130429 (throughput) and other send errors the worker logged as retries, by code (worker log, warn level). */
+export function sendErrors(logPath) {
+  const byCode = {};
+  for (const line of readFileSync(logPath, 'utf8').split('\n')) {
+    if (!line.includes('"send_')) continue;
+    try {
+      const o = JSON.parse(line);
+      const key = `${o.event}:${o.code ?? 'none'}`;
+      byCode[key] = (byCode[key] ?? 0) + 1;
+    } catch {
+      // not JSON
+    }
+  }
+  return byCode;
 }

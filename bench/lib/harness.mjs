@@ -50,15 +50,18 @@ export const int = (v, name) => {
   return n;
 };
 
-/** The environment of every araldo process of a run. Bench-specific env vars win over the defaults. */
-export function benchEnv({ databaseUrl, redisPrefix, port }) {
+/**
+ * The environment of every araldo process of a run. Bench-specific env vars win over the defaults.
+ * `redisUrl`: a Redis of the bench's own (campaign-faults.mjs); otherwise BENCH_REDIS_URL or the shared one.
+ */
+export function benchEnv({ databaseUrl, redisPrefix, port, redisUrl }) {
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
     DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '10',
-    REDIS_URL: process.env.BENCH_REDIS_URL ?? DEFAULTS.redisUrl,
+    REDIS_URL: redisUrl ?? process.env.BENCH_REDIS_URL ?? DEFAULTS.redisUrl,
     REDIS_KEY_PREFIX: redisPrefix,
     API_HOST: '127.0.0.1',
     API_PORT: String(port),
@@ -127,8 +130,8 @@ export function counterDelta(before, after) {
 }
 
 /** Deletes every Redis key under the bench prefix (Bull's queues and the api's own keys). */
-export async function clearRedisPrefix(prefix) {
-  const redis = new Redis(process.env.BENCH_REDIS_URL ?? DEFAULTS.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+export async function clearRedisPrefix(prefix, redisUrl = process.env.BENCH_REDIS_URL ?? DEFAULTS.redisUrl) {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   let removed = 0;
   try {
@@ -420,7 +423,8 @@ export function machineLoad() {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
-export function machineInfo() {
+/** The machine, and the PostgreSQL and Redis the bench used (the shared ones unless given). */
+export function machineInfo({ databaseUrl, redisUrl } = {}) {
   const sh = (cmd, args) => {
     try {
       return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] })
@@ -443,8 +447,12 @@ export function machineInfo() {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     freeMemoryGiB: Math.round((freemem() / 2 ** 30) * 10) / 10,
     node: process.version,
-    postgres: sh('psql', ['-At', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-c', 'SHOW server_version']),
-    redis: (sh('redis-cli', ['-h', '127.0.0.1', 'INFO', 'server']).match(/redis_version:(\S+)/) ?? [])[1] ?? 'unknown',
+    postgres: databaseUrl
+      ? sh('psql', ['-At', databaseUrl, '-c', 'SHOW server_version'])
+      : sh('psql', ['-At', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-c', 'SHOW server_version']),
+    redis:
+      (sh('redis-cli', [...(redisUrl ? ['-u', redisUrl] : ['-h', '127.0.0.1']), 'INFO', 'server']).match(/redis_version:(\S+)/) ?? [])[1] ??
+      'unknown',
     gitCommit: sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
     gitDirty: sh('git', ['-C', ROOT, 'status', '--porcelain']).length > 0,
     loadavg: machineLoad(),
@@ -454,12 +462,13 @@ export function machineInfo() {
 // ---------------------------------------------------------------------------------------------
 // Output
 
-export function table(title, rows) {
+/** A two-column table; values are right-aligned (figures) unless `align` is 'left' (text). */
+export function table(title, rows, { align = 'right' } = {}) {
   const w0 = Math.max(...rows.map(([k]) => String(k).length));
   const w1 = Math.max(...rows.map(([, v]) => String(v).length));
   const line = `+${'-'.repeat(w0 + 2)}+${'-'.repeat(w1 + 2)}+`;
   const out = [title, line];
-  for (const [k, v] of rows) out.push(`| ${String(k).padEnd(w0)} | ${String(v).padStart(w1)} |`);
+  for (const [k, v] of rows) out.push(`| ${String(k).padEnd(w0)} | ${align === 'left' ? String(v).padEnd(w1) : String(v).padStart(w1)} |`);
   out.push(line);
   return out.join('\n');
 }

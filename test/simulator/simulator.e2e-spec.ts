@@ -637,6 +637,57 @@ describe('WhatsApp Cloud API simulator', () => {
       expect((await send(text(CITIZEN))).status).toBe(200);
     });
 
+    it('answers a share of sends with 5xx or 130429 and holds a share of acceptances (rates), recording which were held', async () => {
+      await sim.registerNumber({
+        phoneNumberId: PNID,
+        wabaId: WABA,
+        displayPhoneNumber: '393339990001',
+        accessToken: TOKEN,
+        appSecret: SECRET,
+        webhookUrl: receiver.url,
+        mps: 1000,
+      });
+      await openWindow();
+      await sim.setFaults({ phoneNumberId: PNID, serverErrorRate: 1, serverErrorCode: 131016 });
+      expect((await send(text(CITIZEN))).body.error.code).toBe(131016);
+      await sim.setFaults({ phoneNumberId: PNID, serverErrorRate: 0, throughputErrorRate: 1 });
+      const throttled = await send(text(CITIZEN));
+      expect(throttled.status).toBe(400);
+      expect(throttled.body.error.code).toBe(130429);
+      expect(await sim.listMessages()).toHaveLength(0);
+
+      // Independent draws per send: about half of 200 (the bounds are over 8 standard deviations wide).
+      await sim.setFaults({ phoneNumberId: PNID, throughputErrorRate: 0, serverErrorRate: 0.5, serverErrorCode: 131000 });
+      const results = [];
+      for (let i = 0; i < 200; i += 1) results.push((await send(text(`39333100${String(i).padStart(4, '0')}`))).status);
+      const failed = results.filter((s) => s === 500).length;
+      expect(failed).toBeGreaterThan(40);
+      expect(failed).toBeLessThan(160);
+      expect(results.filter((s) => s === 200)).toHaveLength(200 - failed);
+
+      await sim.setFaults({ phoneNumberId: PNID, serverErrorRate: 0, acceptThenTimeoutRate: 1, holdMs: 60_000 });
+      const agent = new Agent({ headersTimeout: 300 });
+      try {
+        await expect(
+          request(`${base}/v25.0/${PNID}/messages`, {
+            method: 'POST',
+            dispatcher: agent,
+            headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ messaging_product: 'whatsapp', ...text(CITIZEN, { biz_opaque_callback_data: 'held' }) }),
+          }),
+        ).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
+      } finally {
+        await agent.destroy();
+      }
+      await sim.setFaults({ phoneNumberId: PNID, acceptThenTimeoutRate: 0 });
+      expect((await send(text(CITIZEN, { biz_opaque_callback_data: 'answered' }))).status).toBe(200);
+      const log = await sim.listMessages({ to: CITIZEN });
+      expect(log.map((m) => [m.bizOpaqueCallbackData, m.responseHeldMs])).toEqual([
+        ['held', 60_000],
+        ['answered', null],
+      ]);
+    });
+
     it('adds latency to the number’s calls', async () => {
       await sim.setFaults({ phoneNumberId: PNID, latencyMs: 150 });
       const started = Date.now();

@@ -41,6 +41,9 @@ export interface FaultsView {
   latencyMs: number;
   acceptThenTimeout: number;
   holdMs: number;
+  serverErrorRate: number;
+  throughputErrorRate: number;
+  acceptThenTimeoutRate: number;
   undeliverable: string[];
   expiredToken: boolean;
   marketingOptOut: string[];

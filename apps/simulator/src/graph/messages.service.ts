@@ -65,7 +65,9 @@ export class MessagesService {
     const now = Date.now();
     const waId =
       request.recipient.kind === 'phone' ? request.recipient.waId : (this.log.waIdForUser(number.phoneNumberId, request.recipient.input) ?? null);
-    if (!this.throughput.tryAcquire(number.phoneNumberId, number.mps, now)) throw GraphErrors.throughput();
+    if (this.faults.takeThroughputError(number.phoneNumberId) || !this.throughput.tryAcquire(number.phoneNumberId, number.mps, now)) {
+      throw GraphErrors.throughput();
+    }
     if (!this.pairRate.tryAcquire(`${number.phoneNumberId}:${waId ?? request.recipient.input}`, PAIR_BURST, now)) throw GraphErrors.pairRate();
     const template = request.template ? this.approvedTemplate(number.wabaId, request.template) : undefined;
     if (request.mediaId !== undefined) {
@@ -77,6 +79,7 @@ export class MessagesService {
 
     const windowOpen = waId !== null && this.log.isWindowOpen(number.phoneNumberId, waId, now);
     const wamid = newWamid(waId ?? request.recipient.input, 'outbound');
+    const holdMs = this.faults.takeHold(number.phoneNumberId);
     this.log.addOutbound({
       direction: 'outbound',
       wamid,
@@ -87,6 +90,7 @@ export class MessagesService {
       body: call.body,
       bizOpaqueCallbackData: request.bizOpaqueCallbackData ?? null,
       acceptedAt: new Date(now).toISOString(),
+      responseHeldMs: holdMs ?? null,
       status: 'accepted',
       statuses: [],
       errors: [],
@@ -100,7 +104,6 @@ export class MessagesService {
       failure: this.asyncFailure(number.phoneNumberId, request, waId, template, windowOpen),
     });
 
-    const holdMs = this.faults.takeHold(number.phoneNumberId);
     // The message is accepted and its statuses are on their way; only the answer never comes in time.
     if (holdMs !== undefined) await this.scheduler.sleep(holdMs, call.hangUp());
 

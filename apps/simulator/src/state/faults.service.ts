@@ -10,6 +10,14 @@ export interface NumberFaults {
   /** The next n sends are accepted (recorded, statuses emitted) but their response is held for holdMs. */
   acceptThenTimeout: number;
   holdMs: number;
+  /**
+   * Each send, independently, with this probability (0–1): a 5xx (serverErrorCode), a 130429
+   * whatever the number's mps, an acceptance whose response is held for holdMs. For storms that
+   * last a while rather than the next n sends; the counts above are consumed first.
+   */
+  serverErrorRate: number;
+  throughputErrorRate: number;
+  acceptThenTimeoutRate: number;
   /** Recipients (digits or BSUID) whose messages fail asynchronously with 131026. */
   undeliverable: Set<string>;
   /** Every call with the number's token gets 190 "Session has expired". */
@@ -32,6 +40,9 @@ const none = (): NumberFaults => ({
   latencyMs: 0,
   acceptThenTimeout: 0,
   holdMs: DEFAULT_HOLD_MS,
+  serverErrorRate: 0,
+  throughputErrorRate: 0,
+  acceptThenTimeoutRate: 0,
   undeliverable: new Set(),
   expiredToken: false,
   marketingOptOut: new Set(),
@@ -43,6 +54,8 @@ export const recipientKey = (recipient: string): string => (/^\+?[\d\s().-]+$/.t
 @Injectable()
 export class FaultsService {
   private readonly faults = new Map<string, NumberFaults>();
+  /** [0, 1) source of the rate-based faults. */
+  random: () => number = Math.random;
 
   /** Sets the given fields for a number; fields left out keep their current value. */
   set(phoneNumberId: string, update: NumberFaultsUpdate): NumberFaults {
@@ -61,20 +74,32 @@ export class FaultsService {
     return this.faults.get(phoneNumberId) ?? none();
   }
 
-  /** Consumes one of the number's pending server errors, if any. */
+  /** Consumes one of the number's pending server errors, if any, or draws one at serverErrorRate. */
   takeServerError(phoneNumberId: string): 131000 | 131016 | undefined {
     const faults = this.faults.get(phoneNumberId);
-    if (!faults || faults.serverErrors <= 0) return undefined;
-    faults.serverErrors -= 1;
+    if (!faults) return undefined;
+    if (faults.serverErrors > 0) faults.serverErrors -= 1;
+    else if (!this.draw(faults.serverErrorRate)) return undefined;
     return faults.serverErrorCode;
   }
 
-  /** Consumes one of the number's pending held responses, if any, returning how long to hold. */
+  /** Whether this send gets a 130429 regardless of the number's actual throughput (throughputErrorRate). */
+  takeThroughputError(phoneNumberId: string): boolean {
+    const faults = this.faults.get(phoneNumberId);
+    return faults !== undefined && this.draw(faults.throughputErrorRate);
+  }
+
+  /** Consumes one of the number's pending held responses, if any, or draws one at acceptThenTimeoutRate; returns how long to hold. */
   takeHold(phoneNumberId: string): number | undefined {
     const faults = this.faults.get(phoneNumberId);
-    if (!faults || faults.acceptThenTimeout <= 0) return undefined;
-    faults.acceptThenTimeout -= 1;
+    if (!faults) return undefined;
+    if (faults.acceptThenTimeout > 0) faults.acceptThenTimeout -= 1;
+    else if (!this.draw(faults.acceptThenTimeoutRate)) return undefined;
     return faults.holdMs;
+  }
+
+  private draw(rate: number): boolean {
+    return rate > 0 && this.random() < rate;
   }
 
   clear(phoneNumberId?: string): void {

@@ -17,6 +17,8 @@ export interface OutboundRecord {
   body: unknown;
   bizOpaqueCallbackData: string | null;
   acceptedAt: string;
+  /** Set when the response was held (accept-then-timeout): the client most likely never read it. */
+  responseHeldMs: number | null;
   /** The furthest status reached so far (webhooks may be sent out of order; this never goes back). */
   status: OutboundStatus;
   statuses: { status: Exclude<OutboundStatus, 'accepted'>; at: string }[];
