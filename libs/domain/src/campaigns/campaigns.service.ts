@@ -28,6 +28,7 @@ import {
   type CampaignSettingsEntity,
   type CampaignStatus,
   type Page,
+  type PolicyGate,
   type PageRequest,
   type WhatsappNumberEntity,
 } from '#database';
@@ -35,6 +36,7 @@ import { QueueProducer } from '#queue';
 import type { Actor } from '../auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { OutboundService } from '../messaging/outbound.service.js';
+import { PrivacyPoliciesService } from '../privacy-policies/privacy-policies.service.js';
 import { SendPlanner } from '../messaging/send-planner.js';
 import { SubscribersService } from '../subscriptions/subscribers.service.js';
 import { assertCanApply, capacityFor, outboundPriority, parseScheduleTime, type CapacityView } from './campaign-rules.js';
@@ -51,6 +53,18 @@ export interface CampaignInput {
   priority?: CampaignPriority;
   numberId?: string | null;
   capacityMode?: 'refuse' | 'split';
+}
+
+/** A request to accept a privacy policy version, sent as a campaign (see AcceptanceRequestsService). */
+export interface PolicyRequestInput {
+  title: string;
+  policyVersionId: string;
+  /** A reminder: also those an earlier request for the version reached. */
+  includeAsked: boolean;
+  messageTemplateId: string | null;
+  body: string | null;
+  variables: Record<string, string>;
+  numberId: string | null;
 }
 
 export interface CampaignEstimate {
@@ -115,6 +129,7 @@ export class CampaignsService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly db: TenantDb,
+    private readonly policies: PrivacyPoliciesService,
     @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
   ) {}
 
@@ -153,10 +168,74 @@ export class CampaignsService {
       requestedAction: null,
       scheduleId: extra.scheduleId ?? null,
       alertId: extra.alertId ?? null,
+      policyVersionId: null,
       createdBy: actor?.userId ?? null,
     });
     await this.audit.record(tenantId, actor, 'campaign.created', { type: 'campaign', id: row.id }, { title: row.title, priority: row.priority });
     return row;
+  }
+
+  /**
+   * A request to accept a privacy policy version: a campaign like any other (the same checks,
+   * snapshot, pacing and receipts), whose audience is the active subscribers who have not accepted
+   * the version, without those an earlier request reached unless it is a reminder. Checked in full
+   * before anything is written, then sent at once.
+   */
+  async startPolicyRequest(
+    tenantId: TenantId,
+    actor: Actor,
+    input: PolicyRequestInput,
+  ): Promise<{ campaign: CampaignEntity; estimate: CampaignEstimate }> {
+    const audience: CampaignAudience = { policyPending: { versionId: input.policyVersionId, includeAsked: input.includeAsked } };
+    const checked = await this.validate(tenantId, { ...input, audience });
+    const fields = {
+      id: newId(),
+      tenantId,
+      title: input.title,
+      status: 'draft' as const,
+      priority: 'normal' as const,
+      numberId: checked.number.id,
+      messageTemplateId: input.messageTemplateId,
+      body: input.body,
+      variables: input.variables,
+      media: null,
+      audience: checked.audience,
+      category: checked.template?.approved?.category ?? null,
+      capacityMode: 'refuse' as const,
+      scheduledAt: null,
+      requestedAction: null,
+      scheduleId: null,
+      alertId: null,
+      policyVersionId: input.policyVersionId,
+      createdBy: actor.userId,
+    };
+    const draft: CampaignEntity = {
+      ...fields,
+      targeted: 0,
+      skipped: 0,
+      deferred: 0,
+      failureReason: null,
+      approvedBy: null,
+      approvedAt: null,
+      startedAt: null,
+      pausedAt: null,
+      completedAt: null,
+      cancelledAt: null,
+      createdAt: this.clock.now(),
+      updatedAt: this.clock.now(),
+    };
+    // The launch threshold and the portfolio's capacity, as for any campaign, before the row exists.
+    await this.assertMaySend(tenantId, draft);
+    const estimate = await this.estimateFor(tenantId, draft);
+    const row = await this.campaigns.insert(tenantId, fields);
+    await this.audit.record(
+      tenantId,
+      actor,
+      'campaign.created',
+      { type: 'campaign', id: row.id },
+      { title: row.title, priority: row.priority, policyVersionId: input.policyVersionId },
+    );
+    return { campaign: await this.queueStart(tenantId, actor, row, ['draft'], null), estimate };
   }
 
   /** Checks a campaign's fields without creating it (recurring schedules store them for later runs). */
@@ -167,6 +246,9 @@ export class CampaignsService {
   async update(tenantId: TenantId, actor: Actor, id: string, patch: Partial<CampaignInput>): Promise<CampaignEntity> {
     const current = await this.get(tenantId, id);
     assertCanApply(current.status, 'edit');
+    if (current.policyVersionId) {
+      throw new ConflictError('a request to accept the privacy policy is not edited: cancel it and ask again', 'CAMPAIGN_STATE');
+    }
     const merged: CampaignInput = {
       title: patch.title ?? current.title,
       messageTemplateId: patch.messageTemplateId !== undefined ? patch.messageTemplateId : current.messageTemplateId,
@@ -269,6 +351,8 @@ export class CampaignsService {
       if (d !== undefined && Number.isNaN(Date.parse(d))) throw new ValidationError(`${d} is not a date`);
     }
     return {
+      // Only the service's own requests to accept a policy version carry this (no DTO accepts it).
+      ...(audience.policyPending ? { policyPending: audience.policyPending } : {}),
       ...(audience.listIds?.length ? { listIds: [...new Set(audience.listIds)] } : {}),
       ...(audience.frazioni?.length ? { frazioni: audience.frazioni } : {}),
       ...(audience.tags?.length ? { tags: audience.tags } : {}),
@@ -285,7 +369,8 @@ export class CampaignsService {
   private async estimateFor(tenantId: TenantId, c: CampaignEntity): Promise<CampaignEstimate> {
     const settings = await this.campaigns.getSettings(tenantId);
     const cap = await this.frequencyCap(tenantId, c, settings);
-    const audience = await this.campaigns.countAudience(tenantId, c.numberId, c.audience, cap);
+    const gate = await this.policyGate(tenantId, c);
+    const audience = await this.campaigns.countAudience(tenantId, c.numberId, c.audience, cap, gate);
     const number = await this.numbers.findById(tenantId, c.numberId);
     const portfolioId = number?.businessPortfolioId ?? null;
     const portfolio = portfolioId ? await this.portfolios.findUnscoped(portfolioId) : null;
@@ -293,7 +378,7 @@ export class CampaignsService {
     const tier = number?.messagingTier ?? 'tier_250';
     const used = await this.portfolios.usedUnscoped(portfolioId, c.numberId, new Date(Date.now() - DAY_MS));
     const capacity = capacityFor(tier, used, portfolio?.emergencyReserve ?? 0, c.priority);
-    const reachable = audience.total - audience.unreachable - audience.frequencyCapped;
+    const reachable = audience.total - audience.unreachable - audience.frequencyCapped - audience.policyPaused;
     const outsideWindow = Math.max(0, reachable - audience.inWindow);
     const sendNow = capacity.available === null ? reachable : Math.min(reachable, audience.inWindow + capacity.available);
     const launch = (await this.subscribers.counts(tenantId)).launch;
@@ -322,7 +407,7 @@ export class CampaignsService {
     c: CampaignEntity,
     settings: CampaignSettingsEntity | null,
   ): Promise<{ perWeek: number; campaignIds: string[] } | null> {
-    if (c.priority === 'emergency' || !settings?.frequencyCapPerWeek) return null;
+    if (c.priority === 'emergency' || c.policyVersionId || !settings?.frequencyCapPerWeek) return null;
     const ids = (await this.campaigns.recentNormalCampaignIds(tenantId, new Date(Date.now() - WEEK_MS))).filter((x) => x !== c.id);
     return { perWeek: settings.frequencyCapPerWeek, campaignIds: ids };
   }
@@ -547,6 +632,7 @@ export class CampaignsService {
     const rate = Math.max(0.1, (number?.mpsCap ?? 80) * this.appConfig.whatsapp.pacingShare);
     const settings = await this.campaigns.getSettings(tenantId);
     const frequencyCap = await this.frequencyCap(tenantId, c, settings);
+    const policyGate = await this.policyGate(tenantId, c);
     const t0 = Date.now();
     // The transition to 'sending' and the snapshot commit together: the sweep, which completes
     // sending campaigns with nothing queued, must never see one between the two.
@@ -562,6 +648,7 @@ export class CampaignsService {
         intervalMs: 1000 / rate,
         immediate: est && est.deferredByCapacity > 0 ? est.sendNow : null,
         frequencyCap,
+        policyGate,
       });
       await this.campaigns.transition(tenantId, id, ['sending'], {
         targeted: snapshot.queued.length + snapshot.skipped,
@@ -612,6 +699,15 @@ export class CampaignsService {
   }
 
   // ----- helpers -----
+
+  /**
+   * Normal broadcasts skip subscribers who have not accepted the current privacy policy version
+   * once its deadline is over; emergencies reach everyone, and a request to accept is for them.
+   */
+  private policyGate(tenantId: TenantId, c: CampaignEntity): Promise<PolicyGate | null> {
+    if (c.priority === 'emergency' || c.policyVersionId) return Promise.resolve(null);
+    return this.policies.broadcastGate(tenantId);
+  }
 
   /**
    * The launch threshold holds back a comune's own broadcasts; a consortium alert (civil protection
