@@ -55,10 +55,9 @@ export interface AcceptanceRequestRow {
 export class PrivacyPolicyRepository {
   constructor(private readonly db: TenantDb) {}
 
+  /** Newest publication first (the order they were published in, whatever dates they carry). */
   list(tenantId: TenantId): Promise<PrivacyPolicyVersionEntity[]> {
-    return this.db.forTenant(tenantId, (m) =>
-      m.find(PrivacyPolicyVersionEntity, { where: { tenantId }, order: { publishedOn: 'DESC', createdAt: 'DESC', id: 'ASC' } }),
-    );
+    return this.db.forTenant(tenantId, (m) => m.find(PrivacyPolicyVersionEntity, { where: { tenantId }, order: { createdAt: 'DESC', id: 'ASC' } }));
   }
 
   findById(tenantId: TenantId, id: string): Promise<PrivacyPolicyVersionEntity | null> {
