@@ -1,6 +1,10 @@
 import { NotFoundError } from '#common';
 
-/** Codes of the privacy-policy feature, beside the common ones (VALIDATION_FAILED, CONFLICT, ...). */
+/**
+ * Codes of the privacy-policy feature, beside the common ones (VALIDATION_FAILED, CONFLICT, ...).
+ * VersionExists and RequestInProgress are also raised by the repositories, from the unique indexes
+ * that enforce them (the database library cannot import this enum).
+ */
 export enum PolicyErrorCode {
   VersionNotFound = 'POLICY_VERSION_NOT_FOUND',
   VersionExists = 'POLICY_VERSION_EXISTS',
