@@ -105,6 +105,15 @@ const ROUTES: RouteCase[] = [
   },
   { name: 'search subscribers', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/subscribers`, ownRole: 'editor' },
   { name: 'count subscribers', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/subscribers/counts`, ownRole: 'editor' },
+  // Privacy policy versions by id (under one's own slug) are covered in privacy-policies.
+  { name: 'list privacy policy versions', method: 'get', path: (c) => `/api/v1/tenants/${c.tenant.slug}/privacy-policies`, ownRole: 'editor' },
+  {
+    name: 'publish a privacy policy version',
+    method: 'post',
+    path: (c) => `/api/v1/tenants/${c.tenant.slug}/privacy-policies`,
+    body: () => ({ version: 'intrusa', url: 'https://intrusa.example.it/privacy' }),
+    ownRole: 'admin',
+  },
 ];
 
 describe('tenant isolation matrix', () => {
@@ -127,6 +136,7 @@ describe('tenant isolation matrix', () => {
       const id = cavazzo.tenant.id;
       return {
         tenant: (await db.query('SELECT * FROM tenants WHERE id = $1', [id])).rows,
+        policies: (await db.query('SELECT * FROM privacy_policy_versions WHERE tenant_id = $1 ORDER BY id', [id])).rows,
         users: (await db.query('SELECT id, email, role, disabled, display_name, password_hash FROM users WHERE tenant_id = $1 ORDER BY id', [id]))
           .rows,
         numbers: (await db.query('SELECT * FROM whatsapp_numbers WHERE tenant_id = $1 ORDER BY id', [id])).rows,

@@ -59,6 +59,7 @@ describe('demo seed', () => {
       'avviso_generico',
       'conferma_iscrizione',
       'eventi_settimana',
+      'informativa_aggiornata',
     ]);
   });
 });

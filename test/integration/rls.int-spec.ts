@@ -22,6 +22,7 @@ describe('row-level security as the application role', () => {
     'media_files',
     'pending_receipts',
     'whatsapp_templates',
+    'privacy_policy_versions',
   ];
 
   beforeAll(async () => {
@@ -50,6 +51,10 @@ describe('row-level security as the application role', () => {
       );
       await owner.query(
         `INSERT INTO whatsapp_templates (tenant_id, id, waba_id, name, language, category, status) VALUES ($1, gen_random_uuid(), '1', 'x', 'it', 'utility', 'APPROVED')`,
+        [tid],
+      );
+      await owner.query(
+        `INSERT INTO privacy_policy_versions (tenant_id, id, version, url, published_on) VALUES ($1, gen_random_uuid(), '2027-01', 'https://x.it', current_date)`,
         [tid],
       );
     } finally {
@@ -108,6 +113,16 @@ describe('row-level security as the application role', () => {
       await expect(
         app.query(`INSERT INTO audit_events (tenant_id, id, action, target_type) VALUES ($1, gen_random_uuid(), 'x', 'y')`, [cavazzo.tenant.id]),
       ).rejects.toThrow(/row-level security/);
+    } finally {
+      await app.query('ROLLBACK');
+    }
+  });
+
+  it('keeps the history of privacy policy versions: the application cannot delete one', async () => {
+    await app.query('BEGIN');
+    try {
+      await app.query(`SELECT set_config('app.tenant_id', $1, true)`, [amaro.tenant.id]);
+      await expect(app.query('DELETE FROM privacy_policy_versions WHERE tenant_id = $1', [amaro.tenant.id])).rejects.toThrow(/permission denied/);
     } finally {
       await app.query('ROLLBACK');
     }

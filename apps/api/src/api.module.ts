@@ -30,6 +30,7 @@ import { WhatsappTemplatesController } from './whatsapp-templates/whatsapp-templ
 import { CampaignsController } from './campaigns/campaigns.controller.js';
 import { ConsortiumController } from './campaigns/consortium.controller.js';
 import { MessageTemplatesController } from './message-templates/message-templates.controller.js';
+import { PrivacyPoliciesController } from './privacy-policies/privacy-policies.controller.js';
 
 @Module({})
 export class ApiModule {
@@ -67,6 +68,7 @@ export class ApiModule {
         MessageTemplatesController,
         CampaignsController,
         ConsortiumController,
+        PrivacyPoliciesController,
       ],
       providers: [
         JwtStrategy,

@@ -15,6 +15,13 @@ const DEMO_TEMPLATES = [
     body: 'Hai chiesto di iscriverti al canale WhatsApp del {{1}}. Tocca Confermo per completare l’iscrizione; se non sei stato tu, ignora questo messaggio.',
     buttons: [{ type: 'QUICK_REPLY', text: 'Confermo' }],
   },
+  {
+    // Asks subscribers to accept a new privacy policy version outside their window (POST .../privacy-policies/{id}/acceptance-requests).
+    name: 'informativa_aggiornata',
+    category: 'UTILITY',
+    body: 'Il {{1}} ha aggiornato l’informativa privacy del canale WhatsApp (versione {{2}}): {{3}}. Tocca Accetto o rispondi ACCETTO per confermare di averla letta.',
+    buttons: [{ type: 'QUICK_REPLY', text: 'Accetto' }],
+  },
 ];
 
 /**

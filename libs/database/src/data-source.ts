@@ -41,6 +41,8 @@ import { EmergencyAlertEntity } from './entities/emergency-alert.entity.js';
 import { InboxSettingsEntity } from './entities/inbox-settings.entity.js';
 import { Inbox1795429000000 } from './migrations/1795429000000-Inbox.js';
 import { DispatchSnapshot1795430000000 } from './migrations/1795430000000-DispatchSnapshot.js';
+import { PrivacyPolicyVersions1795431207000 } from './migrations/1795431207000-PrivacyPolicyVersions.js';
+import { PrivacyPolicyVersionEntity } from './entities/privacy-policy-version.entity.js';
 import { SnakeNamingStrategy } from './naming-strategy.js';
 
 export const ENTITIES = [
@@ -78,6 +80,7 @@ export const ENTITIES = [
   AppointmentRequestEntity,
   EmergencyAlertEntity,
   CitizenBlockEntity,
+  PrivacyPolicyVersionEntity,
 ];
 
 /** Every migration, in order. Listed rather than globbed so the compiled app and the tests agree. */
@@ -89,6 +92,7 @@ export const MIGRATIONS = [
   Campaigns1795428000000,
   Inbox1795429000000,
   DispatchSnapshot1795430000000,
+  PrivacyPolicyVersions1795431207000,
 ];
 
 /** The role the application acts as: it owns no table, so Row-Level Security applies to it. */

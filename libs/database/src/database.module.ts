@@ -31,6 +31,7 @@ import { ConversationRepository } from './repositories/conversation.repository.j
 import { EmergencyAlertRepository } from './repositories/emergency-alert.repository.js';
 import { InboxSettingsRepository } from './repositories/inbox-settings.repository.js';
 import { MessageTemplateRepository } from './repositories/message-template.repository.js';
+import { PrivacyPolicyRepository } from './repositories/privacy-policy.repository.js';
 import { TenantDb } from './tenant-db.js';
 
 const REPOSITORIES = [
@@ -64,6 +65,7 @@ const REPOSITORIES = [
   EmergencyAlertRepository,
   CitizenBlockRepository,
   MessageTemplateRepository,
+  PrivacyPolicyRepository,
 ];
 
 /** The connection as the application role, and the scoped repositories on top of it. */

@@ -63,6 +63,8 @@ export * from './repositories/campaign-schedule.repository.js';
 export * from './repositories/consortium-alert.repository.js';
 export * from './repositories/business-portfolio.repository.js';
 export * from './repositories/message-template.repository.js';
+export * from './entities/privacy-policy-version.entity.js';
+export * from './repositories/privacy-policy.repository.js';
 export * from './data-source.js';
 export * from './database-readiness.js';
 export * from './database.module.js';

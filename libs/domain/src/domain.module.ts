@@ -46,6 +46,8 @@ import { ConsortiumAlertsService } from './campaigns/consortium-alerts.service.j
 import { BusinessPortfoliosService } from './campaigns/business-portfolios.service.js';
 import { QueueReconciler } from './messaging/queue-reconciler.js';
 import { SendPlanner } from './messaging/send-planner.js';
+import { AcceptanceRequestsService } from './privacy-policies/acceptance-requests.service.js';
+import { PrivacyPoliciesService } from './privacy-policies/privacy-policies.service.js';
 
 const SERVICES = [
   AuditService,
@@ -92,6 +94,8 @@ const SERVICES = [
   BusinessPortfoliosService,
   SendPlanner,
   QueueReconciler,
+  PrivacyPoliciesService,
+  AcceptanceRequestsService,
 ];
 
 /** The feature services. Needs AppConfigModule, DatabaseModule, RedisModule and QueueModule in the importing app. */

@@ -233,6 +233,10 @@ export class CampaignResponse {
   @ApiProperty({ nullable: true, type: Date }) scheduledAt!: Date | null;
   @ApiProperty({ nullable: true, type: String }) scheduleId!: string | null;
   @ApiProperty({ nullable: true, type: String }) alertId!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Set when the campaign asks subscribers to accept this privacy policy version' })
+  policyVersionId!: string | null;
+  @ApiProperty({ description: 'A request to accept the privacy policy that also asks those an earlier request reached' })
+  policyReminder!: boolean;
   @ApiProperty({ description: 'Recipients in the snapshot so far (it goes in chunks: final once audienceResolvedAt is set)' })
   targeted!: number;
   @ApiProperty({ nullable: true, type: Date, description: 'When the whole audience had been resolved into messages' })
@@ -248,6 +252,8 @@ export class CampaignResponse {
   @ApiProperty() createdAt!: Date;
 
   static from(c: CampaignEntity): CampaignResponse {
+    // The policy request's audience is not something an editor sets: shown as its own fields.
+    const { policyPending, ...audience } = c.audience;
     return Object.assign(new CampaignResponse(), {
       id: c.id,
       title: c.title,
@@ -258,12 +264,14 @@ export class CampaignResponse {
       body: c.body,
       variables: c.variables,
       media: c.media,
-      audience: c.audience,
+      audience,
       category: c.category,
       capacityMode: c.capacityMode,
       scheduledAt: c.scheduledAt,
       scheduleId: c.scheduleId,
       alertId: c.alertId,
+      policyVersionId: c.policyVersionId,
+      policyReminder: policyPending?.includeAsked ?? false,
       targeted: c.targeted,
       audienceResolvedAt: c.snapshotDoneAt,
       skipped: c.skipped,

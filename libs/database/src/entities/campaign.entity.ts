@@ -14,6 +14,12 @@ export interface CampaignAudience {
   tags?: string[];
   subscribedAfter?: string;
   subscribedBefore?: string;
+  /**
+   * Only for a request to accept a privacy policy version (never from an editor's input): active
+   * subscribers who have not accepted it, leaving out those an earlier request for it reached
+   * unless includeAsked (a reminder).
+   */
+  policyPending?: { versionId: string; includeAsked: boolean };
 }
 
 /** An image or PDF sent with the message, by public HTTPS link. */
@@ -37,6 +43,8 @@ export interface CampaignSnapshotPlan {
   /** Only the first `immediate` recipients go now (portfolio capacity split); null: all. */
   immediate: number | null;
   frequencyCap: { perWeek: number; campaignIds: string[] } | null;
+  /** The privacy-policy version a normal broadcast's recipients must have accepted (docs/adr/0008); absent in plans made before. */
+  policyGate?: { version: string; reason: string } | null;
   firstChunk: number;
 }
 
@@ -93,6 +101,10 @@ export class CampaignEntity {
 
   @Column('uuid', { nullable: true })
   alertId!: string | null;
+
+  /** Set when the campaign asks subscribers to accept this privacy policy version. */
+  @Column('uuid', { nullable: true })
+  policyVersionId!: string | null;
 
   /** Recipients materialised when sending started (queued + skipped + deferred). */
   @Column('integer')

@@ -3,6 +3,11 @@ import type { ContactId, NumberId, OutboundMessageId, TenantId } from '#common';
 
 export const OUTBOUND_STATUSES = ['queued', 'sending', 'unknown', 'accepted', 'sent', 'delivered', 'read', 'failed', 'cancelled', 'skipped'] as const;
 export type OutboundStatus = (typeof OUTBOUND_STATUSES)[number];
+/**
+ * A message in one of these states reached the citizen or is on its way (an unknown outcome may
+ * have): the citizen counts as having been sent it. Failed, cancelled and skipped ones did not.
+ */
+export const REACHING_STATUSES: readonly OutboundStatus[] = ['queued', 'sending', 'unknown', 'accepted', 'sent', 'delivered', 'read'];
 
 export const OUTBOUND_KINDS = ['keyword_reply', 'campaign', 'editor_reply', 'auto_reply', 'notification', 'test'] as const;
 export type OutboundKind = (typeof OUTBOUND_KINDS)[number];

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { ConflictError } from '#common';
 import type { EntityManager } from 'typeorm';
 import type { NumberId, OutboundMessageId, TenantId } from '#common';
 import { CampaignSettingsEntity } from '../entities/campaign-settings.entity.js';
 import { CampaignEntity, type CampaignAudience, type CampaignStatus } from '../entities/campaign.entity.js';
+import { REACHING_STATUSES } from '../entities/outbound-message.entity.js';
 import { TenantDb } from '../tenant-db.js';
-import type { Page, PageRequest } from './pagination.js';
+import { uniqueViolation, type Page, type PageRequest } from './pagination.js';
 import { returningRows } from './sql.js';
 
 export type NewCampaign = Omit<
@@ -34,6 +36,8 @@ export interface AudienceCounts {
   marketingOptedOut: number;
   unreachable: number;
   frequencyCapped: number;
+  /** Held back because they have not accepted the privacy policy version whose deadline has passed. */
+  policyPaused: number;
 }
 
 export interface CampaignCounts {
@@ -79,6 +83,16 @@ export interface MaterialiseOptions {
   /** Only the first `immediate` recipients go now (portfolio capacity split); the rest 24 h later. Null: all now. */
   immediate: number | null;
   frequencyCap: { perWeek: number; campaignIds: string[] } | null;
+  policyGate: PolicyGate | null;
+}
+
+/**
+ * The comune's current privacy policy version once its acceptance deadline has passed: normal
+ * broadcasts skip the subscribers who have not accepted it (docs/adr/0008).
+ */
+export interface PolicyGate {
+  version: string;
+  reason: string;
 }
 
 /**
@@ -102,6 +116,21 @@ function audienceSql(audience: CampaignAudience, first: number): { where: string
   if (audience.tags && audience.tags.length > 0) clauses.push(`s.tags && ${p(audience.tags)}::text[]`);
   if (audience.subscribedAfter) clauses.push(`s.activated_at >= ${p(audience.subscribedAfter)}::timestamptz`);
   if (audience.subscribedBefore) clauses.push(`s.activated_at < ${p(audience.subscribedBefore)}::timestamptz`);
+  if (audience.policyPending) {
+    const version = p(audience.policyPending.versionId);
+    clauses.push(
+      `s.policy_version_accepted IS DISTINCT FROM (SELECT v.version FROM privacy_policy_versions v WHERE v.tenant_id = $1 AND v.id = ${version}::uuid)`,
+    );
+    // Not asked twice for the same version: whoever an earlier request reached (or is reaching) is
+    // left out, unless this request is a reminder.
+    if (!audience.policyPending.includeAsked) {
+      clauses.push(
+        `NOT EXISTS (SELECT 1 FROM outbound_messages o JOIN campaigns k ON k.tenant_id = o.tenant_id AND k.id = o.campaign_id
+          WHERE o.tenant_id = $1 AND k.tenant_id = $1 AND k.policy_version_id = ${version}::uuid AND o.subscriber_id = s.id
+            AND o.status = ANY(${p(REACHING_STATUSES)}::text[]))`,
+      );
+    }
+  }
   return { where: clauses.join(' AND '), params };
 }
 
@@ -127,10 +156,20 @@ export class CampaignRepository {
   constructor(private readonly db: TenantDb) {}
 
   async insert(tenantId: TenantId, row: NewCampaign): Promise<CampaignEntity> {
-    return this.db.forTenant(tenantId, async (m) => {
-      await m.insert(CampaignEntity, { ...row, tenantId });
-      return m.findOneByOrFail(CampaignEntity, { tenantId, id: row.id });
-    });
+    try {
+      return await this.db.forTenant(tenantId, async (m) => {
+        await m.insert(CampaignEntity, { ...row, tenantId });
+        return m.findOneByOrFail(CampaignEntity, { tenantId, id: row.id });
+      });
+    } catch (err) {
+      if (uniqueViolation(err) === 'campaigns_open_policy_request_key') {
+        throw new ConflictError(
+          'a request to accept this privacy policy version is still open: wait until it has been sent, or cancel it',
+          'POLICY_REQUEST_IN_PROGRESS',
+        );
+      }
+      throw err;
+    }
   }
 
   findById(tenantId: TenantId, id: string): Promise<CampaignEntity | null> {
@@ -171,9 +210,11 @@ export class CampaignRepository {
     numberId: NumberId,
     audience: CampaignAudience,
     frequencyCap: MaterialiseOptions['frequencyCap'],
+    policyGate: PolicyGate | null = null,
   ): Promise<AudienceCounts> {
     const a = audienceSql(audience, 4);
     const capped = frequencyCap ? this.cappedCte(4 + a.params.length) : null;
+    const gateIdx = 4 + a.params.length + (frequencyCap ? 2 : 0);
     const rows = await this.db.forTenant(tenantId, (m) =>
       bulkQuery<AudienceCounts>(
         m,
@@ -182,13 +223,25 @@ export class CampaignRepository {
                 count(*) FILTER (WHERE coalesce(cw.last_inbound_at, cu.last_inbound_at) > now() - interval '24 hours')::int AS "inWindow",
                 count(*) FILTER (WHERE coalesce(cw.marketing_opted_out_at, cu.marketing_opted_out_at) IS NOT NULL)::int AS "marketingOptedOut",
                 count(*) FILTER (WHERE coalesce(cw.undeliverable_count, cu.undeliverable_count, 0) >= $3)::int AS unreachable,
-                ${capped ? `count(*) FILTER (WHERE s.id IN (SELECT subscriber_id FROM capped))::int` : '0'} AS "frequencyCapped"
+                ${capped ? `count(*) FILTER (WHERE s.id IN (SELECT subscriber_id FROM capped))::int` : '0'} AS "frequencyCapped",
+                ${
+                  policyGate
+                    ? `count(*) FILTER (WHERE s.policy_version_accepted IS DISTINCT FROM $${gateIdx} AND coalesce(cw.undeliverable_count, cu.undeliverable_count, 0) < $3)::int`
+                    : '0'
+                } AS "policyPaused"
            FROM subscribers s ${CONTACT_JOIN('$2')}
           WHERE ${a.where}`,
-        [tenantId, numberId, UNREACHABLE_AFTER, ...a.params, ...(frequencyCap ? [frequencyCap.campaignIds, frequencyCap.perWeek] : [])],
+        [
+          tenantId,
+          numberId,
+          UNREACHABLE_AFTER,
+          ...a.params,
+          ...(frequencyCap ? [frequencyCap.campaignIds, frequencyCap.perWeek] : []),
+          ...(policyGate ? [policyGate.version] : []),
+        ],
       ),
     );
-    return rows[0] ?? { total: 0, inWindow: 0, marketingOptedOut: 0, unreachable: 0, frequencyCapped: 0 };
+    return rows[0] ?? { total: 0, inWindow: 0, marketingOptedOut: 0, unreachable: 0, frequencyCapped: 0, policyPaused: 0 };
   }
 
   /** Subscribers who already got `perWeek` normal campaigns in the last 7 days. */
@@ -264,6 +317,7 @@ export class CampaignRepository {
     const a = audienceSql(campaign.audience, base);
     const capIdx = base + a.params.length;
     const capped = opts.frequencyCap ? this.cappedCte(capIdx, '$11', '$12') : null;
+    const gateIdx = capIdx + (opts.frequencyCap ? 2 : 0);
     const rows = await this.db.forTenant(tenantId, (m) =>
       // The planned time comes back as epoch milliseconds: parsing 100,000 timestamps cost more than the rest.
       bulkQuery<{ id: OutboundMessageId; queued: boolean; at: number | null }>(
@@ -274,6 +328,7 @@ export class CampaignRepository {
                   coalesce(s.phone_e164, s.user_id) AS recipient, CASE WHEN s.phone_e164 IS NULL THEN 'bsuid' ELSE 'phone' END AS recipient_kind,
                   CASE WHEN coalesce(cw.undeliverable_count, cu.undeliverable_count, 0) >= $9 THEN 'unreachable'
                        ${capped ? `WHEN s.id IN (SELECT subscriber_id FROM capped) THEN 'frequency_cap'` : ''}
+                       ${opts.policyGate ? `WHEN s.policy_version_accepted IS DISTINCT FROM $${gateIdx} THEN 'policy_not_accepted'` : ''}
                   END AS skip,
                   $13::bigint + row_number() OVER (ORDER BY s.id) AS rn
              FROM subscribers s ${CONTACT_JOIN('$3')}
@@ -283,7 +338,8 @@ export class CampaignRepository {
          SELECT $1, gen_random_uuid(), $3, contact_id, subscriber_id, recipient, recipient_kind, 'campaign', $4, $5, $2, NULL,
                 CASE WHEN skip IS NULL THEN 'queued' ELSE 'skipped' END,
                 skip,
-                CASE skip WHEN 'unreachable' THEN $10 WHEN 'frequency_cap' THEN 'over the comune''s weekly limit of campaigns per citizen' END,
+                CASE skip WHEN 'unreachable' THEN $10 WHEN 'frequency_cap' THEN 'over the comune''s weekly limit of campaigns per citizen'
+                          ${opts.policyGate ? `WHEN 'policy_not_accepted' THEN $${gateIdx + 1}` : ''} END,
                 CASE WHEN skip IS NOT NULL THEN NULL
                      WHEN $8::int IS NULL OR rn <= $8 THEN $6::timestamptz + (rn - 1) * $7::float8 * interval '1 millisecond'
                      ELSE $6::timestamptz + interval '24 hours' + (rn - 1 - $8) * $7::float8 * interval '1 millisecond' END
@@ -306,6 +362,7 @@ export class CampaignRepository {
           range.offset,
           ...a.params,
           ...(opts.frequencyCap ? [opts.frequencyCap.campaignIds, opts.frequencyCap.perWeek] : []),
+          ...(opts.policyGate ? [opts.policyGate.version, opts.policyGate.reason] : []),
         ],
       ),
     );
@@ -364,10 +421,16 @@ export class CampaignRepository {
     await this.db.forTenant(tenantId, (m) => m.query(`SELECT app_analyze_tenant_outbound($1)`, [tenantId]));
   }
 
-  /** Normal campaigns of the comune that started in the last 7 days (the frequency cap's window). */
+  /**
+   * Normal campaigns of the comune that started in the last 7 days (the frequency cap's window).
+   * Requests to accept a privacy policy version are notices the comune owes, not news: they do not count.
+   */
   async recentNormalCampaignIds(tenantId: TenantId, since: Date): Promise<string[]> {
     const rows: { id: string }[] = await this.db.forTenant(tenantId, (m) =>
-      m.query(`SELECT id FROM campaigns WHERE tenant_id = $1 AND priority = 'normal' AND started_at >= $2`, [tenantId, since]),
+      m.query(`SELECT id FROM campaigns WHERE tenant_id = $1 AND priority = 'normal' AND policy_version_id IS NULL AND started_at >= $2`, [
+        tenantId,
+        since,
+      ]),
     );
     return rows.map((r) => r.id);
   }

@@ -38,6 +38,13 @@ export interface NewConsentEvent {
   evidence: Record<string, unknown>;
 }
 
+export interface SubscriberProfile {
+  firstName: string | null;
+  lastName: string | null;
+  frazione: string | null;
+  policyVersionAccepted: string | null;
+}
+
 export interface SubscriberFilter {
   status?: SubscriberStatus;
   listId?: string;
@@ -67,19 +74,15 @@ export class SubscriberRepository {
     return this.db.forTenant(tenantId, (m) => m.findOneBy(SubscriberEntity, { tenantId, id }));
   }
 
-  /** The profile fields a send batch renders from, keyed by id. */
-  async profilesByIds(
-    tenantId: TenantId,
-    ids: readonly string[],
-  ): Promise<Map<string, { firstName: string | null; lastName: string | null; frazione: string | null }>> {
+  /** The profile fields a send batch renders from (and the policy version it checks), keyed by id. */
+  async profilesByIds(tenantId: TenantId, ids: readonly string[]): Promise<Map<string, SubscriberProfile>> {
     if (ids.length === 0) return new Map();
-    const rows: { id: string; firstName: string | null; lastName: string | null; frazione: string | null }[] = await this.db.forTenant(
-      tenantId,
-      (m) =>
-        m.query(
-          `SELECT id, first_name AS "firstName", last_name AS "lastName", frazione FROM subscribers WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
-          [tenantId, [...new Set(ids)]],
-        ),
+    const rows: (SubscriberProfile & { id: string })[] = await this.db.forTenant(tenantId, (m) =>
+      m.query(
+        `SELECT id, first_name AS "firstName", last_name AS "lastName", frazione, policy_version_accepted AS "policyVersionAccepted"
+           FROM subscribers WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+        [tenantId, [...new Set(ids)]],
+      ),
     );
     return new Map(rows.map((r) => [r.id, r]));
   }

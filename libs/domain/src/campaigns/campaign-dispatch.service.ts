@@ -2,20 +2,24 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Clock, NotFoundError, type ContactId, type OutboundMessageId, type TenantId } from '#common';
 import {
   CampaignRepository,
+  PrivacyPolicyRepository,
   SubscriberRepository,
   TenantRepository,
   type CampaignEntity,
   type CampaignSettingsEntity,
   type ContactEntity,
   type OutboundMessageEntity,
+  type SubscriberProfile,
   type TenantEntity,
 } from '#database';
 import { isServiceWindowOpen } from '../messaging/window-rules.js';
+import { POLICY_IT } from '../privacy-policies/messages.it.js';
+import { policyPayload, quickReplyIndex, withAcceptButton } from '../privacy-policies/policy-rules.js';
 import { decideRecipientMessage, quietHoursEnd, type RecipientPlan } from './campaign-rules.js';
 import { MessageTemplatesService, type ResolvedMessageTemplate } from './message-templates.service.js';
 import { buildTemplateContent, renderText, type RecipientFields } from './template-rendering.js';
 
-export type RecipientProfiles = ReadonlyMap<string, { firstName: string | null; lastName: string | null; frazione: string | null }>;
+export type RecipientProfiles = ReadonlyMap<string, SubscriberProfile>;
 
 /** A send batch rereads a campaign, its template and its comune at most this often. */
 const CACHE_MS = 3_000;
@@ -26,6 +30,8 @@ interface CampaignContext {
   settings: CampaignSettingsEntity | null;
   template: ResolvedMessageTemplate | null;
   values: Record<string, string>;
+  /** For a request to accept a privacy policy version: the version and its accept button. */
+  policy: { version: string; payload: string; quickReply: number | null } | null;
 }
 
 /**
@@ -42,6 +48,7 @@ export class CampaignDispatchService {
     private readonly subscribers: SubscriberRepository,
     private readonly tenants: TenantRepository,
     private readonly templates: MessageTemplatesService,
+    private readonly policies: PrivacyPolicyRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -85,25 +92,36 @@ export class CampaignDispatchService {
       const contact = row.contactId ? contacts.get(row.contactId) : undefined;
       const body = ctx.template?.template.body ?? campaign.body;
       const approved = ctx.template?.approved ?? null;
-      plans.set(
-        row.id,
-        decideRecipientMessage({
-          windowOpen: isServiceWindowOpen(contact?.lastInboundAt ?? null, now),
-          forceTemplate: row.errorAction === 'template',
-          text: body === null ? null : renderText(body, ctx.values, recipient),
-          media: campaign.media,
-          template: approved
-            ? {
-                content: buildTemplateContent(approved, ctx.values, recipient, campaign.media),
-                category: approved.category,
-                approved: approved.status === 'APPROVED',
-                name: approved.name,
-                status: approved.status,
-              }
-            : null,
-          marketingOptedOut: contact?.marketingOptedOutAt != null,
-        }),
-      );
+      if (ctx.policy) {
+        // Decided again at send time: the citizen may have accepted since the snapshot, or the comune published a newer version.
+        if (profile?.policyVersionAccepted === ctx.policy.version) {
+          plans.set(row.id, { kind: 'skip', reason: 'the citizen accepted this version meanwhile', action: 'policy_accepted' });
+          continue;
+        }
+        if (tenant.privacyPolicyVersion !== ctx.policy.version) {
+          plans.set(row.id, { kind: 'skip', reason: 'a newer privacy policy version was published meanwhile', action: 'policy_superseded' });
+          continue;
+        }
+      }
+      const plan = decideRecipientMessage({
+        windowOpen: isServiceWindowOpen(contact?.lastInboundAt ?? null, now),
+        forceTemplate: row.errorAction === 'template',
+        text: body === null ? null : renderText(body, ctx.values, recipient),
+        media: campaign.media,
+        template: approved
+          ? {
+              content: buildTemplateContent(approved, ctx.values, recipient, campaign.media),
+              category: approved.category,
+              approved: approved.status === 'APPROVED',
+              name: approved.name,
+              status: approved.status,
+            }
+          : null,
+        marketingOptedOut: contact?.marketingOptedOutAt != null,
+      });
+      if (ctx.policy && plan.kind === 'send') {
+        plans.set(row.id, { ...plan, content: withAcceptButton(plan.content, ctx.policy.payload, POLICY_IT.acceptButton, ctx.policy.quickReply) });
+      } else plans.set(row.id, plan);
     }
     return plans;
   }
@@ -139,6 +157,10 @@ export class CampaignDispatchService {
       // Deleted while the campaign sends: recipients outside the window then fail with that reason.
       if (!(err instanceof NotFoundError)) throw err;
     }
-    return { campaign, tenant, settings, template, values: { ...campaign.variables, comune: tenant.displayName } };
+    const version = campaign.policyVersionId ? await this.policies.findById(tenantId, campaign.policyVersionId) : null;
+    const policy = version
+      ? { version: version.version, payload: policyPayload(version.id), quickReply: quickReplyIndex(template?.approved?.components ?? []) }
+      : null;
+    return { campaign, tenant, settings, template, values: { ...campaign.variables, comune: tenant.displayName }, policy };
   }
 }

@@ -30,6 +30,7 @@ import {
   type CampaignSnapshotPlan as SnapshotPlan,
   type CampaignStatus,
   type Page,
+  type PolicyGate,
   type PageRequest,
   type WhatsappNumberEntity,
 } from '#database';
@@ -37,6 +38,7 @@ import { QueueProducer } from '#queue';
 import type { Actor } from '../auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { OutboundService } from '../messaging/outbound.service.js';
+import { PrivacyPoliciesService } from '../privacy-policies/privacy-policies.service.js';
 import { SendPlanner } from '../messaging/send-planner.js';
 import { SubscribersService } from '../subscriptions/subscribers.service.js';
 import { assertCanApply, capacityFor, outboundPriority, parseScheduleTime, type CapacityView } from './campaign-rules.js';
@@ -53,6 +55,18 @@ export interface CampaignInput {
   priority?: CampaignPriority;
   numberId?: string | null;
   capacityMode?: 'refuse' | 'split';
+}
+
+/** A request to accept a privacy policy version, sent as a campaign (see AcceptanceRequestsService). */
+export interface PolicyRequestInput {
+  title: string;
+  policyVersionId: string;
+  /** A reminder: also those an earlier request for the version reached. */
+  includeAsked: boolean;
+  messageTemplateId: string | null;
+  body: string | null;
+  variables: Record<string, string>;
+  numberId: string | null;
 }
 
 export interface CampaignEstimate {
@@ -137,6 +151,7 @@ export class CampaignsService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly db: TenantDb,
+    private readonly policies: PrivacyPoliciesService,
     @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
   ) {}
 
@@ -175,10 +190,76 @@ export class CampaignsService {
       requestedAction: null,
       scheduleId: extra.scheduleId ?? null,
       alertId: extra.alertId ?? null,
+      policyVersionId: null,
       createdBy: actor?.userId ?? null,
     });
     await this.audit.record(tenantId, actor, 'campaign.created', { type: 'campaign', id: row.id }, { title: row.title, priority: row.priority });
     return row;
+  }
+
+  /**
+   * A request to accept a privacy policy version: a campaign like any other (the same checks,
+   * snapshot, pacing and receipts), whose audience is the active subscribers who have not accepted
+   * the version, without those an earlier request reached unless it is a reminder. Checked in full
+   * before anything is written, then sent at once.
+   */
+  async startPolicyRequest(
+    tenantId: TenantId,
+    actor: Actor,
+    input: PolicyRequestInput,
+  ): Promise<{ campaign: CampaignEntity; estimate: CampaignEstimate }> {
+    const audience: CampaignAudience = { policyPending: { versionId: input.policyVersionId, includeAsked: input.includeAsked } };
+    const checked = await this.validate(tenantId, { ...input, audience });
+    const fields = {
+      id: newId(),
+      tenantId,
+      title: input.title,
+      status: 'draft' as const,
+      priority: 'normal' as const,
+      numberId: checked.number.id,
+      messageTemplateId: input.messageTemplateId,
+      body: input.body,
+      variables: input.variables,
+      media: null,
+      audience: checked.audience,
+      category: checked.template?.approved?.category ?? null,
+      capacityMode: 'refuse' as const,
+      scheduledAt: null,
+      requestedAction: null,
+      scheduleId: null,
+      alertId: null,
+      policyVersionId: input.policyVersionId,
+      createdBy: actor.userId,
+    };
+    const draft: CampaignEntity = {
+      ...fields,
+      targeted: 0,
+      skipped: 0,
+      deferred: 0,
+      failureReason: null,
+      approvedBy: null,
+      approvedAt: null,
+      startedAt: null,
+      snapshotPlan: null,
+      snapshotDoneAt: null,
+      pausedAt: null,
+      completedAt: null,
+      cancelledAt: null,
+      createdAt: this.clock.now(),
+      updatedAt: this.clock.now(),
+    };
+    // The launch threshold and the portfolio's capacity, as for any campaign, before the row exists.
+    await this.assertMaySend(tenantId, draft);
+    const estimate = await this.estimateFor(tenantId, draft);
+    const row = await this.campaigns.insert(tenantId, fields);
+    await this.audit.record(
+      tenantId,
+      actor,
+      'campaign.created',
+      { type: 'campaign', id: row.id },
+      { title: row.title, priority: row.priority, policyVersionId: input.policyVersionId },
+    );
+    return { campaign: await this.queueStart(tenantId, actor, row, ['draft'], null), estimate };
   }
 
   /** Checks a campaign's fields without creating it (recurring schedules store them for later runs). */
@@ -189,6 +270,9 @@ export class CampaignsService {
   async update(tenantId: TenantId, actor: Actor, id: string, patch: Partial<CampaignInput>): Promise<CampaignEntity> {
     const current = await this.get(tenantId, id);
     assertCanApply(current.status, 'edit');
+    if (current.policyVersionId) {
+      throw new ConflictError('a request to accept the privacy policy is not edited: cancel it and ask again', 'CAMPAIGN_STATE');
+    }
     const merged: CampaignInput = {
       title: patch.title ?? current.title,
       messageTemplateId: patch.messageTemplateId !== undefined ? patch.messageTemplateId : current.messageTemplateId,
@@ -291,6 +375,8 @@ export class CampaignsService {
       if (d !== undefined && Number.isNaN(Date.parse(d))) throw new ValidationError(`${d} is not a date`);
     }
     return {
+      // Only the service's own requests to accept a policy version carry this (no DTO accepts it).
+      ...(audience.policyPending ? { policyPending: audience.policyPending } : {}),
       ...(audience.listIds?.length ? { listIds: [...new Set(audience.listIds)] } : {}),
       ...(audience.frazioni?.length ? { frazioni: audience.frazioni } : {}),
       ...(audience.tags?.length ? { tags: audience.tags } : {}),
@@ -311,13 +397,15 @@ export class CampaignsService {
     known?: {
       settings: CampaignSettingsEntity | null;
       frequencyCap: { perWeek: number; campaignIds: string[] } | null;
+      policyGate: PolicyGate | null;
       number: WhatsappNumberEntity | null;
       launch: CampaignEstimate['launch'] | null;
     },
   ): Promise<CampaignEstimate> {
     const settings = known ? known.settings : await this.campaigns.getSettings(tenantId);
     const cap = known ? known.frequencyCap : await this.frequencyCap(tenantId, c, settings);
-    const audience = await this.campaigns.countAudience(tenantId, c.numberId, c.audience, cap);
+    const gate = known ? known.policyGate : await this.policyGate(tenantId, c);
+    const audience = await this.campaigns.countAudience(tenantId, c.numberId, c.audience, cap, gate);
     const number = known ? known.number : await this.numbers.findById(tenantId, c.numberId);
     const portfolioId = number?.businessPortfolioId ?? null;
     const portfolio = portfolioId ? await this.portfolios.findUnscoped(portfolioId) : null;
@@ -325,7 +413,7 @@ export class CampaignsService {
     const tier = number?.messagingTier ?? 'tier_250';
     const used = await this.portfolios.usedUnscoped(portfolioId, c.numberId, new Date(Date.now() - DAY_MS));
     const capacity = capacityFor(tier, used, portfolio?.emergencyReserve ?? 0, c.priority);
-    const reachable = audience.total - audience.unreachable - audience.frequencyCapped;
+    const reachable = audience.total - audience.unreachable - audience.frequencyCapped - audience.policyPaused;
     const outsideWindow = Math.max(0, reachable - audience.inWindow);
     const sendNow = capacity.available === null ? reachable : Math.min(reachable, audience.inWindow + capacity.available);
     const launch = known?.launch ?? (await this.subscribers.launch(tenantId));
@@ -354,7 +442,7 @@ export class CampaignsService {
     c: CampaignEntity,
     settings: CampaignSettingsEntity | null,
   ): Promise<{ perWeek: number; campaignIds: string[] } | null> {
-    if (c.priority === 'emergency' || !settings?.frequencyCapPerWeek) return null;
+    if (c.priority === 'emergency' || c.policyVersionId || !settings?.frequencyCapPerWeek) return null;
     const ids = (await this.campaigns.recentNormalCampaignIds(tenantId, new Date(Date.now() - WEEK_MS))).filter((x) => x !== c.id);
     return { perWeek: settings.frequencyCapPerWeek, campaignIds: ids };
   }
@@ -577,8 +665,10 @@ export class CampaignsService {
     const number = await this.numbers.findById(tenantId, c.numberId);
     const settings = await this.campaigns.getSettings(tenantId);
     const frequencyCap = await this.frequencyCap(tenantId, c, settings);
+    const policyGate = await this.policyGate(tenantId, c);
     // The audience count is only needed where the portfolio's tier limits the reach.
-    const est = number?.messagingTier !== 'unlimited' ? await this.estimateFor(tenantId, c, { settings, frequencyCap, number, launch }) : null;
+    const est =
+      number?.messagingTier !== 'unlimited' ? await this.estimateFor(tenantId, c, { settings, frequencyCap, policyGate, number, launch }) : null;
     if (est && est.deferredByCapacity > 0 && c.capacityMode === 'refuse') {
       const reason = est.problems.find((p) => p.startsWith('the portfolio')) ?? 'over the portfolio capacity';
       await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'failed', failureReason: reason });
@@ -594,6 +684,7 @@ export class CampaignsService {
       intervalMs: 1000 / rate,
       immediate: est && est.deferredByCapacity > 0 ? est.sendNow : null,
       frequencyCap,
+      policyGate,
       firstChunk: firstChunkSize(rate),
     };
     const t0 = Date.now();
@@ -678,6 +769,7 @@ export class CampaignsService {
         intervalMs: plan.intervalMs,
         immediate: plan.immediate,
         frequencyCap: plan.frequencyCap,
+        policyGate: plan.policyGate ?? null,
       },
       range,
     );
@@ -714,6 +806,15 @@ export class CampaignsService {
   }
 
   // ----- helpers -----
+
+  /**
+   * Normal broadcasts skip subscribers who have not accepted the current privacy policy version
+   * once its deadline is over; emergencies reach everyone, and a request to accept is for them.
+   */
+  private policyGate(tenantId: TenantId, c: CampaignEntity): Promise<PolicyGate | null> {
+    if (c.priority === 'emergency' || c.policyVersionId) return Promise.resolve(null);
+    return this.policies.broadcastGate(tenantId);
+  }
 
   /**
    * The launch threshold holds back a comune's own broadcasts; a consortium alert (civil protection

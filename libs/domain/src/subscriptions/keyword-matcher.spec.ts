@@ -110,6 +110,17 @@ describe('matchKeyword', () => {
     expect(matchKeyword('🙂', sanRomano, lists, frazioni)).toEqual({ kind: 'none' });
   });
 
+  it('reads ACCETTO on its own as accepting the privacy policy in every comune, the comune’s own phrase first', () => {
+    for (const text of ['ACCETTO', 'accetto!', ' Accettò ', '«Accetto»']) {
+      expect(matchKeyword(text, santaFiora, lists, [])).toEqual({ kind: 'accept_policy' });
+    }
+    const own: KeywordRuleDef[] = [{ id: 'acc', action: 'accept_policy', phrases: ['ACCETTO', 'ACCETTO INFORMATIVA'], listIds: [] }];
+    expect(matchKeyword('accetto informativa', own, lists, [])).toMatchObject({ kind: 'rule', rule: { id: 'acc' } });
+    expect(matchKeyword('Accetto', own, lists, [])).toMatchObject({ kind: 'rule', rule: { id: 'acc' } });
+    // Inside a sentence it is not an answer to the request.
+    expect(matchKeyword('accetto volentieri ma ho una domanda', santaFiora, lists, [])).toEqual({ kind: 'none' });
+  });
+
   it('reads unsubscribe from one list', () => {
     const m = matchKeyword('ISCRIZIONE OFF #EMERGENZE', sanRomano, lists, frazioni);
     expect(m).toMatchObject({ kind: 'rule', rule: { action: 'unsubscribe' }, fields: { firstName: null } });

@@ -28,6 +28,8 @@ export type KeywordMatch =
   | { kind: 'stop_all'; word: string }
   | { kind: 'status' }
   | { kind: 'help' }
+  /** ACCETTO on its own, where no rule of the comune claims it: accepts the privacy policy in force. */
+  | { kind: 'accept_policy' }
   | {
       kind: 'rule';
       rule: KeywordRuleDef;
@@ -41,6 +43,8 @@ export type KeywordMatch =
 export const UNIVERSAL_STOP_WORDS = ['stop', 'annulla', 'cancellami', 'disiscrivimi'] as const;
 const STATUS_WORDS = ['stato'];
 const HELP_WORDS = ['aiuto', 'help', 'info'];
+/** Every comune may ask its subscribers to accept a new privacy policy, so every comune understands the answer. */
+const ACCEPT_WORDS = ['accetto'];
 /** Words a citizen puts before a frazione ("frazione Casatico", "loc. Verzegnis"), not part of a name. */
 const FRAZIONE_FILLERS = new Set(['frazione', 'fraz', 'fr', 'localita', 'loc', 'borgo', 'di', 'in', 'a']);
 
@@ -87,6 +91,7 @@ export function matchKeyword(text: string, rules: readonly KeywordRuleDef[], lis
   if (!best) {
     if (folded.length === 1 && STATUS_WORDS.includes(folded[0])) return { kind: 'status' };
     if (folded.length === 1 && HELP_WORDS.includes(folded[0])) return { kind: 'help' };
+    if (folded.length === 1 && ACCEPT_WORDS.includes(folded[0])) return { kind: 'accept_policy' };
     return { kind: 'none' };
   }
 

@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { newId, type InboundMessageId, type TenantId } from '#common';
+import { Clock, newId, type InboundMessageId, type TenantId } from '#common';
 import {
   ContactRepository,
   InboundMessageRepository,
+  PrivacyPolicyRepository,
   SubscriberRepository,
   SubscriptionConfigRepository,
   TenantRepository,
@@ -21,6 +22,7 @@ import type { InteractiveContent, MessageContent, Recipient } from '#whatsapp';
 import { CitizenBlocksService } from '../conversations/citizen-blocks.service.js';
 import { ConversationsService } from '../conversations/conversations.service.js';
 import { OutboundService } from '../messaging/outbound.service.js';
+import { decideAcceptance, deadlinePassed, parsePolicyPayload } from '../privacy-policies/policy-rules.js';
 import { matchFrazione, matchKeyword, parseName, type KeywordMatch, type KeywordRuleDef, type ListDef } from './keyword-matcher.js';
 import { IT, renderReply } from './messages.it.js';
 
@@ -57,6 +59,8 @@ export class KeywordService {
     private readonly outbound: OutboundService,
     private readonly blocks: CitizenBlocksService,
     private readonly conversations: ConversationsService,
+    private readonly policies: PrivacyPolicyRepository,
+    private readonly clock: Clock,
   ) {}
 
   async handle(tenantId: TenantId, inboundMessageId: InboundMessageId): Promise<void> {
@@ -87,8 +91,11 @@ export class KeywordService {
     // The confirm button of a web-form sign-up's template (double opt-in).
     const payload = buttonPayloadOf(msg);
     if (payload?.startsWith('CONFIRM:')) return this.confirmWebSignup(ctx, payload.slice(8));
-    // A tap on one of our interactive lists: a list row toggles that list, a frazione row answers the question.
     const tapped = replyIdOf(msg);
+    // The accept button of a request to accept the privacy policy (template quick reply, or reply button in the window).
+    const policyTap = parsePolicyPayload(payload) ?? parsePolicyPayload(tapped);
+    if (policyTap) return this.acceptPolicy(ctx, subscriber, policyTap);
+    // A tap on one of our interactive lists: a list row toggles that list, a frazione row answers the question.
     if (tapped?.startsWith('LIST:')) return this.toggleList(ctx, subscriber, tapped.slice(5));
     const text = tapped?.startsWith('FRAZ:') ? tapped.slice(5) : textOf(msg);
     const match: KeywordMatch = text ? matchKeyword(text, rules.map(ruleDef), lists.map(listDef), settings.frazioni) : { kind: 'none' };
@@ -99,6 +106,8 @@ export class KeywordService {
         return this.status(ctx, subscriber);
       case 'help':
         return this.reply(ctx, settings.helpText);
+      case 'accept_policy':
+        return this.acceptPolicy(ctx, subscriber, null);
       case 'rule':
         switch (match.rule.action) {
           case 'subscribe':
@@ -106,7 +115,7 @@ export class KeywordService {
           case 'unsubscribe':
             return this.leave(ctx, subscriber, match.lists.length > 0 ? match.lists.map((l) => l.id) : null, match.rule.phrases[0] ?? '');
           case 'accept_policy':
-            return this.acceptPolicy(ctx, subscriber);
+            return this.acceptPolicy(ctx, subscriber, null);
           case 'help':
             return this.reply(ctx, ruleReply(rules, match.rule.id) ?? settings.helpText);
           case 'status':
@@ -331,28 +340,69 @@ export class KeywordService {
     }
   }
 
-  private async acceptPolicy(ctx: Ctx, subscriber: SubscriberEntity | null): Promise<void> {
-    if (!subscriber) return this.reply(ctx, IT.notSubscribed);
+  /**
+   * The citizen accepts the privacy policy: by the keyword (the version in force), or by tapping
+   * the button of a request (the version it asked about, which must still be in force). The
+   * ledger keeps the version, the channel and the message as evidence, and the request it answers.
+   */
+  private async acceptPolicy(ctx: Ctx, subscriber: SubscriberEntity | null, tap: { versionId: string | null } | null): Promise<void> {
     const tenantId = ctx.tenant.id;
-    const version = ctx.tenant.privacyPolicyVersion ?? 'accepted';
+    const current = ctx.tenant.privacyPolicyVersion;
+    // A tap naming no version of this comune (forged, mangled) reads as a typed ACCETTO.
+    const asked = tap?.versionId ? await this.policies.findById(tenantId, tap.versionId) : null;
+    const decision = decideAcceptance({
+      subscriber: subscriber ? { status: subscriber.status, accepted: subscriber.policyVersionAccepted } : null,
+      current,
+      requested: asked?.version ?? null,
+    });
+    switch (decision.kind) {
+      case 'not_subscribed':
+        return this.reply(ctx, IT.notSubscribed);
+      case 'nothing_to_accept':
+        return this.reply(ctx, IT.policyNothingToAccept);
+      case 'already_accepted':
+        return this.reply(ctx, IT.policyAlreadyAccepted, { versione: decision.version });
+      case 'outdated':
+        return this.reply(ctx, decision.acceptedCurrent ? IT.policyOutdatedAccepted : IT.policyOutdated, {
+          richiesta: decision.requested,
+          versione: decision.current,
+        });
+      case 'continue_sign_up':
+        return this.continueSignUp(ctx, subscriber!);
+      case 'accept':
+        break;
+    }
+    const s = subscriber!;
+    const currentRow = current ? await this.policies.findByVersion(tenantId, current) : null;
+    // Past the deadline, this subscriber was getting only emergencies: tell them everything is back.
+    const wasPaused =
+      !decision.continueSignUp && currentRow !== null && deadlinePassed(currentRow.acceptanceDeadline, ctx.tenant.timezone, this.clock.now());
+    const request = ctx.msg.contextMessageId ? await this.policies.requestOfMessage(tenantId, ctx.msg.contextMessageId) : null;
     await this.subscribers.inTransaction(tenantId, async () => {
-      await this.subscribers.update(tenantId, subscriber.id, {
-        policyVersionAccepted: version,
-        awaitingField: subscriber.awaitingField === 'policy' ? null : subscriber.awaitingField,
+      await this.subscribers.update(tenantId, s.id, {
+        policyVersionAccepted: decision.version,
+        awaitingField: s.awaitingField === 'policy' ? null : s.awaitingField,
       });
       await this.subscribers.recordConsent(tenantId, {
         id: newId(),
-        subscriberId: subscriber.id,
+        subscriberId: s.id,
         type: 'policy_accepted',
         listIds: [],
-        policyVersion: version,
-        channel: 'keyword',
-        evidence: evidenceOf(ctx.msg),
+        policyVersion: decision.version,
+        // A tap on our button is WhatsApp's own evidence; a typed word is a keyword.
+        channel: tap ? 'whatsapp' : 'keyword',
+        evidence: {
+          ...evidenceOf(ctx.msg),
+          via: tap ? 'button' : 'keyword',
+          ...(tap ? {} : { keyword: (textOf(ctx.msg) ?? '').trim().toUpperCase().slice(0, 50) }),
+          ...(ctx.msg.contextMessageId ? { inReplyTo: ctx.msg.contextMessageId } : {}),
+          ...(request ? { requestCampaignId: request.campaignId } : {}),
+        },
       });
     });
-    const updated = (await this.subscribers.findById(tenantId, subscriber.id)) ?? subscriber;
+    const updated = (await this.subscribers.findById(tenantId, s.id)) ?? s;
     if (updated.status === 'pending') return this.continueSignUp(ctx, updated);
-    return this.reply(ctx, IT.policyAccepted);
+    return this.reply(ctx, wasPaused ? IT.policyAcceptedResumed : IT.policyAccepted, { versione: decision.version });
   }
 
   /** Leaves some lists, or all of them (listIds null). */

@@ -3,7 +3,8 @@
  * renderReply; a comune's own texts (subscription_settings) use the same placeholders:
  * {comune} the comune's name, {informativa} its privacy policy link, {liste} the lists (with hashtags),
  * {iscrizioni} the citizen's current lists, {parole} the keywords, {frazioni} the frazioni, {nome}
- * the citizen's first name, {uffici} how to reach the offices.
+ * the citizen's first name, {uffici} how to reach the offices; for the privacy policy, {versione} the
+ * version in force and {richiesta} the one an older request asked about.
  */
 export const IT = {
   welcome:
@@ -18,7 +19,16 @@ export const IT = {
   askFrazione: 'In quale frazione abiti? Rispondi con il nome: {frazioni}.',
   unknownFrazione: 'Non ho trovato questa frazione. Le frazioni del {comune} sono: {frazioni}. Rispondi con una di queste.',
   askPolicy: 'Ultimo passo: leggi l’informativa privacy del {comune} ({informativa}) e rispondi ACCETTO per completare l’iscrizione.',
-  policyAccepted: 'Grazie, hai accettato l’informativa privacy del {comune}.',
+  policyAccepted: 'Grazie, hai accettato l’informativa privacy del {comune} (versione {versione}).',
+  policyAcceptedResumed:
+    'Grazie, hai accettato l’informativa privacy del {comune} (versione {versione}). Da ora ricevi di nuovo tutte le comunicazioni del Comune.',
+  policyAlreadyAccepted:
+    'Hai già accettato l’informativa privacy in vigore del {comune} (versione {versione}): non devi fare altro. La trovi qui: {informativa}',
+  policyOutdated:
+    'Questa richiesta riguardava la versione {richiesta} dell’informativa privacy, che nel frattempo è stata sostituita dalla versione {versione}: {informativa}. Leggila e rispondi ACCETTO per accettarla.',
+  policyOutdatedAccepted:
+    'Questa richiesta riguardava una versione precedente dell’informativa privacy ({richiesta}). Hai già accettato quella in vigore (versione {versione}): non devi fare altro.',
+  policyNothingToAccept: 'Non c’è nessuna informativa privacy da accettare: sei a posto. Scrivi STATO per vedere le tue iscrizioni.',
   alreadySubscribed: 'Sei già iscritto/a a: {iscrizioni}. Scrivi STATO per vedere le tue iscrizioni.',
   notSubscribed: 'Non risulti iscritto/a al canale WhatsApp del {comune}. Per iscriverti scrivi {parole}.',
   autoReply: 'Questo numero del {comune} invia solo comunicazioni e non legge le risposte. Per informazioni contatta gli uffici: {uffici}.',

@@ -11,6 +11,7 @@ import {
 } from '#database';
 import type { Actor } from '../auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
+import { PrivacyPoliciesService } from '../privacy-policies/privacy-policies.service.js';
 import { samePhrase } from './keyword-matcher.js';
 import { compact, keywordTokens } from './keyword-text.js';
 import { IT } from './messages.it.js';
@@ -50,6 +51,7 @@ export class SubscriptionConfigService {
     private readonly config: SubscriptionConfigRepository,
     private readonly tenants: TenantRepository,
     private readonly audit: AuditService,
+    private readonly policies: PrivacyPoliciesService,
   ) {}
 
   /** The settings, or the defaults a comune starts from when it has saved none. */
@@ -172,10 +174,10 @@ export class SubscriptionConfigService {
     if ((await this.config.lists(tenantId)).length > 0 || (await this.config.rules(tenantId)).length > 0) {
       throw new ConflictError('this comune already has lists or keyword rules: a preset only configures a new one', 'PRESET_NOT_EMPTY');
     }
+    const tenant = await this.tenants.findById(tenantId);
+    if (tenant) await this.policies.applyTenantSettings(actor, tenant, { version: preset.privacyPolicyVersion, url: preset.privacyPolicyUrl });
     await this.tenants.update(tenantId, {
       mode: preset.mode,
-      privacyPolicyUrl: preset.privacyPolicyUrl,
-      privacyPolicyVersion: preset.privacyPolicyVersion,
       officeEmail: preset.officeEmail,
       officePhone: preset.officePhone,
       websiteUrl: preset.websiteUrl,

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { ForbiddenError, newId, NotFoundError, ValidationError, type TenantId } from '#common';
+import { ForbiddenError, newId, ValidationError, type TenantId } from '#common';
 import { TenantRepository, type Page, type PageRequest, type TenantEntity, type TenantMode, type TenantPatch, type TenantStatus } from '#database';
 import type { Actor } from '../auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
+import { PrivacyPoliciesService } from '../privacy-policies/privacy-policies.service.js';
+import { TenantNotFoundError } from './tenant.errors.js';
 
 export interface CreateTenantInput {
   slug: string;
@@ -25,12 +27,6 @@ export type UpdateTenantInput = Partial<Omit<CreateTenantInput, 'slug'>>;
 /** Six months: long enough to follow up a citizen's report, short enough for GDPR minimisation. */
 export const DEFAULT_MESSAGE_RETENTION_DAYS = 180;
 
-export class TenantNotFoundError extends NotFoundError {
-  constructor() {
-    super('Comune', 'TENANT_NOT_FOUND');
-  }
-}
-
 /** True when the runtime knows the IANA time zone (e.g. Europe/Rome). */
 export function isValidTimezone(tz: string): boolean {
   try {
@@ -46,6 +42,7 @@ export class TenantsService {
   constructor(
     private readonly tenants: TenantRepository,
     private readonly audit: AuditService,
+    private readonly policies: PrivacyPoliciesService,
   ) {}
 
   async create(actor: Actor | null, input: CreateTenantInput): Promise<TenantEntity> {
@@ -61,7 +58,8 @@ export class TenantsService {
       status: input.status ?? 'onboarding',
       mode: input.mode ?? 'one_way',
       privacyPolicyUrl: input.privacyPolicyUrl ?? null,
-      privacyPolicyVersion: input.privacyPolicyVersion ?? null,
+      // Set by its publication below, which also starts the comune's history of versions.
+      privacyPolicyVersion: null,
       officeEmail: input.officeEmail ?? null,
       officePhone: input.officePhone ?? null,
       officeAddress: input.officeAddress ?? null,
@@ -69,7 +67,9 @@ export class TenantsService {
       messageRetentionDays: input.messageRetentionDays ?? DEFAULT_MESSAGE_RETENTION_DAYS,
     });
     await this.audit.record(id, actor, 'tenant.created', { type: 'tenant', id }, { slug: tenant.slug });
-    return tenant;
+    if (!input.privacyPolicyVersion) return tenant;
+    await this.policies.publish(actor, id, { version: input.privacyPolicyVersion, url: tenant.privacyPolicyUrl });
+    return this.get(id);
   }
 
   list(page: PageRequest): Promise<Page<TenantEntity>> {
@@ -96,10 +96,14 @@ export class TenantsService {
     if (input.timezone !== undefined && !isValidTimezone(input.timezone)) {
       throw new ValidationError(`unknown time zone "${input.timezone}"`, { field: 'timezone' });
     }
-    const patch: TenantPatch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-    const tenant = await this.tenants.update(tenantId, patch);
+    const { privacyPolicyVersion, privacyPolicyUrl, ...rest } = input;
+    // The version and its link go through the policy history (a new version is a publication).
+    await this.policies.applyTenantSettings(actor, await this.get(tenantId), { version: privacyPolicyVersion, url: privacyPolicyUrl });
+    const patch: TenantPatch = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    const tenant = Object.keys(patch).length > 0 ? await this.tenants.update(tenantId, patch) : await this.tenants.findById(tenantId);
     if (!tenant) throw new TenantNotFoundError();
-    await this.audit.record(tenantId, actor, 'tenant.updated', { type: 'tenant', id: tenantId }, { fields: Object.keys(patch) });
+    const fields = Object.entries(input).flatMap(([k, v]) => (v === undefined ? [] : [k]));
+    await this.audit.record(tenantId, actor, 'tenant.updated', { type: 'tenant', id: tenantId }, { fields });
     return tenant;
   }
 }
