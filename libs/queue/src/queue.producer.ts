@@ -119,7 +119,9 @@ export class QueueProducer {
             opts: {
               delay: Math.max(0, Math.round(b.delayMs ?? 0)),
               priority: b.urgent ? 1 : 5,
-              attempts: 3,
+              // 1 s doubling to 64 s: a PostgreSQL restart or failover of a minute or two is
+              // ridden out by the job itself instead of leaving its rows to the sweep's lost-job rule.
+              attempts: 8,
               backoff: { type: 'exponential', delay: 1000 },
               removeOnComplete: true,
               removeOnFail: 1000,
@@ -139,7 +141,7 @@ export class QueueProducer {
     await this.campaigns.add(CampaignJob.Start, data, {
       jobId: `campaign-start-${campaignId}-${at ? at.getTime() : 'now'}`,
       delay: Math.max(0, Math.round(delayMs)),
-      attempts: 3,
+      attempts: 7,
       backoff: { type: 'exponential', delay: 2000 },
       removeOnComplete: true,
     });

@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import type { AppConfig } from '../config/app-config.js';
 
@@ -13,8 +13,10 @@ class RedisCloser implements OnApplicationShutdown {
   }
 }
 
+const logger = new Logger('Redis');
+
 export function createRedisClient(config: AppConfig, connectionName: string): Redis {
-  return new Redis(config.redis.url, {
+  const client = new Redis(config.redis.url, {
     connectionName,
     // Keys of every feature share the hash-tagged prefix, so they can live on one Redis Cluster slot.
     keyPrefix: `${config.redis.keyPrefix}:`,
@@ -22,6 +24,18 @@ export function createRedisClient(config: AppConfig, connectionName: string): Re
     enableOfflineQueue: true,
     lazyConnect: false,
   });
+  // ioredis reconnects by itself; without a listener it prints each failure as a raw "Unhandled
+  // error event" stack outside the structured log. One line per kind of failure, not per retry.
+  let last = '';
+  client.on('error', (err: Error) => {
+    if (err.message === last) return;
+    last = err.message;
+    logger.warn({ event: 'redis_error', connectionName, reason: err.message }, 'Redis connection error; reconnecting');
+  });
+  client.on('ready', () => {
+    last = '';
+  });
+  return client;
 }
 
 @Global()
