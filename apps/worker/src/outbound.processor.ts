@@ -1,6 +1,6 @@
 import { Process, Processor } from '@nestjs/bull';
 import type { Job } from 'bull';
-import { asOutboundMessageId, asTenantId } from '#common';
+import { asNumberId, asOutboundMessageId, asTenantId } from '#common';
 import { OutboundService } from '#domain';
 import { OutboundJob, QueueName, type SendOutboundPayload } from '#queue';
 
@@ -14,6 +14,11 @@ export class OutboundProcessor {
 
   @Process({ name: OutboundJob.Send, concurrency: 64 })
   async send(job: Job<SendOutboundPayload>): Promise<void> {
-    await this.outbound.dispatchBatch(asTenantId(job.data.tenantId), job.data.outboundIds.map(asOutboundMessageId));
+    const { tenantId, outboundIds, numberId, lane } = job.data;
+    await this.outbound.dispatchBatch(
+      asTenantId(tenantId),
+      outboundIds.map(asOutboundMessageId),
+      numberId && lane ? { numberId: asNumberId(numberId), lane } : undefined,
+    );
   }
 }

@@ -37,6 +37,9 @@ export interface SendBatchRequest {
   outboundIds: string[];
   delayMs?: number;
   urgent?: boolean;
+  /** A campaign batch: its number and lane (see SendOutboundPayload). */
+  numberId?: string;
+  lane?: 'normal' | 'emergency';
 }
 
 /** The only way code outside the processors puts work on a queue. */
@@ -112,7 +115,11 @@ export class QueueProducer {
     for (let i = 0; i < batches.length; i += 1000) {
       await this.outbound.addBulk(
         batches.slice(i, i + 1000).map((b) => {
-          const data: SendOutboundPayload = { tenantId: b.tenantId, outboundIds: b.outboundIds };
+          const data: SendOutboundPayload = {
+            tenantId: b.tenantId,
+            outboundIds: b.outboundIds,
+            ...(b.numberId && b.lane ? { numberId: b.numberId, lane: b.lane } : {}),
+          };
           return {
             name: OutboundJob.Send,
             data,

@@ -52,6 +52,12 @@ export const OutboundJob = {
 export interface SendOutboundPayload {
   tenantId: string;
   outboundIds: string[];
+  /**
+   * A campaign batch's number and pacing lane: the job reserves its slots before it claims rows and
+   * claims no more than it may send (jobs queued before these fields existed claim first).
+   */
+  numberId?: string;
+  lane?: 'normal' | 'emergency';
 }
 
 export const CampaignJob = {

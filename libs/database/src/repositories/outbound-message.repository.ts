@@ -158,7 +158,7 @@ export class OutboundMessageRepository {
    * skipped, as are rows not due within `aheadMs` and rows of a campaign that is not sending
    * (paused or cancelled). Only one job can win a row, so duplicate jobs are harmless.
    */
-  async claimBatch(tenantId: TenantId, ids: readonly OutboundMessageId[], aheadMs: number): Promise<OutboundMessageEntity[]> {
+  async claimBatch(tenantId: TenantId, ids: readonly OutboundMessageId[], aheadMs: number, limit?: number): Promise<OutboundMessageEntity[]> {
     if (ids.length === 0) return [];
     // Looked up one primary key at a time (LATERAL), in id order, so rows are locked in the same
     // order as receipts lock them. The status test is written so it does not match the partial
@@ -177,13 +177,29 @@ export class OutboundMessageRepository {
                        AND (x.next_attempt_at IS NULL OR x.next_attempt_at <= now() + $3 * interval '1 millisecond')
                        AND (x.campaign_id IS NULL OR EXISTS (
                              SELECT 1 FROM campaigns k WHERE k.tenant_id = $1 AND k.id = x.campaign_id AND k.status = 'sending'))
-                     FOR UPDATE OF x SKIP LOCKED) q))
+                     FOR UPDATE OF x SKIP LOCKED) q
+                  LIMIT $4))
           RETURNING o.id`,
-        [tenantId, sorted, aheadMs],
+        [tenantId, sorted, aheadMs, limit ?? null],
       );
       if (claimed.length === 0) return [];
       return m.find(OutboundMessageEntity, { where: { tenantId, id: In(claimed.map((c) => c.id)) }, order: { nextAttemptAt: 'ASC', id: 'ASC' } });
     });
+  }
+
+  /**
+   * Moves queued messages' planned time (a batch that got no slots yet). Neither status nor
+   * updated_at changes, so the update touches no index and can stay on its page (HOT).
+   */
+  async postpone(tenantId: TenantId, ids: readonly OutboundMessageId[], at: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(`UPDATE outbound_messages SET next_attempt_at = $3 WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'queued'`, [
+        tenantId,
+        ids,
+        at,
+      ]),
+    );
   }
 
   /** Puts claimed messages back in the queue (pacing, quiet hours, paused number), due at `nextAttemptAt`. */

@@ -9,8 +9,11 @@ import { APP_CONFIG, REDIS, type AppConfig } from '#common';
 export type PacingLane = 'normal' | 'emergency' | 'reply';
 
 export type Reservation =
-  /** `granted` sends may go: the i-th at `startInMs + i × intervalMs` from now. */
-  | { granted: number; startInMs: number; intervalMs: number }
+  /**
+   * `granted` sends may go: the i-th at `startInMs + i × intervalMs` from now. `tat` is the
+   * bucket's schedule end after this reservation (for `refund`).
+   */
+  | { granted: number; startInMs: number; intervalMs: number; tat: string; reservedAt: number }
   /** Nothing granted: ask again in `retryInMs`. */
   | { granted: 0; retryInMs: number };
 
@@ -47,7 +50,19 @@ local room = math.floor((horizon - wait) / interval) + 1
 local granted = math.min(wanted, room)
 local newTat = tat + granted * interval
 redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.ceil(newTat - now) + 60000)
-return {granted, math.floor(wait), tostring(interval)}
+return {granted, math.floor(wait), tostring(interval), tostring(newTat)}
+`;
+
+/**
+ * Gives back the last `unused` slots of a reservation, if nobody reserved after it (the schedule
+ * still ends where that reservation left it). KEYS: tat. ARGV: the reservation's tat, slot ms, unused.
+ */
+const REFUND_SCRIPT = `
+local tat = redis.call('GET', KEYS[1])
+if tat ~= ARGV[1] then return 0 end
+local back = tonumber(ARGV[1]) - tonumber(ARGV[2]) * tonumber(ARGV[3])
+redis.call('SET', KEYS[1], tostring(back), 'KEEPTTL')
+return 1
 `;
 
 /**
@@ -77,10 +92,27 @@ export class NumberPacer {
       String(Math.max(1, wanted)),
       String(RESERVATION_HORIZON_MS),
       lane,
-    )) as [number, number, string?];
-    const [granted, ms, usedInterval] = result;
+    )) as [number, number, string?, string?];
+    const [granted, ms, usedInterval, tat] = result;
     if (granted === 0) return { granted: 0, retryInMs: Math.max(1, ms) };
-    return { granted, startInMs: ms, intervalMs: Number(usedInterval) };
+    return { granted, startInMs: ms, intervalMs: Number(usedInterval), tat: tat ?? '', reservedAt: Date.now() };
+  }
+
+  /**
+   * Returns slots a job reserved and will not use (rows another job had, recipients deferred or
+   * skipped), so they are not lost to the number; only when no reservation came after it.
+   */
+  async refund(numberId: string, reservation: { tat: string; intervalMs: number }, unused: number): Promise<boolean> {
+    if (unused <= 0 || reservation.tat === '') return false;
+    const done = (await this.redis.eval(
+      REFUND_SCRIPT,
+      1,
+      `pace:{${numberId}}:tat`,
+      reservation.tat,
+      String(reservation.intervalMs),
+      String(unused),
+    )) as number;
+    return done === 1;
   }
 
   /** Halves the number's rate for `ms` after Meta said it was over its throughput. */

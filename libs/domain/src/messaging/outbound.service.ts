@@ -22,7 +22,7 @@ import {
 } from '#whatsapp';
 import { NumberDirectory, type SendingNumber } from './number-directory.js';
 import { NumberHealthService } from './number-health.service.js';
-import { NumberPacer, type PacingLane } from './number-pacer.js';
+import { NumberPacer, type PacingLane, type Reservation } from './number-pacer.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { ReceiptsService } from './receipts.service.js';
 import { isServiceWindowOpen } from './window-rules.js';
@@ -42,6 +42,14 @@ export interface SendMessageInput {
   priority?: number;
   campaignId?: string | null;
 }
+
+/** A campaign batch job's number and lane (SendOutboundPayload): its slots are reserved before the claim. */
+export interface BatchHint {
+  numberId: NumberId;
+  lane: 'normal' | 'emergency';
+}
+
+type Granted = Extract<Reservation, { tat: string }>;
 
 /** A claimed message with what goes to the provider. */
 interface Ready {
@@ -138,11 +146,26 @@ export class OutboundService {
    * message's content, reserves the number's slots, sends at those slots and records what Meta
    * accepted in one statement.
    */
-  async dispatchBatch(tenantId: TenantId, ids: readonly OutboundMessageId[]): Promise<void> {
+  async dispatchBatch(tenantId: TenantId, ids: readonly OutboundMessageId[], hint?: BatchHint): Promise<void> {
+    // A campaign batch reserves its number's slots first and claims no more rows than it got: a row
+    // is 'sending' only when it is about to go, so a worker that dies leaves few in doubt (ADR 0009).
+    let reserved: Granted | null = null;
+    if (hint) {
+      const sender = await this.directory.get(tenantId, hint.numberId);
+      if (sender?.number.status === 'active') {
+        const slots = await this.pacer.reserve(hint.numberId, sender.number.mpsCap, ids.length, hint.lane);
+        if (!('startInMs' in slots)) {
+          // The number is at its pace, or an emergency holds it: the batch comes back, nothing claimed.
+          await this.postponeBatch(tenantId, ids, hint, slots.retryInMs);
+          return;
+        }
+        reserved = slots;
+      }
+    }
     // The claim and what deciding each message needs (contacts, campaign recipients' profiles) in one
     // transaction: should a look-up fail, the claim rolls back and the rows stay queued for the retry.
     const claimed = await this.db.forTenant(tenantId, async () => {
-      const rows = await this.outbound.claimBatch(tenantId, ids, CLAIM_AHEAD_MS);
+      const rows = await this.outbound.claimBatch(tenantId, ids, CLAIM_AHEAD_MS, reserved?.granted);
       if (rows.length === 0) return null;
       const contacts = await this.contacts.findByIds(
         tenantId,
@@ -151,8 +174,21 @@ export class OutboundService {
       const profiles = await this.campaignContent.profilesOf(tenantId, rows);
       return { rows, contacts, profiles };
     });
-    if (!claimed) return;
+    if (!claimed) {
+      if (reserved && hint) await this.pacer.refund(hint.numberId, reserved, reserved.granted);
+      return;
+    }
     const { rows, contacts, profiles } = claimed;
+    if (reserved && hint && rows.length === reserved.granted && reserved.granted < ids.length) {
+      // More of the batch than the slots: the rest follows once these slots have gone.
+      const taken = new Set<string>(rows.map((r) => r.id));
+      await this.postponeBatch(
+        tenantId,
+        ids.filter((id) => !taken.has(id)),
+        hint,
+        reserved.startInMs + reserved.granted * reserved.intervalMs,
+      );
+    }
     const byNumber = new Map<NumberId, OutboundMessageEntity[]>();
     for (const r of rows) {
       const group = byNumber.get(r.numberId);
@@ -163,7 +199,7 @@ export class OutboundService {
       // Rows handed to the provider are never put back: Meta may have them (docs/adr/0006).
       const handedOff = new Set<OutboundMessageId>();
       try {
-        await this.dispatchNumber(tenantId, numberId, group, { contacts, profiles }, handedOff);
+        await this.dispatchNumber(tenantId, numberId, group, { contacts, profiles }, handedOff, reserved);
       } catch (err) {
         // What never left goes back for the job's retry (or the sweep). A row that did leave and
         // whose outcome could not be recorded stays 'sending': the sweep makes it an unknown
@@ -179,6 +215,14 @@ export class OutboundService {
     }
   }
 
+  /** Rows of a campaign batch that did not get slots now: due again in `delayMs`, with a job for then. */
+  private async postponeBatch(tenantId: TenantId, ids: readonly OutboundMessageId[], hint: BatchHint, delayMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    // Their planned time moves (so the sweep does not take them for lost); still queued, nothing else changes.
+    await this.outbound.postpone(tenantId, ids, new Date(Date.now() + delayMs));
+    await this.planner.requeueBatch({ tenantId, outboundIds: [...ids], delayMs, numberId: hint.numberId, lane: hint.lane });
+  }
+
   /** One message (tests and tools); the worker uses dispatchBatch. */
   dispatch(tenantId: TenantId, outboundId: OutboundMessageId): Promise<void> {
     return this.dispatchBatch(tenantId, [outboundId]);
@@ -190,6 +234,7 @@ export class OutboundService {
     rows: OutboundMessageEntity[],
     lookups: { contacts: ReadonlyMap<ContactId, ContactEntity>; profiles: RecipientProfiles },
     handedOff: Set<OutboundMessageId>,
+    reserved: Granted | null = null,
   ): Promise<void> {
     const ids = rows.map((r) => r.id);
     const campaignIds = [...new Set(rows.flatMap((r) => (r.campaignId ? [r.campaignId] : [])))];
@@ -256,10 +301,15 @@ export class OutboundService {
     }
     for (const [at, deferredIds] of deferred) await this.requeueMany(tenantId, rows, deferredIds, new Date(at), true);
 
+    // Slots reserved before the claim and not needed now (rows another job had, recipients deferred,
+    // skipped or failed) go back to the number, if no other reservation came after.
+    const unused = reserved ? reserved.granted - ready.length : 0;
+    if (reserved && unused > 0) await this.pacer.refund(numberId, reserved, unused);
     let sent = false;
     if (ready.length > 0) {
       const lane: PacingLane = ready[0].row.kind !== 'campaign' ? 'reply' : ready[0].row.priority >= EMERGENCY_PRIORITY ? 'emergency' : 'normal';
-      const slots = await this.pacer.reserve(numberId, sender.number.mpsCap, ready.length, lane);
+      // A campaign batch reserved before its claim, for at least as many rows as are ready now.
+      const slots = reserved ?? (await this.pacer.reserve(numberId, sender.number.mpsCap, ready.length, lane));
       if (!('startInMs' in slots)) {
         await this.requeueMany(
           tenantId,
@@ -293,11 +343,11 @@ export class OutboundService {
     tenantId: TenantId,
     sender: SendingNumber,
     ready: readonly Ready[],
-    slots: { startInMs: number; intervalMs: number },
+    slots: { startInMs: number; intervalMs: number; reservedAt?: number },
     handedOff: Set<OutboundMessageId>,
     campaignIds: readonly string[],
   ): Promise<void> {
-    const t0 = Date.now() + slots.startInMs;
+    const t0 = (slots.reservedAt ?? Date.now()) + slots.startInMs;
     const provider = this.providers.for(sender.providerKind);
     const outcomes = await Promise.all(
       ready.map(async (item, i) => {

@@ -10,6 +10,9 @@ export interface PlannedBatch {
   outboundIds: string[];
   delayMs: number;
   urgent: boolean;
+  /** Campaign batches only: the number and lane their slots are reserved on before the claim. */
+  numberId?: string;
+  lane?: 'normal' | 'emergency';
 }
 
 /**
@@ -50,6 +53,9 @@ export function planBatches(refs: readonly QueuedRef[], rateOf: (ref: QueuedRef)
         outboundIds: batch.map((b) => b.id),
         delayMs: Math.max(0, Math.max(due, paced) - (k === 0 && due === 0 ? 0 : LEAD_MS)),
         urgent: first.priority >= EMERGENCY_PRIORITY,
+        ...(first.campaignId
+          ? { numberId: first.numberId, lane: first.priority >= EMERGENCY_PRIORITY ? ('emergency' as const) : ('normal' as const) }
+          : {}),
       });
     }
   }

@@ -27,4 +27,15 @@ export class SendPlanner {
     await this.producer.sendBatches(batches);
     return batches.length;
   }
+
+  /** A campaign batch again, as it was (same number and lane), after `delayMs`. */
+  async requeueBatch(batch: {
+    tenantId: string;
+    outboundIds: string[];
+    delayMs: number;
+    numberId: string;
+    lane: 'normal' | 'emergency';
+  }): Promise<void> {
+    await this.producer.sendBatches([{ ...batch, urgent: batch.lane === 'emergency' }]);
+  }
 }
