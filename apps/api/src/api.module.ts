@@ -30,6 +30,7 @@ import { WhatsappTemplatesController } from './whatsapp-templates/whatsapp-templ
 import { CampaignsController } from './campaigns/campaigns.controller.js';
 import { ConsortiumController } from './campaigns/consortium.controller.js';
 import { MessageTemplatesController } from './message-templates/message-templates.controller.js';
+import { MediaController } from './media/media.controller.js';
 
 @Module({})
 export class ApiModule {
@@ -65,6 +66,7 @@ export class ApiModule {
         ConversationsController,
         InboxController,
         MessageTemplatesController,
+        MediaController,
         CampaignsController,
         ConsortiumController,
       ],

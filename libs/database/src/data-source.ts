@@ -40,6 +40,8 @@ import { ConversationEntity } from './entities/conversation.entity.js';
 import { EmergencyAlertEntity } from './entities/emergency-alert.entity.js';
 import { InboxSettingsEntity } from './entities/inbox-settings.entity.js';
 import { Inbox1795429000000 } from './migrations/1795429000000-Inbox.js';
+import { MediaLibrary1795431200000 } from './migrations/1795431200000-MediaLibrary.js';
+import { MediaAssetEntity, ProviderMediaUploadEntity } from './entities/media-asset.entity.js';
 import { SnakeNamingStrategy } from './naming-strategy.js';
 
 export const ENTITIES = [
@@ -77,6 +79,8 @@ export const ENTITIES = [
   AppointmentRequestEntity,
   EmergencyAlertEntity,
   CitizenBlockEntity,
+  MediaAssetEntity,
+  ProviderMediaUploadEntity,
 ];
 
 /** Every migration, in order. Listed rather than globbed so the compiled app and the tests agree. */
@@ -87,6 +91,7 @@ export const MIGRATIONS = [
   SubscriberImports1795426000000,
   Campaigns1795428000000,
   Inbox1795429000000,
+  MediaLibrary1795431200000,
 ];
 
 /** The role the application acts as: it owns no table, so Row-Level Security applies to it. */
