@@ -7,6 +7,7 @@ import { NumberHealthService } from '../messaging/number-health.service.js';
 import { ProviderRegistry } from '../messaging/provider-registry.js';
 import { MediaAssetNotFoundError, MediaRejectedByWhatsappError, MediaUploadInProgressError } from './media-library.errors.js';
 import { MEDIA_STORAGE, type MediaStorage } from './media-storage.js';
+import { formatBytes } from './media-type.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Meta keeps an uploaded file, and so its id, 30 days (reference §2.6). */
@@ -134,7 +135,8 @@ export class ProviderMediaService {
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       const action = classifyProviderError(err);
-      const reason = [err.message, err.details].filter(Boolean).join(': ');
+      // The adapter prefixes its messages with the call's name; an editor reads Meta's words only.
+      const reason = [err.message.replace(/^uploadMedia: /, ''), err.details].filter(Boolean).join(': ');
       this.logger.warn({
         event: 'provider_media_upload_failed',
         tenantId,
@@ -148,7 +150,7 @@ export class ProviderMediaService {
       // is in trouble (token, account: paused by the caller), or it is worth another try.
       if (action === 'bug') {
         throw new MediaRejectedByWhatsappError(
-          `WhatsApp refused the attached file "${asset.filename}" (${asset.mimeType}, ${asset.sizeBytes} bytes)${err.code !== null ? ` with error ${err.code}` : ''}: ${reason}`,
+          `WhatsApp refused the attached file "${asset.filename}" (${asset.mimeType}, ${formatBytes(Number(asset.sizeBytes))}): ${reason.replace(/\.$/, '')}. Attach a corrected file to a new campaign`,
           err.code,
         );
       }
