@@ -265,7 +265,7 @@ describe('campaign media', () => {
       ]);
       expect((await sendCampaign(amaro, withImage('il ponte resta aperto'))).status).toBe('completed');
       expect((await ch.sim.listMediaUploads(amaro.number.phoneNumberId)).slice(uploadsBefore)).toHaveLength(3);
-    });
+    }, 120_000);
 
     it('takes a refused id for an expired one once: a fresh replacement refused within the hour is not uploaded again', async () => {
       const image = await upload(amaro, amaro.editor, png(512, 9), 'guardia.png', 'image/png').expect(201);
