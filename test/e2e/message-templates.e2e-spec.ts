@@ -178,7 +178,10 @@ describe('message templates', () => {
         status: 'APPROVED',
         parameters: { body: ['Niccolò', 'ARANCIONE 🟠', 'Maleit', 'lunedì alle 18:00 salvo revoche'], header: [comune] },
         text: 'Gentile Niccolò, allerta ARANCIONE 🟠 a Maleit fino a lunedì alle 18:00 salvo revoche. Segui le indicazioni.',
+        headerMedia: null,
+        headerProblem: null,
       },
+      media: null,
       recipient: { nome: 'Niccolò', cognome: 'D’Angelo', frazione: 'Maleit' },
     });
 

@@ -143,5 +143,51 @@ describe('channel maintenance', () => {
       expect(existsSync(join(t.config.media.storageDir, key))).toBe(false);
       expect((await db.query(`SELECT 1 FROM webhook_events WHERE id = $1`, [oldEvent.id])).rowCount).toBe(0);
     });
+
+    it('purges media library files unused past retention, keeping those a live campaign or an active schedule still sends', async () => {
+      await db.query(`UPDATE tenants SET message_retention_days = 30 WHERE id = $1`, [amaro.tenant.id]);
+      const storage = t.app.get<MediaStorage>(MEDIA_STORAGE);
+      const asset = async (name: string, createdDaysAgo: number, usedDaysAgo: number | null) => {
+        const id = newId();
+        const key = `${amaro.tenant.id}/library/${id}`;
+        await storage.put(key, Buffer.from('%PDF-1.7'));
+        await db.query(
+          `INSERT INTO media_assets (tenant_id, id, kind, mime_type, filename, size_bytes, sha256, storage_key, created_at, last_used_at)
+           VALUES ($1, $2, 'document', 'application/pdf', $3, 8, repeat('a', 64), $4, now() - ($5 || ' days')::interval,
+                   CASE WHEN $6::int IS NULL THEN NULL ELSE now() - ($6 || ' days')::interval END)`,
+          [amaro.tenant.id, id, name, key, createdDaysAgo, usedDaysAgo],
+        );
+        return { id, key };
+      };
+      const campaign = async (status: string, mediaId: string) =>
+        db.query(`INSERT INTO campaigns (tenant_id, id, title, status, number_id, body, media) VALUES ($1, $2, 'c', $3, $4, 'x', $5)`, [
+          amaro.tenant.id,
+          newId(),
+          status,
+          amaro.number.id,
+          { kind: 'document', mediaId },
+        ]);
+      const unused = await asset('vecchio.pdf', 60, null);
+      const usedLongAgo = await asset('usato.pdf', 90, 40);
+      const usedRecently = await asset('recente.pdf', 90, 5);
+      const uploadedRecently = await asset('nuovo.pdf', 2, null);
+      const draft = await asset('bozza.pdf', 60, null);
+      await campaign('draft', draft.id);
+      const scheduled = await asset('ricorrente.pdf', 60, 45);
+      await db.query(`INSERT INTO campaign_schedules (tenant_id, id, name, cron, active, campaign) VALUES ($1, $2, 's', '0 10 * * 1', true, $3)`, [
+        amaro.tenant.id,
+        newId(),
+        { title: 't', body: 'x', media: { kind: 'document', mediaId: scheduled.id } },
+      ]);
+      const sentLongAgo = await asset('inviato.pdf', 60, 40);
+      await campaign('completed', sentLongAgo.id);
+
+      const report = await maintenance().retention();
+      expect(report.libraryFiles).toBe(3);
+      const left = await db.query(`SELECT filename FROM media_assets WHERE tenant_id = $1 ORDER BY filename`, [amaro.tenant.id]);
+      expect(left.rows.map((r: { filename: string }) => r.filename)).toEqual(['bozza.pdf', 'nuovo.pdf', 'recente.pdf', 'ricorrente.pdf']);
+      for (const gone of [unused, usedLongAgo, sentLongAgo]) expect(existsSync(join(t.config.media.storageDir, gone.key))).toBe(false);
+      for (const kept of [usedRecently, uploadedRecently, draft, scheduled]) expect(existsSync(join(t.config.media.storageDir, kept.key))).toBe(true);
+    });
   });
 });

@@ -578,6 +578,78 @@ describe('WhatsApp Cloud API simulator', () => {
       expect((await send({ to: CITIZEN, type: 'document', document: { id, filename: 'ordinanza.pdf' } })).status).toBe(200);
       expect((await send({ to: CITIZEN, type: 'image', image: { id: '1480273645019283' } })).body.error.code).toBe(131009);
     });
+
+    it('records each upload for the control API, and forgets an expired id so sends with it fail', async () => {
+      await openWindow();
+      const id = (await upload()).body.id;
+      expect(await sim.listMediaUploads(PNID)).toEqual([
+        {
+          id,
+          phoneNumberId: PNID,
+          mimeType: 'application/pdf',
+          sha256: createHash('sha256').update(bytes).digest('base64'),
+          fileSize: bytes.length,
+          filename: 'ordinanza.pdf',
+          uploadedAt: expect.any(String),
+          available: true,
+        },
+      ]);
+      expect(await sim.listMediaUploads('100000000000999')).toEqual([]);
+      await sim.expireMedia(id);
+      expect((await sim.listMediaUploads(PNID))[0].available).toBe(false);
+      const refused = await send({ to: CITIZEN, type: 'document', document: { id } });
+      expect(refused.body.error).toMatchObject({ code: 131009, error_data: { details: expect.stringContaining(id) } });
+    });
+
+    it('fails an upload whose content is not the declared type, or on the mediaUploadErrors fault, with 131053', async () => {
+      const form = new FormData();
+      form.append('messaging_product', 'whatsapp');
+      form.append('file', new Blob([Buffer.from('GIF89a')], { type: 'image/png' }), 'finto.png');
+      const mismatch = await request(`${base}/v25.0/${PNID}/media`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: form });
+      expect(((await mismatch.body.json()) as GraphBody).error).toMatchObject({ code: 131053, message: '(#131053) Media upload error' });
+
+      await sim.setFaults({ phoneNumberId: PNID, mediaUploadErrors: 1 });
+      expect((await upload()).body.error.code).toBe(131053);
+      expect((await upload()).status).toBe(200);
+      expect(await sim.listMediaUploads(PNID)).toHaveLength(1);
+    });
+
+    it('checks a template’s media header: filled with an uploaded file of its format, or 132012 / 132000', async () => {
+      await sim.createTemplate({
+        wabaId: WABA,
+        name: 'ordinanza',
+        language: 'it',
+        body: 'Nuova ordinanza del Comune.',
+        header: { format: 'DOCUMENT' },
+      });
+      const id = (await upload()).body.id;
+      const template = (header?: Record<string, unknown>) => ({
+        to: CITIZEN,
+        type: 'template',
+        template: {
+          name: 'ordinanza',
+          language: { code: 'it' },
+          ...(header ? { components: [{ type: 'header', parameters: [header] }] } : {}),
+        },
+      });
+      expect((await send(template({ type: 'document', document: { id, filename: 'ordinanza.pdf' } }))).status).toBe(200);
+      expect((await send(template())).body.error).toMatchObject({
+        code: 132012,
+        error_data: { details: 'header: Format mismatch, expected DOCUMENT, received UNKNOWN' },
+      });
+      expect((await send(template({ type: 'image', image: { id } }))).body.error.code).toBe(132012);
+      expect((await send(template({ type: 'document', document: { id: '1480273645019283' } }))).body.error.code).toBe(131009);
+      await sim.createTemplate({ wabaId: WABA, name: 'senza_intestazione', language: 'it', body: 'Avviso.' });
+      const extra = await send({
+        ...template({ type: 'document', document: { id } }),
+        template: {
+          name: 'senza_intestazione',
+          language: { code: 'it' },
+          components: [{ type: 'header', parameters: [{ type: 'document', document: { id } }] }],
+        },
+      });
+      expect(extra.body.error.code).toBe(132000);
+    });
   });
 
   describe('faults', () => {

@@ -31,6 +31,7 @@ import { CampaignsController } from './campaigns/campaigns.controller.js';
 import { ConsortiumController } from './campaigns/consortium.controller.js';
 import { MessageTemplatesController } from './message-templates/message-templates.controller.js';
 import { PrivacyPoliciesController } from './privacy-policies/privacy-policies.controller.js';
+import { MediaController } from './media/media.controller.js';
 
 @Module({})
 export class ApiModule {
@@ -66,6 +67,7 @@ export class ApiModule {
         ConversationsController,
         InboxController,
         MessageTemplatesController,
+        MediaController,
         CampaignsController,
         ConsortiumController,
         PrivacyPoliciesController,

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { PinoNestLogger, redactUrl, RequestContext, type AppConfig, type Logger } from '#common';
+import { MAX_LIBRARY_FILE_BYTES } from '#domain';
 import { ApiModule } from './api.module.js';
 import { createValidationPipe } from './http/validation.js';
 import { WEBHOOK_PATH_PREFIX } from './webhooks/whatsapp-webhook.controller.js';
@@ -64,6 +66,9 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   });
   // CSV imports of subscriber lists arrive as text/csv: a 50,000-row file is a few megabytes.
   app.useBodyParser('text/csv', { bodyLimit: CSV_BODY_LIMIT_BYTES }, (_req, body, done) => done(null, body.toString('utf8')));
+  // Media library uploads (POST .../media): one file, streamed, read no further than the largest
+  // file WhatsApp sends (a 100 MB document); the per-type limits are checked on the bytes.
+  await app.register(fastifyMultipart, { limits: { files: 1, fields: 5, parts: 6, fileSize: MAX_LIBRARY_FILE_BYTES } });
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
 

@@ -11,6 +11,7 @@ import type {
 } from './control/control.schemas.js';
 import type { ConversationView } from './control/messages.controller.js';
 import type { InboundResult } from './inbound/inbound.service.js';
+import type { MediaUploadView } from './media/media-store.service.js';
 import type { ConversationSummary, OutboundRecord } from './state/message-log.service.js';
 import type { SimulatedNumberView } from './state/numbers.service.js';
 import type { StatusBehaviour } from './state/status-behaviour.service.js';
@@ -24,6 +25,7 @@ export type {
   FaultsInput,
   InboundInput,
   InboundResult,
+  MediaUploadView,
   OutboundRecord,
   RawWebhookInput,
   RegisterNumberInput,
@@ -47,6 +49,7 @@ export interface FaultsView {
   undeliverable: string[];
   expiredToken: boolean;
   marketingOptOut: string[];
+  mediaUploadErrors: number;
 }
 
 /** A control-API call that did not succeed; `body` is the simulator's error ({statusCode, code, message}). */
@@ -144,6 +147,16 @@ export class SimulatorClient {
   /** DELETE /_sim/faults: one number's, or everyone's. */
   async clearFaults(phoneNumberId?: string): Promise<void> {
     await this.call('DELETE', `/_sim/faults${query({ phoneNumberId })}`);
+  }
+
+  /** GET /_sim/media-uploads: the business's uploads, oldest first (never the bytes). */
+  listMediaUploads(phoneNumberId?: string): Promise<MediaUploadView[]> {
+    return this.call('GET', `/_sim/media-uploads${query({ phoneNumberId })}`);
+  }
+
+  /** POST /_sim/media/:id/expire: Meta forgets the media id (as after 30 days); sends with it fail. */
+  async expireMedia(mediaId: string): Promise<void> {
+    await this.call('POST', `/_sim/media/${encodeURIComponent(mediaId)}/expire`, {});
   }
 
   /** POST /_sim/status-behaviour: delay, duplicates, order and last status of a number's status webhooks. */

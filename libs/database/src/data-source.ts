@@ -43,6 +43,8 @@ import { Inbox1795429000000 } from './migrations/1795429000000-Inbox.js';
 import { DispatchSnapshot1795430000000 } from './migrations/1795430000000-DispatchSnapshot.js';
 import { PrivacyPolicyVersions1795431207000 } from './migrations/1795431207000-PrivacyPolicyVersions.js';
 import { PrivacyPolicyVersionEntity } from './entities/privacy-policy-version.entity.js';
+import { MediaLibrary1795431200000 } from './migrations/1795431200000-MediaLibrary.js';
+import { MediaAssetEntity, ProviderMediaUploadEntity } from './entities/media-asset.entity.js';
 import { SnakeNamingStrategy } from './naming-strategy.js';
 
 export const ENTITIES = [
@@ -81,6 +83,8 @@ export const ENTITIES = [
   EmergencyAlertEntity,
   CitizenBlockEntity,
   PrivacyPolicyVersionEntity,
+  MediaAssetEntity,
+  ProviderMediaUploadEntity,
 ];
 
 /** Every migration, in order. Listed rather than globbed so the compiled app and the tests agree. */
@@ -92,6 +96,7 @@ export const MIGRATIONS = [
   Campaigns1795428000000,
   Inbox1795429000000,
   DispatchSnapshot1795430000000,
+  MediaLibrary1795431200000,
   PrivacyPolicyVersions1795431207000,
 ];
 

@@ -11,6 +11,7 @@ import { WhatsappNumberRepository } from './repositories/whatsapp-number.reposit
 import { ContactRepository } from './repositories/contact.repository.js';
 import { InboundMessageRepository } from './repositories/inbound-message.repository.js';
 import { MediaFileRepository } from './repositories/media-file.repository.js';
+import { MediaAssetRepository } from './repositories/media-asset.repository.js';
 import { OutboundMessageRepository } from './repositories/outbound-message.repository.js';
 import { PendingReceiptRepository } from './repositories/pending-receipt.repository.js';
 import { WebhookDeadLetterRepository } from './repositories/webhook-dead-letter.repository.js';
@@ -49,6 +50,7 @@ const REPOSITORIES = [
   OutboundMessageRepository,
   PendingReceiptRepository,
   MediaFileRepository,
+  MediaAssetRepository,
   WhatsappTemplateRepository,
   SubscriptionConfigRepository,
   SubscriberRepository,

@@ -34,6 +34,8 @@ export * from './repositories/inbound-message.repository.js';
 export * from './repositories/outbound-message.repository.js';
 export * from './repositories/pending-receipt.repository.js';
 export * from './repositories/media-file.repository.js';
+export * from './entities/media-asset.entity.js';
+export * from './repositories/media-asset.repository.js';
 export * from './repositories/whatsapp-template.repository.js';
 export * from './repositories/subscription-config.repository.js';
 export * from './repositories/subscriber.repository.js';

@@ -10,6 +10,8 @@ import { TenantsService } from './tenants/tenants.service.js';
 import { UsersService } from './users/users.service.js';
 import { LocalDiskMediaStorage, MEDIA_STORAGE } from './media/media-storage.js';
 import { MediaService } from './media/media.service.js';
+import { MediaLibraryService } from './media/media-library.service.js';
+import { ProviderMediaService } from './media/provider-media.service.js';
 import { ChannelMaintenanceService } from './messaging/channel-maintenance.service.js';
 import { MessagesService } from './messaging/messages.service.js';
 import { NumberDirectory } from './messaging/number-directory.js';
@@ -40,6 +42,7 @@ import { Mailer } from './conversations/mailer.js';
 import { OnDutyNotifier } from './conversations/on-duty-notifier.service.js';
 import { MessageTemplatesService } from './campaigns/message-templates.service.js';
 import { CampaignDispatchService } from './campaigns/campaign-dispatch.service.js';
+import { CampaignMediaService } from './campaigns/campaign-media.service.js';
 import { CampaignSchedulesService } from './campaigns/campaign-schedules.service.js';
 import { CampaignsService } from './campaigns/campaigns.service.js';
 import { ConsortiumAlertsService } from './campaigns/consortium-alerts.service.js';
@@ -67,6 +70,8 @@ const SERVICES = [
   MessagesService,
   ChannelMaintenanceService,
   MediaService,
+  MediaLibraryService,
+  ProviderMediaService,
   WhatsappTemplatesService,
   WebhookBatchWriter,
   WebhookIntakeService,
@@ -87,6 +92,7 @@ const SERVICES = [
   InboxFiguresService,
   Mailer,
   MessageTemplatesService,
+  CampaignMediaService,
   CampaignDispatchService,
   CampaignsService,
   CampaignSchedulesService,

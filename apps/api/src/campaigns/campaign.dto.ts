@@ -10,12 +10,10 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  IsUrl,
   IsUUID,
   Length,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -23,28 +21,30 @@ import {
   CAMPAIGN_PRIORITIES,
   CAMPAIGN_STATUSES,
   type CampaignEntity,
+  type CampaignMedia,
   type CampaignScheduleEntity,
   type CampaignSettingsEntity,
   type CampaignStatus,
 } from '#database';
 import type { CampaignEstimate, CampaignStats } from '#domain';
 import { PaginationQueryDto } from '../http/pagination.dto.js';
+import { AttachedMediaDto } from '../media/media.dto.js';
 
-export class CampaignMediaDto {
-  @ApiProperty({ enum: ['image', 'document'] })
-  @IsIn(['image', 'document'], { message: 'media.kind must be image or document' })
-  kind!: 'image' | 'document';
+/** A campaign's attachment as stored: a public link or a media library file (GET .../media/{mediaId} describes it). */
+export class CampaignMediaResponse {
+  @ApiProperty({ enum: ['image', 'document'] }) kind!: string;
+  @ApiPropertyOptional({ type: String }) link?: string;
+  @ApiPropertyOptional({ type: String, format: 'uuid' }) mediaId?: string;
+  @ApiPropertyOptional({ type: String }) filename?: string;
 
-  @ApiProperty({ description: "Public HTTPS link to the image or PDF (e.g. the ordinance on the comune's site)" })
-  @IsUrl({ protocols: ['https'], require_protocol: true }, { message: 'media.link must be an https URL' })
-  @MaxLength(2000)
-  link!: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(1, 240)
-  filename?: string;
+  static from(m: CampaignMedia): CampaignMediaResponse {
+    return Object.assign(new CampaignMediaResponse(), {
+      kind: m.kind,
+      ...(m.link !== undefined ? { link: m.link } : {}),
+      ...(m.mediaId !== undefined ? { mediaId: m.mediaId } : {}),
+      ...(m.filename !== undefined ? { filename: m.filename } : {}),
+    });
+  }
 }
 
 export class CampaignAudienceDto {
@@ -102,11 +102,16 @@ export class CreateCampaignDto {
   @IsObject()
   variables?: Record<string, string>;
 
-  @ApiPropertyOptional({ type: CampaignMediaDto })
+  @ApiPropertyOptional({
+    type: AttachedMediaDto,
+    nullable: true,
+    description:
+      'An image or document: a public https link, or a file of the media library (uploaded to WhatsApp once per number when sending starts)',
+  })
   @IsOptional()
   @ValidateNested()
-  @Type(() => CampaignMediaDto)
-  media?: CampaignMediaDto | null;
+  @Type(() => AttachedMediaDto)
+  media?: AttachedMediaDto | null;
 
   @ApiPropertyOptional({ type: CampaignAudienceDto })
   @IsOptional()
@@ -225,7 +230,7 @@ export class CampaignResponse {
   @ApiProperty({ nullable: true, type: String }) messageTemplateId!: string | null;
   @ApiProperty({ nullable: true, type: String }) body!: string | null;
   @ApiProperty() variables!: Record<string, string>;
-  @ApiProperty({ nullable: true, type: CampaignMediaDto }) media!: CampaignMediaDto | null;
+  @ApiProperty({ nullable: true, type: CampaignMediaResponse }) media!: CampaignMediaResponse | null;
   @ApiProperty({ type: CampaignAudienceDto }) audience!: CampaignAudienceDto;
   @ApiProperty({ nullable: true, type: String, description: 'Category out-of-window messages go as (utility | marketing)' })
   category!: string | null;
@@ -263,7 +268,7 @@ export class CampaignResponse {
       messageTemplateId: c.messageTemplateId,
       body: c.body,
       variables: c.variables,
-      media: c.media,
+      media: c.media ? CampaignMediaResponse.from(c.media) : null,
       audience,
       category: c.category,
       capacityMode: c.capacityMode,

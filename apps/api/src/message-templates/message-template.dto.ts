@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsObject, IsOptional, IsString, Length, Matches, MaxLength, ValidateBy, ValidateNested } from 'class-validator';
+import { AttachedMediaDto } from '../media/media.dto.js';
 
 const VARIABLE = /^[a-z0-9_]{1,64}$/;
 const VARIABLE_MESSAGE = 'each parameter must be a variable name (lowercase letters, digits, underscores), e.g. nome';
@@ -94,4 +95,13 @@ export class PreviewMessageTemplateDto {
   @IsObject()
   @IsVariableValues()
   variables?: Record<string, string>;
+
+  @ApiPropertyOptional({
+    type: AttachedMediaDto,
+    description: 'The attachment a campaign would send: shows whether it goes as the approved template’s media header',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AttachedMediaDto)
+  media?: AttachedMediaDto;
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { MessageTemplatePreview, ResolvedMessageTemplate } from '#domain';
+import type { MessageTemplatePreview, PreviewMedia, ResolvedMessageTemplate } from '#domain';
 
 export class LinkedWhatsappTemplateResponse {
   @ApiProperty({ example: 'allerta_meteo' }) name!: string;
@@ -61,6 +61,26 @@ export class PreviewParametersResponse {
   @ApiProperty({ example: [] }) header!: string[];
 }
 
+export class PreviewMediaResponse {
+  @ApiProperty({ enum: ['image', 'document'] }) kind!: string;
+  @ApiProperty({ type: String, nullable: true }) link!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'The media library file' }) mediaId!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Documents: the name the citizen sees' }) filename!: string | null;
+  @ApiProperty({ type: String, nullable: true }) mimeType!: string | null;
+  @ApiProperty({ type: Number, nullable: true }) sizeBytes!: number | null;
+
+  static from(m: PreviewMedia): PreviewMediaResponse {
+    return Object.assign(new PreviewMediaResponse(), {
+      kind: m.kind,
+      link: m.link,
+      mediaId: m.mediaId,
+      filename: m.filename,
+      mimeType: m.mimeType,
+      sizeBytes: m.sizeBytes,
+    });
+  }
+}
+
 export class PreviewWhatsappTemplateResponse {
   @ApiProperty() name!: string;
   @ApiProperty() language!: string;
@@ -68,6 +88,14 @@ export class PreviewWhatsappTemplateResponse {
   @ApiProperty() status!: string;
   @ApiProperty({ type: PreviewParametersResponse }) parameters!: PreviewParametersResponse;
   @ApiPropertyOptional({ type: String, nullable: true, description: 'The approved body with these parameters' }) text!: string | null;
+  @ApiPropertyOptional({
+    type: PreviewMediaResponse,
+    nullable: true,
+    description: 'The attachment when it goes as the approved template’s media header (null: only with the text inside the window)',
+  })
+  headerMedia!: PreviewMediaResponse | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Why the attachment does not fit the approved template’s header' })
+  headerProblem!: string | null;
 }
 
 export class PreviewRecipientResponse {
@@ -78,6 +106,8 @@ export class PreviewRecipientResponse {
 
 export class MessageTemplatePreviewResponse {
   @ApiProperty({ description: 'The exact text the subscriber receives inside the 24-hour window' }) text!: string;
+  @ApiPropertyOptional({ type: PreviewMediaResponse, nullable: true, description: 'The attachment; inside the window the text is its caption' })
+  media!: PreviewMediaResponse | null;
   @ApiPropertyOptional({ type: PreviewWhatsappTemplateResponse, nullable: true, description: 'What goes outside the window' })
   whatsappTemplate!: PreviewWhatsappTemplateResponse | null;
   @ApiPropertyOptional({ type: PreviewRecipientResponse, nullable: true }) recipient!: PreviewRecipientResponse | null;
@@ -85,6 +115,7 @@ export class MessageTemplatePreviewResponse {
   static from(p: MessageTemplatePreview): MessageTemplatePreviewResponse {
     return {
       text: p.text,
+      media: p.media ? PreviewMediaResponse.from(p.media) : null,
       whatsappTemplate: p.whatsappTemplate
         ? {
             name: p.whatsappTemplate.name,
@@ -93,6 +124,8 @@ export class MessageTemplatePreviewResponse {
             status: p.whatsappTemplate.status,
             parameters: { body: [...p.whatsappTemplate.parameters.body], header: [...p.whatsappTemplate.parameters.header] },
             text: p.whatsappTemplate.text,
+            headerMedia: p.whatsappTemplate.headerMedia ? PreviewMediaResponse.from(p.whatsappTemplate.headerMedia) : null,
+            headerProblem: p.whatsappTemplate.headerProblem,
           }
         : null,
       recipient: p.recipient ? { nome: p.recipient.nome, cognome: p.recipient.cognome, frazione: p.recipient.frazione } : null,

@@ -77,7 +77,7 @@ export class MessageTemplatesController {
     @Param('id', templateId) id: string,
     @Body() dto: PreviewMessageTemplateDto,
   ): Promise<MessageTemplatePreviewResponse> {
-    const preview = await this.templates.preview(tenant.id, id, { subscriberId: dto.subscriberId, variables: dto.variables ?? {} });
+    const preview = await this.templates.preview(tenant.id, id, { subscriberId: dto.subscriberId, variables: dto.variables ?? {}, media: dto.media });
     return MessageTemplatePreviewResponse.from(preview);
   }
 }

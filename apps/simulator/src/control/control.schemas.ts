@@ -158,10 +158,13 @@ export const faultsSchema = z.object({
   undeliverable: recipients.optional(),
   expiredToken: z.boolean().optional(),
   marketingOptOut: recipients.optional(),
+  mediaUploadErrors: z.number().int().min(0).optional(),
 });
 export type FaultsInput = z.input<typeof faultsSchema>;
 
 export const clearFaultsQuery = z.object({ phoneNumberId: id.optional() });
+
+export const mediaUploadsQuery = z.object({ phoneNumberId: id.optional() });
 
 export const statusBehaviourSchema = z.object({
   phoneNumberId: id,

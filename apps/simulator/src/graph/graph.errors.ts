@@ -124,6 +124,14 @@ export const GraphErrors = {
       `${component}: number of localizable_params (${got}) does not match the expected number of params (${expected})`,
     ),
 
+  templateParamFormat: (component: string, expected: string, got: string): GraphApiError =>
+    whatsappError(
+      400,
+      132012,
+      'Parameter format does not match format in the created template',
+      `${component}: Format mismatch, expected ${expected}, received ${got}`,
+    ),
+
   mediaUpload: (details: string): GraphApiError => whatsappError(400, 131053, 'Media upload error', details),
 
   serverError: (): GraphApiError => whatsappError(500, 131000, 'Something went wrong', 'Something went wrong'),

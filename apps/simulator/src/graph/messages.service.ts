@@ -146,6 +146,13 @@ export class MessagesService {
     if (reference.headerTextParameters !== template.headerParameters) {
       throw GraphErrors.templateParamCount('header', reference.headerTextParameters, template.headerParameters);
     }
+    const headerFormat = template.headerMediaFormat;
+    if (headerFormat !== undefined && reference.headerMedia?.type !== headerFormat.toLowerCase()) {
+      throw GraphErrors.templateParamFormat('header', headerFormat, reference.headerMedia?.type.toUpperCase() ?? 'UNKNOWN');
+    }
+    if (headerFormat === undefined && reference.headerMedia !== undefined) {
+      throw GraphErrors.templateParamCount('header', 1, 0);
+    }
     if (reference.bodyParameters.length !== template.bodyParameters.length) {
       throw GraphErrors.templateParamCount('body', reference.bodyParameters.length, template.bodyParameters.length);
     }

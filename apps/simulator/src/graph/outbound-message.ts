@@ -29,6 +29,8 @@ export interface TemplateReference {
   /** Parameter counts by component, as sent. */
   bodyParameters: { name?: string }[];
   headerTextParameters: number;
+  /** A media header parameter (image, video, document), by uploaded id or link. */
+  headerMedia?: { type: string; id?: string };
 }
 
 export interface OutboundMessage {
@@ -192,6 +194,7 @@ export function parseMessagesRequest(body: unknown): MessagesRequest {
       break;
     case 'template':
       message.template = validateTemplate(content);
+      message.mediaId = message.template.headerMedia?.id;
       break;
   }
   return message;
@@ -336,6 +339,12 @@ function validateTemplate(content: Json): TemplateReference {
       });
     } else if (type === 'header') {
       reference.headerTextParameters = parameters.filter((p) => (p as Json).type === 'text').length;
+      parameters.forEach((parameter, p) => {
+        const kind = (parameter as Json).type;
+        if (kind !== 'image' && kind !== 'video' && kind !== 'document') return;
+        const media = object(parameter as Json, kind, `${path}['parameters'][${p}]['${kind}']`);
+        reference.headerMedia = { type: kind, id: validateMedia(kind, media) };
+      });
     }
   });
   return reference;

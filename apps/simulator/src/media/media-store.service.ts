@@ -16,7 +16,22 @@ export interface StoredMedia {
   sha256: string;
   fileSize: number;
   filename?: string;
+  /** Uploaded by the business (POST /{phone-number-id}/media) or sent by a citizen. */
+  source: 'upload' | 'inbound';
   createdAt: Date;
+}
+
+/** What the control API tells about an upload: never the bytes. */
+export interface MediaUploadView {
+  id: string;
+  phoneNumberId: string;
+  mimeType: string;
+  sha256: string;
+  fileSize: number;
+  filename: string | null;
+  uploadedAt: string;
+  /** False once deleted or expired (POST /_sim/media/:id/expire): sends with the id then fail. */
+  available: boolean;
 }
 
 /** Meta's media URLs stop working after about five minutes. */
@@ -26,8 +41,17 @@ export const MEDIA_URL_TTL_MS = 5 * 60_000;
 export class MediaStoreService {
   private readonly media = new Map<string, StoredMedia>();
   private readonly downloadTokens = new Map<string, { mediaId: string; expiresAt: number }>();
+  /** Every upload in order, kept after the media is deleted or expired, so tests can count them. */
+  private readonly uploadLog: StoredMedia[] = [];
 
-  store(input: { phoneNumberId: string; wabaId: string; bytes: Buffer; mimeType: string; filename?: string }): StoredMedia {
+  store(input: {
+    phoneNumberId: string;
+    wabaId: string;
+    bytes: Buffer;
+    mimeType: string;
+    filename?: string;
+    source?: 'upload' | 'inbound';
+  }): StoredMedia {
     let id: string;
     do id = randomDigits(16);
     while (this.media.has(id));
@@ -40,10 +64,28 @@ export class MediaStoreService {
       sha256: createHash('sha256').update(input.bytes).digest('base64'),
       fileSize: input.bytes.length,
       filename: input.filename,
+      source: input.source ?? 'inbound',
       createdAt: new Date(),
     };
     this.media.set(id, stored);
+    if (stored.source === 'upload') this.uploadLog.push(stored);
     return stored;
+  }
+
+  /** The business's uploads, oldest first, optionally of one number. */
+  uploads(phoneNumberId?: string): MediaUploadView[] {
+    return this.uploadLog
+      .filter((m) => phoneNumberId === undefined || m.phoneNumberId === phoneNumberId)
+      .map((m) => ({
+        id: m.id,
+        phoneNumberId: m.phoneNumberId,
+        mimeType: m.mimeType,
+        sha256: m.sha256,
+        fileSize: m.fileSize,
+        filename: m.filename ?? null,
+        uploadedAt: m.createdAt.toISOString(),
+        available: this.media.has(m.id),
+      }));
   }
 
   find(id: string): StoredMedia | undefined {
@@ -71,5 +113,6 @@ export class MediaStoreService {
   clear(): void {
     this.media.clear();
     this.downloadTokens.clear();
+    this.uploadLog.length = 0;
   }
 }

@@ -41,6 +41,13 @@ const LIMITS: { pattern: RegExp; maxBytes: number }[] = [
   },
 ];
 
+/** Signatures of the types whose content Meta checks against the declared type (a mismatch is a 131053). */
+const SIGNATURES: Record<string, number[]> = {
+  'image/jpeg': [0xff, 0xd8, 0xff],
+  'image/png': [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+  'application/pdf': [0x25, 0x50, 0x44, 0x46, 0x2d],
+};
+
 /** /{phone-number-id}/media, /{media-id} and the download URL. */
 @Injectable()
 export class MediaService {
@@ -69,12 +76,20 @@ export class MediaService {
     if (upload.file.bytes.length > limit.maxBytes) {
       throw GraphErrors.mediaUpload(`The file is ${upload.file.bytes.length} bytes; ${mimeType} files may be at most ${limit.maxBytes} bytes.`);
     }
+    const signature = SIGNATURES[mimeType];
+    if (signature && !signature.every((b, i) => upload.file!.bytes[i] === b)) {
+      throw GraphErrors.mediaUpload(`The file's content is not of the declared type ${mimeType}.`);
+    }
+    if (this.faults.takeMediaUploadError(number.phoneNumberId)) {
+      throw GraphErrors.mediaUpload('The media could not be processed. Check that it is not corrupted and matches the declared type.');
+    }
     const stored = this.store.store({
       phoneNumberId: number.phoneNumberId,
       wabaId: number.wabaId,
       bytes: upload.file.bytes,
       mimeType,
       filename: upload.file.filename,
+      source: 'upload',
     });
     return { id: stored.id };
   }

@@ -175,9 +175,18 @@ export const PHONE_PAGE_HTML = String.raw`<!doctype html>
 
   function mediaNode(kind, media) {
     if (!media) return null;
+    // Media sent by id (uploaded by the comune) are served by the simulator; by link, from where they are.
     var src = media.id ? '/_sim/media/' + encodeURIComponent(media.id) : media.link;
-    if (kind === 'image' || kind === 'sticker') return el('img', { src: src, alt: media.caption || 'immagine' });
-    if (kind === 'document') return el('a', { href: src, target: '_blank', text: '📄 ' + (media.filename || 'documento') });
+    if (kind === 'image' || kind === 'sticker') {
+      var img = el('img', { src: src, alt: media.caption || 'immagine' });
+      img.addEventListener('error', function () {
+        img.replaceWith(el('div', { class: 'footer-text', text: '🖼 immagine non più disponibile' }));
+      });
+      return img;
+    }
+    if (kind === 'document') {
+      return el('a', { href: src, target: '_blank', rel: 'noopener', title: media.id ? 'media id ' + media.id : media.link, text: '📄 ' + (media.filename || 'documento') });
+    }
     if (kind === 'video') return el('a', { href: src, target: '_blank', text: '🎬 video' });
     if (kind === 'audio') return el('a', { href: src, target: '_blank', text: '🎤 audio' });
     return null;

@@ -24,6 +24,8 @@ export interface NumberFaults {
   expiredToken: boolean;
   /** Recipients whose marketing templates fail asynchronously with 131050. */
   marketingOptOut: Set<string>;
+  /** The next n media uploads of the number fail with 131053 "Media upload error". */
+  mediaUploadErrors: number;
 }
 
 export type NumberFaultsUpdate = Partial<Omit<NumberFaults, 'undeliverable' | 'marketingOptOut'>> & {
@@ -46,6 +48,7 @@ const none = (): NumberFaults => ({
   undeliverable: new Set(),
   expiredToken: false,
   marketingOptOut: new Set(),
+  mediaUploadErrors: 0,
 });
 
 /** Recipients are matched on their digits, so "+39 333..." and "39333..." are the same person. */
@@ -87,6 +90,14 @@ export class FaultsService {
   takeThroughputError(phoneNumberId: string): boolean {
     const faults = this.faults.get(phoneNumberId);
     return faults !== undefined && this.draw(faults.throughputErrorRate);
+  }
+
+  /** Consumes one of the number's pending media upload errors; true when this upload is to fail. */
+  takeMediaUploadError(phoneNumberId: string): boolean {
+    const faults = this.faults.get(phoneNumberId);
+    if (!faults || faults.mediaUploadErrors <= 0) return false;
+    faults.mediaUploadErrors -= 1;
+    return true;
   }
 
   /** Consumes one of the number's pending held responses, if any, or draws one at acceptThenTimeoutRate; returns how long to hold. */

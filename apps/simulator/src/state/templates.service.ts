@@ -39,6 +39,8 @@ export interface SimulatedTemplate {
   bodyParameters: string[];
   headerText?: string;
   headerParameters: number;
+  /** IMAGE, VIDEO or DOCUMENT when the header is media: every send must fill it. */
+  headerMediaFormat?: 'IMAGE' | 'VIDEO' | 'DOCUMENT';
 }
 
 @Injectable()
@@ -69,6 +71,7 @@ export class TemplatesService {
       bodyParameters: body.names,
       headerText: definition.header?.format === 'TEXT' ? definition.header.text : undefined,
       headerParameters: header?.names.length ?? 0,
+      headerMediaFormat: definition.header && definition.header.format !== 'TEXT' ? definition.header.format : undefined,
     };
     this.templates.set(template.id, template);
     return template;

@@ -2,7 +2,8 @@
  * What kind of failure an error is. The API's exception filter maps a kind to one HTTP status and
  * the worker maps it to retry or give up, so a library never needs to know about HTTP.
  */
-export type ErrorKind = 'validation' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'rate_limited' | 'unavailable' | 'internal';
+export type ErrorKind =
+  'validation' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'too_large' | 'rate_limited' | 'unavailable' | 'internal';
 
 /** Error codes shared by every feature; features add their own code enums beside their services. */
 export enum CommonErrorCode {
@@ -56,6 +57,13 @@ export class ConflictError extends AppError {
 export class ValidationError extends AppError {
   constructor(message: string, details?: unknown, code: string = CommonErrorCode.ValidationFailed) {
     super(code, 'validation', message, { details });
+  }
+}
+
+/** Something the caller sent is bigger than a limit allows (a file over WhatsApp's size for its type). */
+export class PayloadTooLargeError extends AppError {
+  constructor(message: string, details?: unknown, code: string = CommonErrorCode.PayloadTooLarge) {
+    super(code, 'too_large', message, { details });
   }
 }
 

@@ -31,3 +31,7 @@ export type MediaFileId = Brand<string, 'MediaFileId'>;
 
 export const asContactId = (id: string): ContactId => id as ContactId;
 export const asOutboundMessageId = (id: string): OutboundMessageId => id as OutboundMessageId;
+
+/** A file in a comune's media library (an image or a document editors attach to campaigns). */
+export type MediaAssetId = Brand<string, 'MediaAssetId'>;
+export const asMediaAssetId = (id: string): MediaAssetId => id as MediaAssetId;

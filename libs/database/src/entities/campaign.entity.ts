@@ -22,10 +22,15 @@ export interface CampaignAudience {
   policyPending?: { versionId: string; includeAsked: boolean };
 }
 
-/** An image or PDF sent with the message, by public HTTPS link. */
+/**
+ * An image or document sent with the message: exactly one of a public HTTPS link and a file of the
+ * comune's media library (`mediaId`, uploaded to WhatsApp per sending number when the campaign starts).
+ */
 export interface CampaignMedia {
   kind: 'image' | 'document';
-  link: string;
+  link?: string;
+  mediaId?: string;
+  /** Documents: the name citizens see (a library file's own name when left out). */
   filename?: string;
 }
 

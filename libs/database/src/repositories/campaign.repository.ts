@@ -478,13 +478,13 @@ export class CampaignRepository {
   }
 
   /** Cancels what has not gone yet. */
-  async cancelQueued(tenantId: TenantId, campaignId: string): Promise<number> {
+  async cancelQueued(tenantId: TenantId, campaignId: string, reason = 'campaign cancelled'): Promise<number> {
     const rows = await this.db.forTenant(tenantId, (m) =>
       returningRows<{ id: string }>(
         m,
-        `UPDATE outbound_messages SET status = 'cancelled', error_reason = 'campaign cancelled', next_attempt_at = NULL, updated_at = now()
+        `UPDATE outbound_messages SET status = 'cancelled', error_reason = left($3, 1000), next_attempt_at = NULL, updated_at = now()
           WHERE tenant_id = $1 AND campaign_id = $2 AND status = 'queued' RETURNING id`,
-        [tenantId, campaignId],
+        [tenantId, campaignId, reason],
       ),
     );
     return rows.length;

@@ -12,12 +12,21 @@ import {
   type SubscriberProfile,
   type TenantEntity,
 } from '#database';
+import type { MessageContent } from '#whatsapp';
 import { isServiceWindowOpen } from '../messaging/window-rules.js';
 import { POLICY_IT } from '../privacy-policies/messages.it.js';
 import { policyPayload, quickReplyIndex, withAcceptButton } from '../privacy-policies/policy-rules.js';
-import { decideRecipientMessage, quietHoursEnd, type RecipientPlan } from './campaign-rules.js';
+import { CampaignMediaService, permanentProblem } from './campaign-media.service.js';
+import {
+  decideRecipientMessage,
+  isMediaIdRefusal,
+  MEDIA_REUPLOAD_ACTION,
+  providerMediaIdOf,
+  quietHoursEnd,
+  type RecipientPlan,
+} from './campaign-rules.js';
 import { MessageTemplatesService, type ResolvedMessageTemplate } from './message-templates.service.js';
-import { buildTemplateContent, renderText, type RecipientFields } from './template-rendering.js';
+import { buildTemplateContent, renderText, type RecipientFields, type SendableMedia } from './template-rendering.js';
 
 export type RecipientProfiles = ReadonlyMap<string, SubscriberProfile>;
 
@@ -32,6 +41,10 @@ interface CampaignContext {
   values: Record<string, string>;
   /** For a request to accept a privacy policy version: the version and its accept button. */
   policy: { version: string; payload: string; quickReply: number | null } | null;
+  /** The attachment as WhatsApp takes it for the campaign's number (a library file by its provider id). */
+  media: SendableMedia | null;
+  /** Why the attachment can never be sent (deleted, refused by WhatsApp): the campaign fails. */
+  mediaProblem: string | null;
 }
 
 /**
@@ -49,6 +62,7 @@ export class CampaignDispatchService {
     private readonly tenants: TenantRepository,
     private readonly templates: MessageTemplatesService,
     private readonly policies: PrivacyPolicyRepository,
+    private readonly campaignMedia: CampaignMediaService,
     private readonly clock: Clock,
   ) {}
 
@@ -69,10 +83,16 @@ export class CampaignDispatchService {
     const plans = new Map<OutboundMessageId, RecipientPlan>();
     if (rows.length === 0) return plans;
     const now = this.clock.now();
+    const mediaFailures = new Map<string, string>();
     for (const row of rows) {
       const ctx = await this.context(tenantId, row.campaignId!);
       if (!ctx) {
         plans.set(row.id, { kind: 'fail', reason: 'the campaign no longer exists', action: 'bug' });
+        continue;
+      }
+      if (ctx.mediaProblem !== null) {
+        plans.set(row.id, { kind: 'fail', reason: ctx.mediaProblem, action: 'bug' });
+        mediaFailures.set(ctx.campaign.id, ctx.mediaProblem);
         continue;
       }
       const { campaign, tenant, settings } = ctx;
@@ -107,10 +127,10 @@ export class CampaignDispatchService {
         windowOpen: isServiceWindowOpen(contact?.lastInboundAt ?? null, now),
         forceTemplate: row.errorAction === 'template',
         text: body === null ? null : renderText(body, ctx.values, recipient),
-        media: campaign.media,
+        media: ctx.media,
         template: approved
           ? {
-              content: buildTemplateContent(approved, ctx.values, recipient, campaign.media),
+              content: buildTemplateContent(approved, ctx.values, recipient, ctx.media),
               category: approved.category,
               approved: approved.status === 'APPROVED',
               name: approved.name,
@@ -123,7 +143,26 @@ export class CampaignDispatchService {
         plans.set(row.id, { ...plan, content: withAcceptButton(plan.content, ctx.policy.payload, POLICY_IT.acceptButton, ctx.policy.quickReply) });
       } else plans.set(row.id, plan);
     }
+    for (const [campaignId, reason] of mediaFailures) {
+      await this.campaignMedia.failCampaign(tenantId, campaignId, reason);
+      this.cache.delete(`${tenantId}/${campaignId}`);
+    }
     return plans;
+  }
+
+  /**
+   * A campaign message failed: true when Meta refused the id of the campaign's uploaded file
+   * (expired or unknown) and the message should go again, once, with a fresh upload.
+   */
+  async retryWithFreshMedia(tenantId: TenantId, row: OutboundMessageEntity, content: MessageContent, err: unknown): Promise<boolean> {
+    if (row.campaignId === null || row.errorAction === MEDIA_REUPLOAD_ACTION) return false;
+    if (typeof err !== 'object' || err === null || !isMediaIdRefusal(err as { kind: string; code: number | null })) return false;
+    const providerMediaId = providerMediaIdOf(content);
+    const ctx = providerMediaId === null ? null : await this.context(tenantId, row.campaignId);
+    if (!ctx || providerMediaId === null) return false;
+    const retry = await this.campaignMedia.reportRefused(tenantId, ctx.campaign.numberId, ctx.campaign, providerMediaId);
+    if (retry) this.cache.delete(`${tenantId}/${row.campaignId}`);
+    return retry;
   }
 
   /** After a batch: campaigns with nothing left to send are completed. */
@@ -161,6 +200,15 @@ export class CampaignDispatchService {
     const policy = version
       ? { version: version.version, payload: policyPayload(version.id), quickReply: quickReplyIndex(template?.approved?.components ?? []) }
       : null;
-    return { campaign, tenant, settings, template, values: { ...campaign.variables, comune: tenant.displayName }, policy };
+    let media: SendableMedia | null = null;
+    let mediaProblem: string | null = null;
+    try {
+      media = await this.campaignMedia.sendable(tenantId, campaign.numberId, campaign.media);
+    } catch (err) {
+      // A passing failure (upload in progress elsewhere, Meta unreachable) puts the batch back.
+      mediaProblem = permanentProblem(err);
+      if (mediaProblem === null) throw err;
+    }
+    return { campaign, tenant, settings, template, values: { ...campaign.variables, comune: tenant.displayName }, policy, media, mediaProblem };
   }
 }

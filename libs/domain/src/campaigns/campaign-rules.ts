@@ -1,8 +1,9 @@
 import { CronExpressionParser } from 'cron-parser';
 import { DateTime } from 'luxon';
 import { ConflictError, ValidationError } from '#common';
-import type { CampaignMedia, CampaignPriority, CampaignStatus, MessageCategory, MessagingTier } from '#database';
+import type { CampaignPriority, CampaignStatus, MessageCategory, MessagingTier } from '#database';
 import type { MessageContent, TemplateContent } from '#whatsapp';
+import { mediaMessage, type SendableMedia } from './template-rendering.js';
 
 /** What editors and admins can do to a campaign, and from which states (draft → scheduled → sending → completed). */
 export type CampaignAction = 'edit' | 'send' | 'schedule' | 'approve' | 'reject' | 'pause' | 'resume' | 'cancel';
@@ -135,7 +136,8 @@ export interface RecipientDecisionInput {
   forceTemplate: boolean;
   /** The text this recipient would read as a free-form message (null when the campaign has none). */
   text: string | null;
-  media: CampaignMedia | null;
+  /** The attachment as WhatsApp takes it (link, or the provider's id of the uploaded file). */
+  media: SendableMedia | null;
   /** The approved template's content for this recipient, when the campaign has one. */
   template: {
     content: TemplateContent;
@@ -153,9 +155,7 @@ export interface RecipientDecisionInput {
  */
 export function decideRecipientMessage(input: RecipientDecisionInput): RecipientPlan {
   if (input.windowOpen && !input.forceTemplate && input.text !== null) {
-    const content: MessageContent = input.media
-      ? { type: input.media.kind, link: input.media.link, caption: input.text, ...(input.media.filename ? { filename: input.media.filename } : {}) }
-      : { type: 'text', body: input.text, previewUrl: true };
+    const content: MessageContent = input.media ? mediaMessage(input.media, input.text) : { type: 'text', body: input.text, previewUrl: true };
     return { kind: 'send', content, category: 'service' };
   }
   const t = input.template;
@@ -173,4 +173,36 @@ export function decideRecipientMessage(input: RecipientDecisionInput): Recipient
     return { kind: 'skip', reason: 'the citizen stopped marketing messages from this number', action: 'marketing_opt_out' };
   }
   return { kind: 'send', content: t.content, category: t.category };
+}
+
+/** What a campaign message whose media id Meta refused records, so the retry with a fresh upload happens once. */
+export const MEDIA_REUPLOAD_ACTION = 'media_reupload';
+
+/**
+ * Meta's answers to a send whose media id it does not know (the upload expired or is gone):
+ * invalid parameter (100), parameter value not valid (131009) or media error (131053). Only for
+ * a message that carried an uploaded file's id; the caller bounds the re-uploads it leads to.
+ */
+const MEDIA_ID_REFUSAL_CODES: ReadonlySet<number> = new Set([100, 131009, 131053]);
+
+export function isMediaIdRefusal(err: { kind: string; code: number | null }): boolean {
+  return err.kind === 'api' && err.code !== null && MEDIA_ID_REFUSAL_CODES.has(err.code);
+}
+
+/** The provider media id a message carries (a media message, or a template's media header), if any. */
+export function providerMediaIdOf(content: MessageContent): string | null {
+  switch (content.type) {
+    case 'image':
+    case 'video':
+    case 'audio':
+    case 'document':
+    case 'sticker':
+      return content.mediaId ?? null;
+    case 'template':
+      return content.headerMedia?.mediaId ?? null;
+    case 'text':
+    case 'interactive':
+    case 'contacts':
+      return null;
+  }
 }

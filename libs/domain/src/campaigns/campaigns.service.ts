@@ -35,15 +35,26 @@ import {
   type WhatsappNumberEntity,
 } from '#database';
 import { QueueProducer } from '#queue';
+import { ProviderError } from '#whatsapp';
 import type { Actor } from '../auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { OutboundService } from '../messaging/outbound.service.js';
 import { PrivacyPoliciesService } from '../privacy-policies/privacy-policies.service.js';
 import { SendPlanner } from '../messaging/send-planner.js';
 import { SubscribersService } from '../subscriptions/subscribers.service.js';
+import { MediaUploadFailedError } from '../media/media-library.errors.js';
+import { CampaignMediaService } from './campaign-media.service.js';
 import { assertCanApply, capacityFor, outboundPriority, parseScheduleTime, type CapacityView } from './campaign-rules.js';
 import { MessageTemplatesService, type ResolvedMessageTemplate } from './message-templates.service.js';
-import { buildTemplateContent, missingVariables, renderText, templateVariables } from './template-rendering.js';
+import {
+  buildTemplateContent,
+  headerMediaProblem,
+  mediaMessage,
+  missingVariables,
+  renderText,
+  templateVariables,
+  type SendableMedia,
+} from './template-rendering.js';
 
 export interface CampaignInput {
   title: string;
@@ -143,6 +154,7 @@ export class CampaignsService {
     private readonly config: SubscriptionConfigRepository,
     private readonly portfolios: BusinessPortfolioRepository,
     private readonly templates: MessageTemplatesService,
+    private readonly campaignMedia: CampaignMediaService,
     private readonly subscribers: SubscribersService,
     private readonly outbound: OutboundService,
     private readonly outboundRows: OutboundMessageRepository,
@@ -182,7 +194,7 @@ export class CampaignsService {
       messageTemplateId: input.messageTemplateId ?? null,
       body: input.body ?? null,
       variables: input.variables ?? {},
-      media: input.media ?? null,
+      media: checked.media,
       audience: checked.audience,
       category: checked.template?.approved?.category ?? null,
       capacityMode: input.capacityMode ?? 'refuse',
@@ -290,7 +302,7 @@ export class CampaignsService {
       messageTemplateId: merged.messageTemplateId ?? null,
       body: merged.body ?? null,
       variables: merged.variables ?? {},
-      media: merged.media ?? null,
+      media: checked.media,
       audience: checked.audience,
       priority: merged.priority ?? 'normal',
       numberId: checked.number.id,
@@ -310,17 +322,18 @@ export class CampaignsService {
   private async validate(
     tenantId: TenantId,
     input: CampaignInput,
-  ): Promise<{ number: WhatsappNumberEntity; template: ResolvedMessageTemplate | null; audience: CampaignAudience }> {
+  ): Promise<{ number: WhatsappNumberEntity; template: ResolvedMessageTemplate | null; audience: CampaignAudience; media: CampaignMedia | null }> {
     const hasTemplate = Boolean(input.messageTemplateId);
     const hasBody = input.body !== undefined && input.body !== null && input.body.trim() !== '';
     if (hasTemplate === hasBody) throw new ValidationError('give either messageTemplateId or body (free text), not both and not neither');
     const number = await this.pickNumber(tenantId, input.numberId ?? null);
     const template = hasTemplate ? await this.templates.resolve(tenantId, input.messageTemplateId!) : null;
+    const media = await this.campaignMedia.check(tenantId, input.media);
     const body = template ? template.template.body : input.body!;
     const names = template ? template.variables : templateVariables(body);
     const missing = missingVariables(names, input.variables ?? {});
     if (missing.length > 0) throw new ValidationError(`missing variables: ${missing.join(', ')}`, { missing }, 'MISSING_VARIABLES');
-    if (input.media && renderText(body, { ...(input.variables ?? {}), comune: 'x' }, { nome: 'x', cognome: 'x', frazione: 'x' }).length > 1024) {
+    if (media && renderText(body, { ...(input.variables ?? {}), comune: 'x' }, { nome: 'x', cognome: 'x', frazione: 'x' }).length > 1024) {
       throw new ValidationError('with media attached the text is a caption, which WhatsApp limits to 1,024 characters');
     }
     const audience = await this.checkAudience(tenantId, input.audience ?? {});
@@ -332,12 +345,14 @@ export class CampaignsService {
       );
     }
     if (template?.approved) {
+      const headerProblem = headerMediaProblem(template.approved, media);
+      if (headerProblem) throw new ValidationError(headerProblem, undefined, 'TEMPLATE_HEADER_MEDIA');
       // Meta's own limits on the parameters, checked now with a sample recipient rather than at send time.
       buildTemplateContent(
         template.approved,
         { ...(input.variables ?? {}), comune: 'x' },
         { nome: null, cognome: null, frazione: null },
-        input.media,
+        media ? { kind: media.kind, ...(media.link ? { link: media.link } : { providerMediaId: 'uploaded-at-start' }) } : null,
       );
     }
     if (!template?.approved) {
@@ -351,7 +366,7 @@ export class CampaignsService {
         );
       }
     }
-    return { number, template, audience };
+    return { number, template, audience, media };
   }
 
   private async pickNumber(tenantId: TenantId, numberId: string | null): Promise<WhatsappNumberEntity> {
@@ -543,12 +558,19 @@ export class CampaignsService {
     const values = { ...c.variables, comune: tenant?.displayName ?? '' };
     const recipient = { nome: null, cognome: null, frazione: null };
     const body = resolved?.template.body ?? c.body ?? '';
+    let media: SendableMedia | null;
+    try {
+      media = await this.campaignMedia.sendable(tenantId, c.numberId, c.media);
+    } catch (err) {
+      if (!(err instanceof ProviderError)) throw err;
+      throw new MediaUploadFailedError(err.message);
+    }
     const asText = async (): Promise<string> => {
       const text = `[PROVA] ${renderText(body, values, recipient)}`;
       const row = await this.outbound.send(tenantId, {
         numberId: c.numberId,
         to: { kind: 'phone', e164 },
-        content: c.media ? { type: c.media.kind, link: c.media.link, caption: text.slice(0, 1024) } : { type: 'text', body: text, previewUrl: true },
+        content: media ? mediaMessage(media, text.slice(0, 1024)) : { type: 'text', body: text, previewUrl: true },
         kind: 'test',
         category: 'service',
       });
@@ -562,7 +584,7 @@ export class CampaignsService {
       const row = await this.outbound.send(tenantId, {
         numberId: c.numberId,
         to: { kind: 'phone', e164 },
-        content: buildTemplateContent(resolved.approved, values, recipient, c.media),
+        content: buildTemplateContent(resolved.approved, values, recipient, media),
         kind: 'test',
         category: resolved.approved.category,
       });
@@ -656,7 +678,7 @@ export class CampaignsService {
     if (c.status !== 'scheduled') return;
     if (c.scheduledAt && c.scheduledAt.getTime() > this.clock.now().getTime() + 1000) return;
     const launch = c.alertId ? null : await this.subscribers.launch(tenantId);
-    const blocked = launch ? launchBlock(launch) : null;
+    const blocked = (launch ? launchBlock(launch) : null) ?? (await this.campaignMedia.prepareForStart(tenantId, c));
     if (blocked) {
       await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'failed', failureReason: blocked });
       await this.audit.record(tenantId, null, 'campaign.failed', { type: 'campaign', id }, { reason: blocked });

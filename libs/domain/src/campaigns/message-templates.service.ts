@@ -4,6 +4,7 @@ import {
   MessageTemplateRepository,
   SubscriberRepository,
   TenantRepository,
+  type CampaignMedia,
   type MessageTemplateEntity,
   type Page,
   type PageRequest,
@@ -12,12 +13,15 @@ import {
 import type { Actor } from '../auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { SubscriberNotFoundError } from '../subscriptions/subscribers.service.js';
+import { CampaignMediaService } from './campaign-media.service.js';
 import { MessageTemplateErrorCode, MessageTemplateNotFoundError } from './message-templates.errors.js';
 import {
   approvedTemplateButtons,
+  approvedTemplateHeaderFormat,
   approvedTemplateNamedParameters,
   approvedTemplateParameterCounts,
   buildTemplateContent,
+  headerMediaProblem,
   missingVariables,
   recipientFieldsOf,
   renderApprovedBody,
@@ -60,10 +64,25 @@ export interface ResolvedMessageTemplate {
 export interface MessageTemplatePreviewInput {
   subscriberId?: string;
   variables: Record<string, string>;
+  /** The attachment a campaign would send with it (a link, or a file of the comune's media library). */
+  media?: CampaignMedia | null;
+}
+
+/** An attachment as the preview shows it: what it is, never where it is stored. */
+export interface PreviewMedia {
+  kind: 'image' | 'document';
+  link: string | null;
+  mediaId: string | null;
+  /** For a document, the name the citizen sees. */
+  filename: string | null;
+  mimeType: string | null;
+  sizeBytes: number | null;
 }
 
 export interface MessageTemplatePreview {
   text: string;
+  /** Inside the window the text goes as this attachment's caption. */
+  media: PreviewMedia | null;
   whatsappTemplate: {
     name: string;
     language: string;
@@ -71,6 +90,10 @@ export interface MessageTemplatePreview {
     status: string;
     parameters: { body: string[]; header: string[] };
     text: string | null;
+    /** The attachment when it goes as the approved template's media header; null when it goes only inside the window. */
+    headerMedia: PreviewMedia | null;
+    /** Why the attachment does not fit the approved template's header (a campaign would be refused). */
+    headerProblem: string | null;
   } | null;
   recipient: RecipientFields | null;
 }
@@ -92,6 +115,7 @@ export class MessageTemplatesService {
     private readonly templates: MessageTemplateRepository,
     private readonly subscribers: SubscriberRepository,
     private readonly tenants: TenantRepository,
+    private readonly campaignMedia: CampaignMediaService,
     private readonly audit: AuditService,
   ) {}
 
@@ -168,16 +192,19 @@ export class MessageTemplatesService {
       if (!subscriber) throw new SubscriberNotFoundError();
       recipient = recipientFieldsOf(subscriber);
     }
+    const media = await this.previewMedia(tenantId, input.media);
     const tenant = await this.tenants.findById(tenantId);
     if (!tenant) throw new MessageTemplateNotFoundError();
     const values = { ...input.variables, comune: tenant.displayName };
     const fields = recipient ?? { nome: null, cognome: null, frazione: null };
     const text = renderText(template.body, values, fields);
-    if (!approved) return { text, whatsappTemplate: null, recipient };
-    const content = buildTemplateContent(approved, values, fields);
+    if (!approved) return { text, media, whatsappTemplate: null, recipient };
+    // The attachment's provider id does not exist before a campaign starts: a stand-in shows where it goes.
+    const content = buildTemplateContent(approved, values, fields, media ? { kind: media.kind, providerMediaId: 'preview' } : null);
     const body = (content.body ?? []).map((p) => p.text);
     return {
       text,
+      media,
       whatsappTemplate: {
         name: approved.name,
         language: approved.language,
@@ -185,8 +212,24 @@ export class MessageTemplatesService {
         status: approved.status,
         parameters: { body, header: (content.headerText ?? []).map((p) => p.text) },
         text: renderApprovedBody(approved.components, body),
+        headerMedia: content.headerMedia ? media : null,
+        headerProblem: headerMediaProblem(approved, media),
       },
       recipient,
+    };
+  }
+
+  private async previewMedia(tenantId: TenantId, input: CampaignMedia | null | undefined): Promise<PreviewMedia | null> {
+    const media = await this.campaignMedia.check(tenantId, input);
+    if (!media) return null;
+    const asset = media.mediaId ? await this.campaignMedia.asset(tenantId, media.mediaId) : null;
+    return {
+      kind: media.kind,
+      link: media.link ?? null,
+      mediaId: media.mediaId ?? null,
+      filename: media.kind === 'document' ? (media.filename ?? asset?.filename ?? null) : null,
+      mimeType: asset?.mimeType ?? null,
+      sizeBytes: asset ? Number(asset.sizeBytes) : null,
     };
   }
 
@@ -317,7 +360,12 @@ function resolved(template: MessageTemplateEntity, linked: readonly WhatsappTemp
   };
   // Without a known category, marketing is assumed: it is the stricter one (opt-outs are honoured,
   // per-user caps apply), so an unknown template is never treated as the cheaper, looser utility.
-  if (!row) return { template, approved: { ...ref, category: 'marketing', status: MISSING_TEMPLATE_STATUS, components: [] }, variables };
+  if (!row)
+    return { template, approved: { ...ref, category: 'marketing', status: MISSING_TEMPLATE_STATUS, components: [], headerFormat: null }, variables };
   const category = (CATEGORIES.includes(row.category) ? row.category : 'marketing') as WhatsappTemplateCategory;
-  return { template, approved: { ...ref, category, status: row.status, components: row.components }, variables };
+  return {
+    template,
+    approved: { ...ref, category, status: row.status, components: row.components, headerFormat: approvedTemplateHeaderFormat(row.components) },
+    variables,
+  };
 }

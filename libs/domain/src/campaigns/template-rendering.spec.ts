@@ -7,6 +7,8 @@ import {
   approvedTemplateNamedParameters,
   approvedTemplateParameterCounts,
   buildTemplateContent,
+  headerMediaProblem,
+  mediaMessage,
   missingVariables,
   recipientFieldsOf,
   renderApprovedBody,
@@ -201,6 +203,51 @@ describe('buildTemplateContent', () => {
     expect(image.headerMedia).toEqual({ kind: 'image', link: 'https://example.org/a.jpg' });
     expect(() => send(image)).not.toThrow();
     expect(buildTemplateContent(ref, values, MARIO, null).headerMedia).toBeUndefined();
+  });
+
+  it('sends an uploaded file as the header by its provider id, only into a header of its kind when the format is known', () => {
+    const uploaded = { kind: 'image' as const, providerMediaId: '1480273645019283' };
+    const image = buildTemplateContent({ ...ref, headerFormat: 'IMAGE' }, values, MARIO, uploaded);
+    expect(image.headerMedia).toEqual({ kind: 'image', mediaId: '1480273645019283' });
+    expect(send(image)).toMatchObject({
+      template: { components: [{ type: 'header', parameters: [{ type: 'image', image: { id: '1480273645019283' } }] }, { type: 'body' }] },
+    });
+    const doc = buildTemplateContent({ ...ref, headerFormat: 'DOCUMENT' }, values, MARIO, {
+      kind: 'document',
+      providerMediaId: '77',
+      filename: 'Ordinanza 12.pdf',
+    });
+    expect(doc.headerMedia).toEqual({ kind: 'document', mediaId: '77', filename: 'Ordinanza 12.pdf' });
+    // No media header, or one of another kind: the attachment goes only with the free text in the window.
+    expect(buildTemplateContent({ ...ref, headerFormat: null }, values, MARIO, uploaded).headerMedia).toBeUndefined();
+    expect(buildTemplateContent({ ...ref, headerFormat: 'DOCUMENT' }, values, MARIO, uploaded).headerMedia).toBeUndefined();
+  });
+
+  it('says when an attachment does not fit the approved header', () => {
+    const image = { kind: 'image' as const };
+    expect(headerMediaProblem({ ...ref, headerFormat: 'IMAGE' }, image)).toBeNull();
+    expect(headerMediaProblem({ ...ref, headerFormat: 'IMAGE' }, null)).toBe(
+      'the WhatsApp template allerta_meteo (it) has an IMAGE header: attach an image (media) to send it',
+    );
+    expect(headerMediaProblem({ ...ref, headerFormat: 'DOCUMENT' }, image)).toBe(
+      'the WhatsApp template allerta_meteo (it) has a DOCUMENT header, but the attachment is an image',
+    );
+    expect(headerMediaProblem({ ...ref, headerFormat: 'VIDEO' }, image)).toMatch(/VIDEO header, which a campaign cannot fill/);
+    for (const format of [undefined, null, 'TEXT']) expect(headerMediaProblem({ ...ref, headerFormat: format }, image)).toBeNull();
+  });
+
+  it('builds the in-window media message from a link or an uploaded file, the filename for documents only', () => {
+    expect(mediaMessage({ kind: 'image', providerMediaId: '9', filename: 'x.png' }, 'Avviso')).toEqual({
+      type: 'image',
+      mediaId: '9',
+      caption: 'Avviso',
+    });
+    expect(mediaMessage({ kind: 'document', link: 'https://example.org/o.pdf', filename: 'o.pdf' }, 'Avviso')).toEqual({
+      type: 'document',
+      link: 'https://example.org/o.pdf',
+      caption: 'Avviso',
+      filename: 'o.pdf',
+    });
   });
 
   it('fills dynamic URL buttons by index, skipping blank entries', () => {

@@ -1,6 +1,5 @@
 import { ValidationError } from '#common';
-import type { CampaignMedia } from '#database';
-import type { TemplateContent, TemplateParameter } from '#whatsapp';
+import type { MediaContent, TemplateContent, TemplateParameter } from '#whatsapp';
 import { MessageTemplateErrorCode } from './message-templates.errors.js';
 import { CAMPAIGN_IT } from './messages.it.js';
 
@@ -29,6 +28,51 @@ export interface ApprovedTemplateRef {
   bodyParameters: readonly string[];
   headerParameters: readonly string[];
   buttonParameters: readonly string[];
+  /**
+   * The approved template's header as Meta reports it (TEXT, IMAGE, DOCUMENT, VIDEO, LOCATION),
+   * null without a header. Left out when unknown: media then goes as the header whenever given.
+   */
+  headerFormat?: string | null;
+}
+
+/**
+ * A campaign's attachment as it goes to WhatsApp: its public link, or the id WhatsApp gave the
+ * comune's uploaded file for the sending number (never our own library id).
+ */
+export interface SendableMedia {
+  kind: 'image' | 'document';
+  link?: string;
+  providerMediaId?: string;
+  /** Documents only: the name the citizen sees. */
+  filename?: string;
+}
+
+/** The free-form media message (inside the window) carrying `caption`. */
+export function mediaMessage(media: SendableMedia, caption: string): MediaContent {
+  return {
+    type: media.kind,
+    ...(media.providerMediaId !== undefined ? { mediaId: media.providerMediaId } : { link: media.link }),
+    caption,
+    ...(media.kind === 'document' && media.filename ? { filename: media.filename } : {}),
+  };
+}
+
+/**
+ * Why a campaign's attachment does not fit the approved template's header, or null: an IMAGE or
+ * DOCUMENT header needs an attachment of that kind (Meta refuses the send without its parameter),
+ * a VIDEO header cannot be filled by a campaign. A template without a media header takes no
+ * attachment: then the attachment goes only with the free text inside the 24-hour window.
+ */
+export function headerMediaProblem(ref: ApprovedTemplateRef, media: { kind: 'image' | 'document' } | null | undefined): string | null {
+  const format = ref.headerFormat;
+  if (format === undefined || format === null || format === 'TEXT') return null;
+  const what = `the WhatsApp template ${ref.name} (${ref.language}) has a${format === 'IMAGE' ? 'n' : ''} ${format} header`;
+  if (format !== 'IMAGE' && format !== 'DOCUMENT')
+    return `${what}, which a campaign cannot fill: link a template with an image, document or text header`;
+  const wanted = format === 'IMAGE' ? 'image' : 'document';
+  if (!media) return `${what}: attach ${wanted === 'image' ? 'an image' : 'a document'} (media) to send it`;
+  if (media.kind !== wanted) return `${what}, but the attachment is ${media.kind === 'image' ? 'an image' : 'a document'}`;
+  return null;
 }
 
 /** {{ name }}: the name is checked separately so that a bad one can be reported rather than sent raw. */
@@ -100,20 +144,21 @@ export function buildTemplateContent(
   ref: ApprovedTemplateRef,
   values: Readonly<Record<string, string>>,
   recipient: RecipientFields,
-  media?: CampaignMedia | null,
+  media?: SendableMedia | null,
 ): TemplateContent {
   assertComplete([...ref.bodyParameters, ...ref.headerParameters, ...ref.buttonParameters.filter((n) => n.trim() !== '')], values);
   const parameter = (name: string): TemplateParameter => ({ text: parameterText(valueOf(name.trim(), values, recipient)) });
   const content: TemplateContent = { type: 'template', name: ref.name, languageCode: ref.language };
   if (ref.bodyParameters.length > 0) content.body = ref.bodyParameters.map(parameter);
   // A header is text or media, never both: a text header with parameters means the approved
-  // template has no media header, so a campaign's attachment cannot go there.
+  // template has no media header, so a campaign's attachment cannot go there; nor can it go into
+  // a template whose header is known not to be of its kind (Meta would refuse the parameter).
   if (ref.headerParameters.length > 0) {
     content.headerText = ref.headerParameters.map(parameter);
-  } else if (media) {
+  } else if (media && (ref.headerFormat === undefined || ref.headerFormat === media.kind.toUpperCase())) {
     content.headerMedia = {
       kind: media.kind,
-      link: media.link,
+      ...(media.providerMediaId !== undefined ? { mediaId: media.providerMediaId } : { link: media.link }),
       ...(media.kind === 'document' && media.filename ? { filename: media.filename } : {}),
     };
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#common';
 import {
   InboundMessageRepository,
+  MediaAssetRepository,
   MediaFileRepository,
   OutboundMessageRepository,
   PendingReceiptRepository,
@@ -41,6 +42,8 @@ export interface RetentionReport {
   inboundContents: number;
   outboundContents: number;
   mediaFiles: number;
+  /** Files of the comuni's media libraries past retention and attached to nothing that may still send. */
+  libraryFiles: number;
   deadLetters: number;
 }
 
@@ -58,6 +61,7 @@ export class ChannelMaintenanceService {
     private readonly outbound: OutboundMessageRepository,
     private readonly inbound: InboundMessageRepository,
     private readonly media: MediaFileRepository,
+    private readonly libraryFiles: MediaAssetRepository,
     private readonly pending: PendingReceiptRepository,
     private readonly tenants: TenantRepository,
     private readonly signups: WebSignupRepository,
@@ -118,7 +122,7 @@ export class ChannelMaintenanceService {
   }
 
   async retention(now = new Date()): Promise<RetentionReport> {
-    const report: RetentionReport = { rawWebhookEvents: 0, inboundContents: 0, outboundContents: 0, mediaFiles: 0, deadLetters: 0 };
+    const report: RetentionReport = { rawWebhookEvents: 0, inboundContents: 0, outboundContents: 0, mediaFiles: 0, libraryFiles: 0, deadLetters: 0 };
     report.rawWebhookEvents = await this.webhookEvents.purgeOlderThan(new Date(now.getTime() - this.config.webhooks.rawRetentionDays * DAY));
     report.deadLetters = await this.deadLetters.purgeResolvedBefore(new Date(now.getTime() - RESOLVED_DEAD_LETTER_TTL_MS));
     for (const tenant of await this.tenants.listAllUnscoped()) {
@@ -129,6 +133,11 @@ export class ChannelMaintenanceService {
       const keys = await this.media.purgeBefore(tenantId, before);
       for (const key of keys) await this.storage.delete(key);
       report.mediaFiles += keys.length;
+      // A campaign's attachment follows the same retention as what it was sent with, counted from
+      // its last use; files a live campaign or an active schedule refers to are kept (ADR 0010).
+      const libraryKeys = await this.libraryFiles.purgeUnusedBefore(tenantId, before);
+      for (const key of libraryKeys) await this.storage.delete(key);
+      report.libraryFiles += libraryKeys.length;
     }
     this.logger.log({ event: 'retention', ...report });
     return report;

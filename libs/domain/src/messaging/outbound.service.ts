@@ -29,6 +29,7 @@ import { isServiceWindowOpen } from './window-rules.js';
 import { EMERGENCY_PRIORITY } from './send-plan.js';
 import { SendPlanner } from './send-planner.js';
 import { CampaignDispatchService, type RecipientProfiles } from '../campaigns/campaign-dispatch.service.js';
+import { MEDIA_REUPLOAD_ACTION } from '../campaigns/campaign-rules.js';
 
 export interface SendMessageInput {
   numberId: NumberId;
@@ -395,7 +396,7 @@ export class OutboundService {
         );
       if (failures.length === 0 && campaignIds.length > 0) await this.campaignContent.afterBatch(tenantId, campaignIds);
     });
-    for (const o of failures) await this.handleFailure(tenantId, o.item.row, o.error);
+    for (const o of failures) await this.handleFailure(tenantId, o.item.row, o.error, o.item.content);
     if (failures.length > 0 && campaignIds.length > 0) await this.campaignContent.afterBatch(tenantId, campaignIds);
   }
 
@@ -416,7 +417,12 @@ export class OutboundService {
     );
   }
 
-  private async handleFailure(tenantId: TenantId, row: OutboundMessageEntity, err: unknown): Promise<void> {
+  private async handleFailure(tenantId: TenantId, row: OutboundMessageEntity, err: unknown, content?: MessageContent): Promise<void> {
+    // Meta no longer knows the id of a campaign's uploaded file: once more, with a fresh upload.
+    if (content && err instanceof ProviderError && (await this.campaignContent.retryWithFreshMedia(tenantId, row, content, err))) {
+      await this.requeueAt(tenantId, row, new Date(), true, { code: err.code, reason: err.message, action: MEDIA_REUPLOAD_ACTION });
+      return;
+    }
     if (!(err instanceof ProviderError)) {
       // Our own request was invalid (the adapter refused to build it) or something unexpected: fail loudly.
       const reason = err instanceof Error ? err.message : String(err);

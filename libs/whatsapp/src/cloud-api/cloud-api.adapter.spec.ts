@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import { classifyProviderError } from '../errors/error-actions.js';
 import { InvalidMessageError } from '../errors/whatsapp.errors.js';
 import { ProviderError } from '../errors/provider-error.js';
 import { type MessageContent, type SendRequest } from '../provider/whatsapp-provider.types.js';
@@ -461,6 +462,61 @@ describe('CloudApiAdapter', () => {
       expect(file.name).toBe('ordinanza.pdf');
       expect(file.type).toBe('application/pdf');
       expect(Buffer.from(await file.arrayBuffer()).equals(bytes)).toBe(true);
+    });
+
+    it('sends the document’s name as given, non-ASCII included, and reads a numeric id', async () => {
+      graph.handler = (_req, res) => json(res, 200, { id: 1480273645019283 });
+      const result = await adapter.uploadMedia(FROM, {
+        bytes: Buffer.from('%PDF-1.7'),
+        mimeType: 'application/pdf',
+        filename: 'Ordinanza n. 12 (viabilità).pdf',
+      });
+      expect(result).toEqual({ mediaId: '1480273645019283' });
+      const sent = graph.last();
+      const form = await new Response(sent.body, { headers: { 'content-type': sent.headers['content-type']! } }).formData();
+      expect((form.get('file') as File).name).toBe('Ordinanza n. 12 (viabilità).pdf');
+    });
+
+    it('maps 131053 to an api error the error table reads as our bug (fix the file, no retry)', async () => {
+      graph.handler = (_req, res) =>
+        json(res, 400, {
+          error: {
+            message: '(#131053) Media upload error',
+            type: 'OAuthException',
+            code: 131053,
+            error_data: { messaging_product: 'whatsapp', details: 'Param file must be a file with one of the supported media types' },
+            fbtrace_id: 'AbCdEf',
+          },
+        });
+      const err = await providerError(adapter.uploadMedia(FROM, { bytes: Buffer.from('x'), mimeType: 'image/png', filename: 'a.png' }));
+      expect(err).toMatchObject({
+        kind: 'api',
+        code: 131053,
+        httpStatus: 400,
+        details: expect.stringContaining('supported media types'),
+        fbtraceId: 'AbCdEf',
+      });
+      expect(err.message).toMatch(/^uploadMedia: /);
+      expect(classifyProviderError(err)).toBe('bug');
+    });
+
+    it('maps an expired token to the number’s pause, and an answer without an id to invalid_response', async () => {
+      graph.handler = (_req, res) => json(res, 401, { error: { code: 190, message: 'Error validating access token', type: 'OAuthException' } });
+      const expired = await providerError(adapter.uploadMedia(FROM, { bytes: Buffer.from('x'), mimeType: 'image/png', filename: 'a.png' }));
+      expect(classifyProviderError(expired)).toBe('pause_number');
+
+      graph.handler = (_req, res) => json(res, 200, { success: true });
+      const noId = await providerError(adapter.uploadMedia(FROM, { bytes: Buffer.from('x'), mimeType: 'image/png', filename: 'a.png' }));
+      expect(noId).toMatchObject({ kind: 'invalid_response', message: expect.stringContaining('no id in the response') });
+    });
+
+    it('maps a server that never answers to unknown_outcome (the file may be stored: uploading again is harmless)', async () => {
+      graph.handler = () => undefined;
+      const impatient = make({ requestTimeoutMs: 150 });
+      const err = await providerError(impatient.uploadMedia(FROM, { bytes: Buffer.from('x'), mimeType: 'image/png', filename: 'a.png' }));
+      expect(err.kind).toBe('unknown_outcome');
+      // Logs name the call, never the token.
+      expect(JSON.stringify(logged)).not.toContain(TOKEN);
     });
   });
 
