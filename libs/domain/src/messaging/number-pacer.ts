@@ -19,6 +19,12 @@ export type Reservation =
 
 /** How far ahead slots may be handed out; bounds how long an emergency waits behind normal traffic. */
 export const RESERVATION_HORIZON_MS = 800;
+/**
+ * Slots are never handed out closer than this to now: a campaign batch reserves before it claims
+ * its rows, and a slot that passed during the claim would be sent late, bunched with the next
+ * batch's on time, over the number's rate for Meta (130429).
+ */
+export const RESERVATION_LEAD_MS = 150;
 /** While an emergency sends on a number, its normal traffic waits; refreshed by each emergency reservation. */
 const EMERGENCY_HOLD_MS = 2_000;
 
@@ -43,7 +49,7 @@ elseif lane == 'emergency' then
 end
 if redis.call('EXISTS', KEYS[3]) == 1 then interval = interval * 2 end
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
+if tat < now + ${RESERVATION_LEAD_MS} then tat = now + ${RESERVATION_LEAD_MS} end
 local wait = tat - now
 if wait > horizon then return {0, math.ceil(wait - horizon)} end
 local room = math.floor((horizon - wait) / interval) + 1
@@ -51,6 +57,21 @@ local granted = math.min(wanted, room)
 local newTat = tat + granted * interval
 redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.ceil(newTat - now) + 60000)
 return {granted, math.floor(wait), tostring(interval), tostring(newTat)}
+`;
+
+/** Throughput errors on one number within SLOW_WINDOW_MS that halve its rate (see slowDown). */
+const SLOW_AFTER_ERRORS = 3;
+const SLOW_WINDOW_MS = 2_000;
+
+/** KEYS: error counter, slow-down flag. ARGV: errors that slow down, window ms, slow-down ms. */
+const SLOW_DOWN_SCRIPT = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if n >= tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+  return 1
+end
+return 0
 `;
 
 /**
@@ -115,8 +136,22 @@ export class NumberPacer {
     return done === 1;
   }
 
-  /** Halves the number's rate for `ms` after Meta said it was over its throughput. */
-  async slowDown(numberId: string, ms: number): Promise<void> {
-    await this.redis.set(`pace:{${numberId}}:slow`, '1', 'PX', Math.max(1, Math.round(ms)));
+  /**
+   * Meta said the number was over its throughput (130429). An isolated one is timing jitter at the
+   * edge of the rate (the message itself is retried a few seconds later); SLOW_AFTER_ERRORS within
+   * SLOW_WINDOW_MS mean the number really is over it, and its rate is halved for `ms`. Returns
+   * whether it was slowed.
+   */
+  async slowDown(numberId: string, ms: number): Promise<boolean> {
+    const slowed = (await this.redis.eval(
+      SLOW_DOWN_SCRIPT,
+      2,
+      `pace:{${numberId}}:errors`,
+      `pace:{${numberId}}:slow`,
+      String(SLOW_AFTER_ERRORS),
+      String(SLOW_WINDOW_MS),
+      String(Math.max(1, Math.round(ms))),
+    )) as number;
+    return slowed === 1;
   }
 }

@@ -74,6 +74,11 @@ export class WindowClosedError extends ValidationError {
 /** A batch job claims messages due up to this far ahead: its slots spread over about a second. */
 const CLAIM_AHEAD_MS = 2_000;
 const HOLD_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long a number goes at half its pace after a 130429 (Meta: pace, retry in 1–5 s). Each new
+ * one renews it; a minute made one stray error cost a whole newsletter half its rate.
+ */
+const SLOW_DOWN_MS = 10_000;
 
 /**
  * The one way the platform sends a WhatsApp message. `send` records it (outbound_messages) and
@@ -442,7 +447,7 @@ export class OutboundService {
       case 'retry':
       case 'pace_number':
       case 'pace_recipient': {
-        if (action === 'pace_number') await this.pacer.slowDown(row.numberId, 60_000);
+        if (action === 'pace_number') await this.pacer.slowDown(row.numberId, SLOW_DOWN_MS);
         // The number being over its throughput is not this message's fault: a wait, not one of its
         // attempts (otherwise a sustained 130429 storm fails recipients after five of them).
         const counts = action !== 'pace_number';
