@@ -194,11 +194,13 @@ export class OutboundMessageRepository {
   async postpone(tenantId: TenantId, ids: readonly OutboundMessageId[], at: Date): Promise<void> {
     if (ids.length === 0) return;
     await this.db.forTenant(tenantId, (m) =>
-      m.query(`UPDATE outbound_messages SET next_attempt_at = $3 WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'queued'`, [
-        tenantId,
-        ids,
-        at,
-      ]),
+      // Never earlier than planned: a row the batch carried but that was not yet due (a capacity
+      // split's next day, quiet hours) keeps its time.
+      m.query(
+        `UPDATE outbound_messages SET next_attempt_at = greatest(next_attempt_at, $3)
+          WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'queued'`,
+        [tenantId, ids, at],
+      ),
     );
   }
 
