@@ -5,7 +5,8 @@ import { CampaignSchedulesService, CampaignsService, ChannelMaintenanceService, 
 import { Redis } from 'ioredis';
 import { startChannel, type Channel } from '../support/channel.js';
 import { ownerClient } from '../support/database.js';
-import { bearer, createOperator, type Comune, type Session } from '../support/factories.js';
+import { bearer, createOperator, type Comune } from '../support/factories.js';
+import { openWindow as openTheWindow, tenantApi } from '../support/tenant-api.js';
 import { waitFor } from '../support/worker.js';
 
 /**
@@ -23,21 +24,9 @@ describe('campaigns', () => {
   let viabilita: string;
 
   const http = () => ch.t.http();
-  const api = (c: Comune) => `/api/v1/tenants/${c.tenant.slug}`;
-  const post = (c: Comune, s: Session, path: string, body: Record<string, unknown> = {}) =>
-    http()
-      .post(`${api(c)}${path}`)
-      .set(...bearer(s))
-      .send(body);
-  const get = (c: Comune, s: Session, path: string) =>
-    http()
-      .get(`${api(c)}${path}`)
-      .set(...bearer(s));
-  const put = (c: Comune, s: Session, path: string, body: Record<string, unknown>) =>
-    http()
-      .put(`${api(c)}${path}`)
-      .set(...bearer(s))
-      .send(body);
+  const post: ReturnType<typeof tenantApi>['post'] = (...args) => tenantApi(ch.t).post(...args);
+  const get: ReturnType<typeof tenantApi>['get'] = (...args) => tenantApi(ch.t).get(...args);
+  const put: ReturnType<typeof tenantApi>['put'] = (...args) => tenantApi(ch.t).put(...args);
 
   let seq = 0;
   const phone = () => `+39333${String(1_000_000 + ++seq * 7919 + Math.floor(Math.random() * 1000)).slice(0, 7)}`;
@@ -56,16 +45,7 @@ describe('campaigns', () => {
     await db.query(`UPDATE subscribers SET activated_at = now() WHERE id = $1`, [s.id]);
     return s;
   };
-  /** Opens the citizen's 24-hour window, on the simulator and in araldo, as if they had just written. */
-  const openWindow = async (c: Comune, e164: string) => {
-    const waId = e164.slice(1);
-    await ch.sim.setWindow({ phoneNumberId: c.number.phoneNumberId, waId, lastInboundAt: new Date().toISOString() });
-    await db.query(
-      `INSERT INTO contacts (tenant_id, id, number_id, wa_id, last_inbound_at) VALUES ($1, $2, $3, $4, now())
-       ON CONFLICT (tenant_id, number_id, wa_id) DO UPDATE SET last_inbound_at = now()`,
-      [c.tenant.id, newId(), c.number.id, waId],
-    );
-  };
+  const openWindow = (c: Comune, e164: string) => openTheWindow(ch, db, c, e164);
   const received = async (c: Comune) => ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId });
   const stats = async (c: Comune, id: string) => (await get(c, c.editor, `/campaigns/${id}/stats`)).body as Record<string, unknown>;
   const completed = (c: Comune, id: string) =>

@@ -5,7 +5,8 @@ import { SubscriptionConfigService } from '#domain';
 import type { OutboundRecord } from '../../apps/simulator/src/simulator-client.js';
 import { startChannel, type Channel } from '../support/channel.js';
 import { ownerClient } from '../support/database.js';
-import { bearer, type Comune, type Session } from '../support/factories.js';
+import type { Comune } from '../support/factories.js';
+import { tenantApi } from '../support/tenant-api.js';
 import { waitFor } from '../support/worker.js';
 
 interface ConsentRow {
@@ -34,22 +35,9 @@ describe('privacy policy versions and acceptance', () => {
   let firstRequest: string;
   const citizens: Record<'inWindow' | 'tapsTemplate' | 'types' | 'silent' | 'gone', { id: string; phone: string }> = {} as never;
 
-  const http = () => ch.t.http();
-  const api = (c: Comune) => `/api/v1/tenants/${c.tenant.slug}`;
-  const post = (c: Comune, s: Session, path: string, body: Record<string, unknown> = {}) =>
-    http()
-      .post(`${api(c)}${path}`)
-      .set(...bearer(s))
-      .send(body);
-  const patch = (c: Comune, s: Session, path: string, body: Record<string, unknown>) =>
-    http()
-      .patch(`${api(c)}${path}`)
-      .set(...bearer(s))
-      .send(body);
-  const get = (c: Comune, s: Session, path: string) =>
-    http()
-      .get(`${api(c)}${path}`)
-      .set(...bearer(s));
+  const post: ReturnType<typeof tenantApi>['post'] = (...args) => tenantApi(ch.t).post(...args);
+  const patch: ReturnType<typeof tenantApi>['patch'] = (...args) => tenantApi(ch.t).patch(...args);
+  const get: ReturnType<typeof tenantApi>['get'] = (...args) => tenantApi(ch.t).get(...args);
 
   let seq = 0;
   const newPhone = () => `+39334${String(1_000_000 + ++seq * 7919 + Math.floor(Math.random() * 1000)).slice(0, 7)}`;

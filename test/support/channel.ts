@@ -2,7 +2,8 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createSimulatorApp } from '../../apps/simulator/src/simulator.factory.js';
 import { SimulatorClient } from '../../apps/simulator/src/simulator-client.js';
-import { bearer, createComune, createProviderApp, uniq, type Comune } from './factories.js';
+import { createComune, createProviderApp, uniq, type Comune } from './factories.js';
+import { tenantApi } from './tenant-api.js';
 import { createTestApp, type TestApp } from './test-app.js';
 import { startWorker } from './worker.js';
 
@@ -73,17 +74,10 @@ export async function startChannel(
     },
     utilityTemplate: async (c: Comune) => {
       await sim.createTemplate({ wabaId: c.number.wabaId, name: 'avviso', language: 'it', category: 'UTILITY', body: 'Gentile {{1}}, {{2}}.' });
-      const api = `/api/v1/tenants/${c.tenant.slug}`;
-      await t
-        .http()
-        .post(`${api}/whatsapp-templates/sync`)
-        .set(...bearer(c.admin))
-        .expect(200);
-      const created = await t
-        .http()
-        .post(`${api}/message-templates`)
-        .set(...bearer(c.editor))
-        .send({
+      const api = tenantApi(t);
+      await api.post(c, c.admin, '/whatsapp-templates/sync').expect(200);
+      const created = await api
+        .post(c, c.editor, '/message-templates', {
           name: 'Avviso',
           body: 'Gentile {{nome}}, {{avviso}}.',
           whatsappTemplate: { name: 'avviso', language: 'it', bodyParameters: ['nome', 'avviso'] },

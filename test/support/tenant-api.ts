@@ -14,6 +14,18 @@ export function tenantApi(t: TestApp) {
         .post(`${api(c)}${path}`)
         .set(...bearer(s))
         .send(body),
+    put: (c: Comune, s: Session, path: string, body: Record<string, unknown>) =>
+      t
+        .http()
+        .put(`${api(c)}${path}`)
+        .set(...bearer(s))
+        .send(body),
+    patch: (c: Comune, s: Session, path: string, body: Record<string, unknown>) =>
+      t
+        .http()
+        .patch(`${api(c)}${path}`)
+        .set(...bearer(s))
+        .send(body),
     get: (c: Comune, s: Session, path: string) =>
       t
         .http()
