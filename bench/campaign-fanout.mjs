@@ -213,7 +213,7 @@ async function main() {
         campaign,
         startMs,
         firstQueuedMs: firstQueuedAt === null ? null : firstQueuedAt - t0,
-        chunks: (await db.query(`SELECT snapshot_plan->>'firstChunk' AS first FROM campaigns WHERE tenant_id = $1 AND id = $2`, [c.tenantId, id]))
+        firstChunk: (await db.query(`SELECT snapshot_plan->>'firstChunk' AS first FROM campaigns WHERE tenant_id = $1 AND id = $2`, [c.tenantId, id]))
           .rows[0]?.first,
         rowsPerSecond: rows / (startMs / 1000),
         stepsMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10])),
@@ -282,7 +282,7 @@ async function main() {
     out.push(
       table(`run ${i + 1}`, [
         ['start(): send -> rows materialised + jobs added (ms)', fmt(r.startMs, 0)],
-        [`start(): send -> first chunk (${fmt(Number(r.chunks))} rows) queued (ms)`, fmt(r.firstQueuedMs, 0)],
+        [`start(): send -> first chunk (${fmt(Number(r.firstChunk))} rows) queued (ms)`, fmt(r.firstQueuedMs, 0)],
         ['rows queued / jobs in Redis', `${fmt(r.rows)} / ${fmt(r.jobs)}`],
         ['campaign after start', `${r.campaign.status}, targeted ${fmt(r.campaign.targeted)}`],
         ...Object.entries(r.stepsMs).map(([k, v]) => [`  ${k} (ms)`, fmt(v, 0)]),

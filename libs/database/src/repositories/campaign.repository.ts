@@ -379,18 +379,18 @@ export class CampaignRepository {
   }
 
   /**
-   * Where a snapshot interrupted between chunks (a worker that died) goes on from: the last
-   * subscriber materialised and how many rows are in.
+   * The last subscriber a campaign's snapshot has materialised: the next chunk starts after it
+   * (the rows so far are the campaign's `targeted`, kept with each chunk).
    */
-  async snapshotProgress(tenantId: TenantId, campaignId: string): Promise<{ after: string | null; rows: number }> {
-    const rows: { after: string | null; rows: number }[] = await this.db.forTenant(tenantId, (m) =>
+  async snapshotLastSubscriber(tenantId: TenantId, campaignId: string): Promise<string | null> {
+    const rows: { subscriberId: string }[] = await this.db.forTenant(tenantId, (m) =>
       m.query(
-        `SELECT (SELECT subscriber_id FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY subscriber_id DESC LIMIT 1) AS after,
-                (SELECT count(*)::int FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2) AS rows`,
+        `SELECT subscriber_id AS "subscriberId" FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2
+          ORDER BY subscriber_id DESC LIMIT 1`,
         [tenantId, campaignId],
       ),
     );
-    return rows[0] ?? { after: null, rows: 0 };
+    return rows[0]?.subscriberId ?? null;
   }
 
   /** Locks the campaign's row for the rest of the transaction (one snapshot chunk at a time). */

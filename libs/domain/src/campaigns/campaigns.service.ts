@@ -776,7 +776,7 @@ export class CampaignsService {
     size: number,
   ): Promise<{ queued: { id: OutboundMessageId; nextAttemptAt: Date }[]; rows: number; skipped: number; last: boolean; ms: number }> {
     const t0 = Date.now();
-    const after = c.targeted > 0 ? (await this.campaigns.snapshotProgress(tenantId, c.id)).after : null;
+    const after = c.targeted > 0 ? await this.campaigns.snapshotLastSubscriber(tenantId, c.id) : null;
     const upTo = await this.campaigns.chunkEnd(tenantId, c.audience, after, size);
     const range = { after, upTo, offset: c.targeted };
     await this.campaigns.ensureContacts(tenantId, plan.numberId, c.audience, range);
