@@ -10,6 +10,7 @@ import type { OutboundRecord } from '../../apps/simulator/src/simulator-client.j
 import { startChannel, type ChannelWithoutWorker } from '../support/channel.js';
 import { ownerClient } from '../support/database.js';
 import { bearer, type Comune, type Session } from '../support/factories.js';
+import { campaignEnded } from '../support/tenant-api.js';
 import { waitFor } from '../support/worker.js';
 
 /**
@@ -113,8 +114,7 @@ describe('campaign dispatch under faults', () => {
   const status = async (c: Comune, id: string) => (await get(c, `/campaigns/${id}`).expect(200)).body.status as string;
   const stats = async (c: Comune, id: string) => (await get(c, `/campaigns/${id}/stats`).expect(200)).body as CampaignStats;
   const received = (c: Comune): Promise<OutboundRecord[]> => ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId });
-  const completed = (c: Comune, id: string, timeoutMs = 30_000) =>
-    waitFor(async () => (await status(c, id)) === 'completed' || null, timeoutMs, `campaign ${id} completed`);
+  const completed = (c: Comune, id: string, timeoutMs = 60_000) => campaignEnded(ch.t, db, c, id, { timeoutMs });
 
   /**
    * A comune whose number araldo paces at `mpsCap` and the simulator caps at `simMps` (130429
@@ -409,7 +409,7 @@ describe('campaign dispatch under faults', () => {
     await completed(b, other);
     expect(await status(a, normal)).toBe('sending');
 
-    await completed(a, normal, 60_000);
+    await completed(a, normal);
     await expectExactlyOnce(a, normal, newsletter);
     await expectExactlyOnce(a, emergency, zonaRossa);
     await expectExactlyOnce(b, other, neighbours);

@@ -7,7 +7,7 @@ import type { OutboundRecord } from '../../apps/simulator/src/simulator-client.j
 import { startChannel, type Channel } from '../support/channel.js';
 import { ownerClient } from '../support/database.js';
 import { bearer, type Comune, type Session } from '../support/factories.js';
-import { openWindow as openTheWindow, tenantApi } from '../support/tenant-api.js';
+import { campaignEnded, openWindow as openTheWindow, tenantApi } from '../support/tenant-api.js';
 import { waitFor } from '../support/worker.js';
 
 const MB = 1024 * 1024;
@@ -64,15 +64,7 @@ describe('campaign media', () => {
   const openWindow = (c: Comune, e164: string) => openTheWindow(ch, db, c, e164);
   const list = async (c: Comune, slug: string) =>
     (await post(c, c.admin, '/lists', { slug, hashtag: `#${slug.toUpperCase()}`, name: slug }).expect(201)).body.id as string;
-  const finished = (c: Comune, id: string) =>
-    waitFor(
-      async () => {
-        const status = (await get(c, c.editor, `/campaigns/${id}`)).body.status as string;
-        return status === 'completed' || status === 'failed' ? status : null;
-      },
-      30_000,
-      'campaign finished',
-    );
+  const finished = (c: Comune, id: string) => campaignEnded(ch.t, db, c, id, { statuses: ['completed', 'failed'] });
   /** Creates a campaign, sends it and waits until it completes or fails; its id and final status. */
   const sendCampaign = async (c: Comune, fields: Record<string, unknown>): Promise<{ id: string; status: string; media: unknown }> => {
     const created = await post(c, c.editor, '/campaigns', fields).expect(201);

@@ -6,7 +6,7 @@ import type { OutboundRecord } from '../../apps/simulator/src/simulator-client.j
 import { startChannel, type Channel } from '../support/channel.js';
 import { ownerClient } from '../support/database.js';
 import type { Comune } from '../support/factories.js';
-import { tenantApi } from '../support/tenant-api.js';
+import { campaignEnded, tenantApi } from '../support/tenant-api.js';
 import { waitFor } from '../support/worker.js';
 
 interface ConsentRow {
@@ -72,8 +72,7 @@ describe('privacy policy versions and acceptance', () => {
     const campaign = new Set(ids.rows.map((r: { id: string }) => r.id));
     return (await messagesTo(c, e164)).filter((m) => m.bizOpaqueCallbackData !== null && campaign.has(m.bizOpaqueCallbackData));
   };
-  const completed = (c: Comune, id: string) =>
-    waitFor(async () => ((await get(c, c.admin, `/campaigns/${id}`)).body.status === 'completed' ? true : null), 20_000, 'campaign completed');
+  const completed = (c: Comune, id: string) => campaignEnded(ch.t, db, c, id);
   const status = async (c: Comune, id: string) => (await get(c, c.admin, `/privacy-policies/${id}`).expect(200)).body;
   const ledger = async (subscriberId: string): Promise<ConsentRow[]> =>
     (

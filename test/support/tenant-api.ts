@@ -56,3 +56,39 @@ export async function openWindow(ch: Pick<Channel, 'sim'>, db: Client, c: Comune
     [c.tenant.id, newId(), c.number.id, waId],
   );
 }
+
+/**
+ * Waits until a campaign reaches one of `statuses` (read through the api, as an editor would) and
+ * returns it. On timeout the error says where the campaign stood, from Postgres: its status and
+ * snapshot, and its messages by status, error and due time, so a slow run in CI can be read.
+ */
+export async function campaignEnded(
+  t: TestApp,
+  db: Client,
+  c: Comune,
+  id: string,
+  opts: { statuses?: readonly string[]; timeoutMs?: number } = {},
+): Promise<string> {
+  const statuses = opts.statuses ?? ['completed'];
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    const status = (await tenantApi(t).get(c, c.editor, `/campaigns/${id}`).expect(200)).body.status as string;
+    if (statuses.includes(status)) return status;
+    if (Date.now() > deadline)
+      throw new Error(`campaign ${id} still ${status}, waited for ${statuses.join(' | ')}: ${await campaignState(db, c, id)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function campaignState(db: Client, c: Comune, id: string): Promise<string> {
+  const campaign = await db.query(`SELECT status, started_at, snapshot_done_at, failure_reason FROM campaigns WHERE tenant_id = $1 AND id = $2`, [
+    c.tenant.id,
+    id,
+  ]);
+  const rows = await db.query(
+    `SELECT status, error_code, error_action, attempts, round(extract(epoch FROM next_attempt_at - now())) AS due_in_s, count(*)::int AS n
+       FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 5`,
+    [c.tenant.id, id],
+  );
+  return JSON.stringify({ campaign: campaign.rows[0] ?? null, messages: rows.rows, at: new Date().toISOString() });
+}
