@@ -175,7 +175,7 @@ export class EnvironmentVariables {
   @IsNumber({}, { message: 'must be a number between 0.1 and 1' })
   @Min(0.1, { message: 'must be a number between 0.1 and 1' })
   @Max(1, { message: 'must be a number between 0.1 and 1' })
-  WHATSAPP_PACING_SHARE = 0.975;
+  WHATSAPP_PACING_SHARE = 0.985;
 
   /** How often each worker checks that Redis still holds the queues, re-enqueueing from Postgres if not. */
   @Transform(toInt)

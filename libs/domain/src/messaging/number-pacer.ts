@@ -10,10 +10,10 @@ export type PacingLane = 'normal' | 'emergency' | 'reply';
 
 export type Reservation =
   /**
-   * `granted` sends may go: the i-th at `startInMs + i × intervalMs` from now. `tat` is the
-   * bucket's schedule end after this reservation (for `refund`).
+   * `granted` sends may go: the i-th at `startAt + i × intervalMs` (this process's clock), the first
+   * `startInMs` from now. `tat` is the bucket's schedule end after this reservation (for `refund`).
    */
-  | { granted: number; startInMs: number; intervalMs: number; tat: string; reservedAt: number }
+  | { granted: number; startInMs: number; startAt: number; intervalMs: number; tat: string }
   /** Nothing granted: ask again in `retryInMs`. */
   | { granted: 0; retryInMs: number };
 
@@ -31,7 +31,7 @@ const EMERGENCY_HOLD_MS = 2_000;
 /**
  * GCRA (a token bucket without bursts) in one Lua script, so every worker process shares one
  * schedule per number: slots are `interval` apart, handed out at most HORIZON ahead of Redis's own
- * clock (no skew between processes). KEYS: tat, emergency flag, slow-down flag.
+ * clock (no skew between processes). KEYS: tat, emergency flag, slow-down factor.
  * ARGV: interval ms, wanted, horizon ms, lane.
  */
 const RESERVE_SCRIPT = `
@@ -47,7 +47,7 @@ if lane == 'normal' then
 elseif lane == 'emergency' then
   redis.call('SET', KEYS[2], '1', 'PX', ${EMERGENCY_HOLD_MS})
 end
-if redis.call('EXISTS', KEYS[3]) == 1 then interval = interval * 2 end
+interval = interval * tonumber(redis.call('GET', KEYS[3]) or '1')
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now + ${RESERVATION_LEAD_MS} then tat = now + ${RESERVATION_LEAD_MS} end
 local wait = tat - now
@@ -56,22 +56,30 @@ local room = math.floor((horizon - wait) / interval) + 1
 local granted = math.min(wanted, room)
 local newTat = tat + granted * interval
 redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.ceil(newTat - now) + 60000)
-return {granted, math.floor(wait), tostring(interval), tostring(newTat)}
+return {granted, math.floor(wait), tostring(interval), tostring(newTat), tostring(now)}
 `;
 
-/** Throughput errors on one number within SLOW_WINDOW_MS that halve its rate (see slowDown). */
-const SLOW_AFTER_ERRORS = 3;
+/** A number is slowed down when its 130429s within SLOW_WINDOW_MS reach this share of what it may send then (at least 3). */
+const SLOW_ERROR_SHARE = 0.01;
 const SLOW_WINDOW_MS = 2_000;
+/** Each slow-down stretches the number's interval by this factor, at most once per SLOW_WINDOW_MS, compounding up to SLOW_MAX_FACTOR. */
+const SLOW_STEP = 1.25;
+const SLOW_MAX_FACTOR = 8;
 
-/** KEYS: error counter, slow-down flag. ARGV: errors that slow down, window ms, slow-down ms. */
+/**
+ * KEYS: error counter, slow-down factor. ARGV: errors that slow down, window ms, slow-down ms, step,
+ * max factor. Returns the factor now in force when this error slowed the number down, else 0.
+ */
 const SLOW_DOWN_SCRIPT = `
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if n >= tonumber(ARGV[1]) then
-  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
-  return 1
-end
-return 0
+if n < tonumber(ARGV[1]) then return '0' end
+-- One step per window: the rest of a cluster (one backlog answered at once) does not compound it.
+redis.call('SET', KEYS[1], '-1000000000', 'PX', ARGV[2])
+local f = tonumber(redis.call('GET', KEYS[2]) or '1') * tonumber(ARGV[4])
+if f > tonumber(ARGV[5]) then f = tonumber(ARGV[5]) end
+redis.call('SET', KEYS[2], tostring(f), 'PX', ARGV[3])
+return tostring(f)
 `;
 
 /**
@@ -89,20 +97,35 @@ return 1
 /**
  * Paces sends per business number across every worker process (docs/adr/0009): a number gets
  * pacingShare × its messages-per-second cap, spread evenly rather than in bursts, because Meta
- * counts a number's throughput over short windows. A throughput error (130429) halves the rate for
- * a while (slowDown).
+ * counts a number's throughput over short windows. Clusters of throughput errors (130429) slow the
+ * number down for a while (slowDown).
  */
 @Injectable()
 export class NumberPacer {
+  private readonly clock = new ClockOffset();
+  private readonly window = new SendWindow(1_000);
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /**
+   * How long the next send on the number must still wait, in ms; 0 when it may go now, and then it
+   * is counted. A send that comes late for its slot (the event loop was busy) would otherwise go
+   * bunched with the next ones on time: over Meta's count of the last second (130429). This keeps
+   * what this process sends per number under pacingShare × cap in any second.
+   */
+  admit(numberId: string, mpsCap: number, now = Date.now()): number {
+    // Rounded up: never below the pace the slots are handed out at (78.8/s at 80 → 79 a second).
+    return this.window.admit(numberId, Math.max(1, Math.ceil(mpsCap * this.config.whatsapp.pacingShare)), now);
+  }
+
   /** Reserves up to `wanted` send slots for the number. */
   async reserve(numberId: string, mpsCap: number, wanted: number, lane: PacingLane): Promise<Reservation> {
     const rate = Math.max(0.1, mpsCap * this.config.whatsapp.pacingShare);
     const interval = 1000 / rate;
+    const sentAt = Date.now();
     const result = (await this.redis.eval(
       RESERVE_SCRIPT,
       3,
@@ -113,10 +136,17 @@ export class NumberPacer {
       String(Math.max(1, wanted)),
       String(RESERVATION_HORIZON_MS),
       lane,
-    )) as [number, number, string?, string?];
-    const [granted, ms, usedInterval, tat] = result;
+    )) as [number, number, string?, string?, string?];
+    const receivedAt = Date.now();
+    const [granted, ms, usedInterval, tat, redisNow] = result;
     if (granted === 0) return { granted: 0, retryInMs: Math.max(1, ms) };
-    return { granted, startInMs: ms, intervalMs: Number(usedInterval), tat: tat ?? '', reservedAt: Date.now() };
+    const intervalMs = Number(usedInterval);
+    // The slots are times on Redis's clock, shared by every worker; here they become times on this
+    // process's clock through a steady estimate of the offset, not "ms from when the answer came
+    // back": a reply late by the event loop would shift this batch onto the next one's slots.
+    const offset = this.clock.observe(sentAt, receivedAt, Number(redisNow));
+    const startAt = Number(tat) - granted * intervalMs + offset;
+    return { granted, startInMs: Math.max(0, startAt - receivedAt), startAt, intervalMs, tat: tat ?? '' };
   }
 
   /**
@@ -137,21 +167,79 @@ export class NumberPacer {
   }
 
   /**
-   * Meta said the number was over its throughput (130429). An isolated one is timing jitter at the
-   * edge of the rate (the message itself is retried a few seconds later); SLOW_AFTER_ERRORS within
-   * SLOW_WINDOW_MS mean the number really is over it, and its rate is halved for `ms`. Returns
-   * whether it was slowed.
+   * Meta said the number was over its throughput (130429). A few are timing at the edge of the
+   * rate (each message is retried a few seconds later). When they reach SLOW_ERROR_SHARE of what
+   * the number may send in SLOW_WINDOW_MS, the number really is over what Meta allows it: its
+   * interval is stretched by SLOW_STEP for `ms`, compounding while the errors go on (a number Meta
+   * holds at 20/s, a coexistence number, gets there in a few steps), back to full pace once they
+   * stop. Returns the factor now in force when this error slowed the number down, else 0.
    */
-  async slowDown(numberId: string, ms: number): Promise<boolean> {
-    const slowed = (await this.redis.eval(
+  async slowDown(numberId: string, mpsCap: number, ms: number): Promise<number> {
+    const threshold = Math.max(3, Math.ceil(mpsCap * (SLOW_WINDOW_MS / 1000) * SLOW_ERROR_SHARE));
+    const factor = (await this.redis.eval(
       SLOW_DOWN_SCRIPT,
       2,
       `pace:{${numberId}}:errors`,
       `pace:{${numberId}}:slow`,
-      String(SLOW_AFTER_ERRORS),
+      String(threshold),
       String(SLOW_WINDOW_MS),
       String(Math.max(1, Math.round(ms))),
-    )) as number;
-    return slowed === 1;
+      String(SLOW_STEP),
+      String(SLOW_MAX_FACTOR),
+    )) as string;
+    return Number(factor);
+  }
+}
+
+/**
+ * This process's clock minus Redis's, estimated from the reservations' round trips as NTP does:
+ * each call brackets Redis's time between the request and the reply, and the estimate from the
+ * tightest bracket wins. An estimate's uncertainty grows with its age (clocks drift, and slew under
+ * NTP), so a fresh tight one replaces an old one.
+ */
+export class ClockOffset {
+  /** Growth of an estimate's uncertainty per ms of age (0.1 ms per second). */
+  static readonly AGEING = 1e-4;
+  private best: { offset: number; error: number; at: number } | null = null;
+
+  /** Records a round trip (`sentAt`, `receivedAt` on this clock; `remoteNow` in between) and returns the offset. */
+  observe(sentAt: number, receivedAt: number, remoteNow: number): number {
+    const b = this.best;
+    if (!Number.isFinite(remoteNow)) return b?.offset ?? 0;
+    const error = Math.max(0, receivedAt - sentAt) / 2;
+    if (b !== null && error > b.error + (receivedAt - b.at) * ClockOffset.AGEING) return b.offset;
+    const offset = (sentAt + receivedAt) / 2 - remoteNow;
+    this.best = { offset, error, at: receivedAt };
+    return offset;
+  }
+}
+
+/**
+ * The times of the last sends per key over a sliding window (Meta counts a number's throughput so):
+ * a ring of `limit` times per key, so a check is O(1) and memory is bounded by the limit.
+ */
+export class SendWindow {
+  private readonly rings = new Map<string, { limit: number; times: number[]; next: number }>();
+
+  constructor(private readonly windowMs: number) {}
+
+  /** 0 and counts the send when fewer than `limit` went in the window before `now`; otherwise the ms until one leaves it. */
+  admit(key: string, limit: number, now: number): number {
+    let ring = this.rings.get(key);
+    if (ring?.limit !== limit) {
+      // New, or the number's cap changed: start over (at worst one window without the check).
+      ring = { limit, times: [], next: 0 };
+      this.rings.set(key, ring);
+    }
+    if (ring.times.length < limit) {
+      ring.times.push(now);
+      return 0;
+    }
+    // Full: the slot to reuse holds the oldest time.
+    const oldest = ring.times[ring.next];
+    if (oldest > now - this.windowMs) return oldest + this.windowMs - now + 1;
+    ring.times[ring.next] = now;
+    ring.next = (ring.next + 1) % ring.times.length;
+    return 0;
   }
 }

@@ -75,10 +75,11 @@ export class WindowClosedError extends ValidationError {
 const CLAIM_AHEAD_MS = 2_000;
 const HOLD_MS = 24 * 60 * 60 * 1000;
 /**
- * How long a number goes at half its pace after a 130429 (Meta: pace, retry in 1–5 s). Each new
- * one renews it; a minute made one stray error cost a whole newsletter half its rate.
+ * How long a number stays slowed down after a cluster of 130429s (Meta: pace, retry in 1–5 s).
+ * Each new cluster renews it and slows further; most clusters are a passing backlog, and a minute,
+ * then 10 s, at half pace cost a newsletter far more than the errors did.
  */
-const SLOW_DOWN_MS = 10_000;
+const SLOW_DOWN_MS = 5_000;
 
 /**
  * The one way the platform sends a WhatsApp message. `send` records it (outbound_messages) and
@@ -349,16 +350,22 @@ export class OutboundService {
     tenantId: TenantId,
     sender: SendingNumber,
     ready: readonly Ready[],
-    slots: { startInMs: number; intervalMs: number; reservedAt?: number },
+    slots: { startAt: number; intervalMs: number },
     handedOff: Set<OutboundMessageId>,
     campaignIds: readonly string[],
   ): Promise<void> {
-    const t0 = (slots.reservedAt ?? Date.now()) + slots.startInMs;
+    const t0 = slots.startAt;
     const provider = this.providers.for(sender.providerKind);
     const outcomes = await Promise.all(
       ready.map(async (item, i) => {
         const wait = t0 + i * slots.intervalMs - Date.now();
         if (wait > 1) await sleep(wait);
+        for (
+          let more = this.pacer.admit(sender.number.id, sender.number.mpsCap);
+          more > 0;
+          more = this.pacer.admit(sender.number.id, sender.number.mpsCap)
+        )
+          await sleep(more);
         handedOff.add(item.row.id);
         try {
           const accepted = await provider.send({
@@ -447,7 +454,10 @@ export class OutboundService {
       case 'retry':
       case 'pace_number':
       case 'pace_recipient': {
-        if (action === 'pace_number') await this.pacer.slowDown(row.numberId, SLOW_DOWN_MS);
+        if (action === 'pace_number') {
+          const sender = await this.directory.get(tenantId, row.numberId);
+          await this.pacer.slowDown(row.numberId, sender?.number.mpsCap ?? 80, SLOW_DOWN_MS);
+        }
         // The number being over its throughput is not this message's fault: a wait, not one of its
         // attempts (otherwise a sustained 130429 storm fails recipients after five of them).
         const counts = action !== 'pace_number';
