@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Client } from 'pg';
 import { newId, type MediaFileId } from '#common';
-import { ChannelMaintenanceService, MEDIA_STORAGE, type MediaStorage } from '#domain';
+import { ChannelMaintenanceService, MEDIA_STORAGE, NumberDirectory, type MediaStorage } from '#domain';
 import { ownerClient } from '../support/database.js';
 import { createComune, createProviderApp, uniq, type Comune } from '../support/factories.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -70,6 +70,51 @@ describe('channel maintenance', () => {
       expect(['queued', 'sending']).toContain(resent.status);
       expect(await statusOf(fresh)).toEqual({ status: 'unknown', error_action: 'unknown_outcome' });
       expect(await statusOf(spent)).toEqual({ status: 'failed', error_action: 'unknown_expired' });
+    });
+
+    it('enqueues a lost campaign message once: its new job’s time is recorded, and the next sweep leaves it to that job', async () => {
+      // One message a second: 200 lost messages are planned over about 200 s, in jobs of 10.
+      const directories = [t.app.get(NumberDirectory), worker.get(NumberDirectory)];
+      await db.query(`UPDATE whatsapp_numbers SET mps_cap = 1 WHERE tenant_id = $1 AND id = $2`, [amaro.tenant.id, amaro.number.id]);
+      for (const d of directories) d.invalidate(amaro.tenant.id, amaro.number.id);
+      const campaignId = newId();
+      await db.query(`INSERT INTO campaigns (tenant_id, id, title, number_id, body, status) VALUES ($1, $2, 'Persi', $3, 'x', 'sending')`, [
+        amaro.tenant.id,
+        campaignId,
+        amaro.number.id,
+      ]);
+      const ids = Array.from({ length: 200 }, () => newId());
+      await db.query(
+        `INSERT INTO outbound_messages (tenant_id, id, number_id, recipient, recipient_kind, kind, campaign_id, status, next_attempt_at, created_at)
+         SELECT $1, u.id, $2, '+39333' || lpad(u.n::text, 7, '0'), 'phone', 'campaign', $3, 'queued', now() - interval '5 minutes', now() - interval '10 minutes'
+           FROM unnest($4::uuid[]) WITH ORDINALITY AS u(id, n)`,
+        [amaro.tenant.id, amaro.number.id, campaignId, ids],
+      );
+      try {
+        const sweptAt = Date.now();
+        expect((await maintenance().sweep()).messagesRequeued).toBeGreaterThanOrEqual(200);
+        // Queued, and due when their job is (10 s a job); only the first jobs may have run.
+        const planned = await db.query(
+          `SELECT extract(epoch FROM next_attempt_at) * 1000 AS at FROM outbound_messages
+            WHERE tenant_id = $1 AND campaign_id = $2 AND status = 'queued' ORDER BY next_attempt_at`,
+          [amaro.tenant.id, campaignId],
+        );
+        const times = planned.rows.map((r: { at: string }) => Number(r.at));
+        expect(times.length).toBeGreaterThanOrEqual(180);
+        expect(Math.min(...times)).toBeGreaterThanOrEqual(sweptAt - 1_000);
+        expect(Math.max(...times)).toBeGreaterThan(sweptAt + 150_000);
+        // The next sweep takes none of them for lost again.
+        await maintenance().sweep();
+        const again = await db.query(
+          `SELECT count(*)::int AS n FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2 AND status = 'queued' AND next_attempt_at < now() - interval '2 minutes'`,
+          [amaro.tenant.id, campaignId],
+        );
+        expect(again.rows[0].n).toBe(0);
+      } finally {
+        await db.query(`UPDATE campaigns SET status = 'cancelled' WHERE tenant_id = $1 AND id = $2`, [amaro.tenant.id, campaignId]);
+        await db.query(`UPDATE whatsapp_numbers SET mps_cap = 80 WHERE tenant_id = $1 AND id = $2`, [amaro.tenant.id, amaro.number.id]);
+        for (const d of directories) d.invalidate(amaro.tenant.id, amaro.number.id);
+      }
     });
 
     it('treats a send left in progress by a dead worker as an unknown outcome', async () => {

@@ -488,6 +488,24 @@ export class OutboundMessageRepository {
   }
 
   /**
+   * Moves queued messages' planned time to when their new job is due, across comuni: the sweep
+   * enqueues a lost message once, and does not take it for lost again (with a second job, which
+   * would reserve slots it never uses) while that job waits its turn. Never earlier than planned;
+   * neither status nor updated_at changes (HOT, as `postpone`).
+   */
+  async leaseUnscoped(items: readonly { tenantId: string; id: string; at: Date }[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.db.unscoped((m) =>
+      m.query(
+        `UPDATE outbound_messages o SET next_attempt_at = greatest(o.next_attempt_at, v.at)
+           FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS v(tenant_id, id, at)
+          WHERE o.tenant_id = v.tenant_id AND o.id = v.id AND o.status = 'queued'`,
+        [items.map((i) => i.tenantId), items.map((i) => i.id), items.map((i) => i.at)],
+      ),
+    );
+  }
+
+  /**
    * Every queued message that may go (active number, sending campaign), in pages by key: after Redis
    * lost its queues, the reconciler enqueues them all again from here.
    */

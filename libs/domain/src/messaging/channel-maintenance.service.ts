@@ -78,7 +78,7 @@ export class ChannelMaintenanceService {
     for (let i = 0; i < staleEvents.length; i += 200) await this.producer.processWebhookEvents(staleEvents.slice(i, i + 200));
 
     const due = await this.outbound.listDueQueuedUnscoped(lostBefore, SWEEP_LIMIT);
-    await this.planner.enqueue(due);
+    await this.planner.requeueLost(due);
 
     const staleSending = await this.outbound.abandonStaleSendingUnscoped(
       new Date(now.getTime() - this.config.whatsapp.staleSendingAfterSeconds * 1000),
