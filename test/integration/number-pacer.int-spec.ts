@@ -52,6 +52,17 @@ describe('NumberPacer', () => {
     expect((none as { retryInMs: number }).retryInMs).toBeGreaterThan(0);
   });
 
+  it('keeps a batch whole: it waits until all of it fits rather than taking the few slots free now', async () => {
+    const n = `n-${uniq()}`;
+    await granted(n, 10, 3);
+    // Three slots from 150 ms on: four more fit within the 800 ms horizon, five do not yet.
+    const refused = await pacer.reserve(n, 10, 5, 'normal');
+    expect(refused).toMatchObject({ granted: 0 });
+    expect((refused as { retryInMs: number }).retryInMs).toBeGreaterThan(0);
+    expect((refused as { retryInMs: number }).retryInMs).toBeLessThanOrEqual(100);
+    expect((await granted(n, 10, 4)).granted).toBe(4);
+  });
+
   it('holds normal traffic while an emergency sends on the number', async () => {
     const n = `n-${uniq()}`;
     await granted(n, 100, 1, 'emergency');
