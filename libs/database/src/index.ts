@@ -72,3 +72,4 @@ export * from './database-readiness.js';
 export * from './database.module.js';
 export * from './tenant-db.js';
 export * from './naming-strategy.js';
+export * from './database-unavailable.js';

@@ -1,5 +1,15 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { newId, NotFoundError, ValidationError, type ContactId, type NumberId, type OutboundMessageId, type TenantId } from '#common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  APP_CONFIG,
+  newId,
+  type AppConfig,
+  NotFoundError,
+  ValidationError,
+  type ContactId,
+  type NumberId,
+  type OutboundMessageId,
+  type TenantId,
+} from '#common';
 import {
   ContactRepository,
   OutboundMessageRepository,
@@ -9,6 +19,7 @@ import {
   type MessageCategory,
   type OutboundKind,
   type OutboundMessageEntity,
+  whileDatabaseUnavailable,
 } from '#database';
 import {
   buildSendBody,
@@ -102,6 +113,7 @@ export class OutboundService {
     private readonly planner: SendPlanner,
     private readonly campaignContent: CampaignDispatchService,
     private readonly db: TenantDb,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async send(tenantId: TenantId, input: SendMessageInput): Promise<OutboundMessageEntity> {
@@ -399,17 +411,42 @@ export class OutboundService {
     // One transaction: the acceptances, the receipts that beat the responses and carried no
     // correlation id (parked, waiting for the wamids), and completing campaigns with nothing left.
     const failures = outcomes.filter((o) => o.error !== null);
-    await this.db.forTenant(tenantId, async () => {
-      await this.outbound.markAcceptedMany(tenantId, accepted);
-      if (accepted.length > 0)
-        await this.receipts.applyParked(
-          tenantId,
-          accepted.map((a) => a.providerMessageId),
-        );
-      if (failures.length === 0 && campaignIds.length > 0) await this.campaignContent.afterBatch(tenantId, campaignIds);
-    });
-    for (const o of failures) await this.handleFailure(tenantId, o.item.row, o.error, o.item.content);
+    // While PostgreSQL is away (a restart, a failover), what Meta answered is kept here and recorded
+    // once it is back, rather than left 'sending' for the sweep to turn into unknown outcomes that
+    // wait the settle period (a message Meta refused was certainly not sent).
+    await this.recording(tenantId, sender.number.id, () =>
+      this.db.forTenant(tenantId, async () => {
+        await this.outbound.markAcceptedMany(tenantId, accepted);
+        if (accepted.length > 0)
+          await this.receipts.applyParked(
+            tenantId,
+            accepted.map((a) => a.providerMessageId),
+          );
+        if (failures.length === 0 && campaignIds.length > 0) await this.campaignContent.afterBatch(tenantId, campaignIds);
+      }),
+    );
+    for (const o of failures)
+      await this.recording(tenantId, sender.number.id, () => this.handleFailure(tenantId, o.item.row, o.error, o.item.content));
     if (failures.length > 0 && campaignIds.length > 0) await this.campaignContent.afterBatch(tenantId, campaignIds);
+  }
+
+  /**
+   * Records a send's outcome, again while the database is unreachable, for as long as the row is
+   * not yet taken for stale. Every write here is conditional on the row's state, so running it
+   * again is harmless, except a connection lost between a recipient's delivery-failure count and
+   * the row's failure (milliseconds apart), which counts that failure twice.
+   */
+  private recording(tenantId: TenantId, numberId: NumberId, work: () => Promise<void>): Promise<void> {
+    return whileDatabaseUnavailable(work, {
+      budgetMs: Math.min(120_000, this.config.whatsapp.staleSendingAfterSeconds * 1000),
+      onRetry: (err, attempt) => {
+        if (attempt === 1)
+          this.logger.warn(
+            { event: 'send_outcome_waiting_for_database', tenantId, numberId, reason: (err as Error).message },
+            'the database is unreachable: the outcome of the send is recorded once it is back',
+          );
+      },
+    });
   }
 
   private async requeueMany(
