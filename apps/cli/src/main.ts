@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
-import { loadAppConfigOrExit, loadDotEnv, SecretBox, type AppConfig } from '#common';
+import { loadAppConfigOrExit, loadDotEnv, SecretBox, SecretDecryptionError, type AppConfig } from '#common';
 import { createDataSource, ProviderAppEntity, WhatsappNumberEntity } from '#database';
 import { UsersService } from '#domain';
 import { CliModule } from './cli.module.js';
@@ -189,7 +189,13 @@ async function cmdUp(): Promise<void> {
       const registered = await withContext(config, (app) => app.get(SimulatorSetup).register());
       simulatorLine = `  Simulator   ${config.whatsapp.simulatorBaseUrl}/  (citizen phone page; ${registered} demo numbers registered)`;
     } catch (err) {
-      simulatorLine = `  Simulator   ${config.whatsapp.simulatorBaseUrl}/  (could not register the numbers: ${(err as Error).message})`;
+      // The usual cause: .env was deleted and written again with new keys, and the database still
+      // holds the numbers' tokens encrypted with the old ones.
+      const hint =
+        err instanceof SecretDecryptionError
+          ? '; the database was set up with other ENCRYPTION_KEYS: put back the .env it was created with, or drop the database to seed a new demo'
+          : '';
+      simulatorLine = `  Simulator   ${config.whatsapp.simulatorBaseUrl}/  (could not register the numbers: ${(err as Error).message}${hint})`;
     }
   }
   if (await waitForHealth(`http://127.0.0.1:${config.api.port}/health`, 30_000)) {
