@@ -9,8 +9,8 @@ import { QueueProducer } from '#queue';
 import type { OutboundRecord } from '../../apps/simulator/src/simulator-client.js';
 import { startChannel, type ChannelWithoutWorker } from '../support/channel.js';
 import { ownerClient } from '../support/database.js';
-import { bearer, type Comune, type Session } from '../support/factories.js';
-import { campaignEnded } from '../support/tenant-api.js';
+import type { Comune } from '../support/factories.js';
+import { campaignEnded, tenantApi } from '../support/tenant-api.js';
 import { waitFor } from '../support/worker.js';
 
 /**
@@ -100,17 +100,8 @@ describe('campaign dispatch under faults', () => {
   // a receipt later than the settle period is the documented duplicate case (ADR 0006).
   const settleSeconds = 30;
 
-  const http = () => ch.t.http();
-  const api = (c: Comune) => `/api/v1/tenants/${c.tenant.slug}`;
-  const post = (c: Comune, s: Session, path: string, body: Record<string, unknown> = {}) =>
-    http()
-      .post(`${api(c)}${path}`)
-      .set(...bearer(s))
-      .send(body);
-  const get = (c: Comune, path: string) =>
-    http()
-      .get(`${api(c)}${path}`)
-      .set(...bearer(c.editor));
+  const post: ReturnType<typeof tenantApi>['post'] = (...args) => tenantApi(ch.t).post(...args);
+  const get = (c: Comune, path: string) => tenantApi(ch.t).get(c, c.editor, path);
   const status = async (c: Comune, id: string) => (await get(c, `/campaigns/${id}`).expect(200)).body.status as string;
   const stats = async (c: Comune, id: string) => (await get(c, `/campaigns/${id}/stats`).expect(200)).body as CampaignStats;
   const received = (c: Comune): Promise<OutboundRecord[]> => ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId });
