@@ -86,9 +86,11 @@ async function campaignState(db: Client, c: Comune, id: string): Promise<string>
     id,
   ]);
   const rows = await db.query(
-    `SELECT status, error_code, error_action, attempts, round(extract(epoch FROM next_attempt_at - now())) AS due_in_s, count(*)::int AS n
-       FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 5`,
+    `SELECT status, error_code, error_action, left(error_reason, 200) AS error_reason, attempts,
+            round(extract(epoch FROM next_attempt_at - now())) AS due_in_s, count(*)::int AS n
+       FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2 GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 6`,
     [c.tenant.id, id],
   );
-  return JSON.stringify({ campaign: campaign.rows[0] ?? null, messages: rows.rows, at: new Date().toISOString() });
+  const number = await db.query(`SELECT status, paused_reason FROM whatsapp_numbers WHERE tenant_id = $1 AND id = $2`, [c.tenant.id, c.number.id]);
+  return JSON.stringify({ campaign: campaign.rows[0] ?? null, number: number.rows[0] ?? null, messages: rows.rows, at: new Date().toISOString() });
 }
