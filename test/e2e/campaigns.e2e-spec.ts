@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { Clock, newId } from '#common';
-import { SubscriberRepository } from '#database';
+import { OutboundMessageRepository, SubscriberRepository } from '#database';
 import { CampaignSchedulesService, CampaignsService, ChannelMaintenanceService, QueueReconciler } from '#domain';
 import { Redis } from 'ioredis';
 import { startChannel, type Channel } from '../support/channel.js';
@@ -366,9 +366,20 @@ describe('campaigns', () => {
     } finally {
       redis.disconnect();
     }
-    // Every worker checks this every few seconds; here it is called at once.
-    const rebuilt = await ch.worker.get(QueueReconciler).check();
+    // Every worker checks this every few seconds; here it is called at once. The first check finds
+    // PostgreSQL unreachable (as when both crash together): it fails, and leaves the rebuild to the next.
+    const reconciler = ch.worker.get(QueueReconciler);
+    const repo = ch.worker.get(OutboundMessageRepository);
+    const listPage = repo.listQueuedPageUnscoped.bind(repo);
+    repo.listQueuedPageUnscoped = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+    try {
+      await expect(reconciler.check()).rejects.toThrow('ECONNREFUSED');
+    } finally {
+      repo.listQueuedPageUnscoped = listPage;
+    }
+    const rebuilt = await reconciler.check();
     expect(rebuilt).toBeGreaterThan(0);
+    expect(await reconciler.check()).toBe(0);
     // Rows a killed job had claimed wait for the stale-sending rule, then for the settle period.
     const maintenance = ch.worker.get(ChannelMaintenanceService);
     await waitFor(
