@@ -125,6 +125,13 @@ export class NumberPacer {
     return this.window.admit(numberId, Math.max(1, Math.ceil(mpsCap * this.config.whatsapp.pacingShare)), now);
   }
 
+  /** Waits until the next send on the number fits in this process's last second (see admit), and counts it. */
+  async waitForRoom(numberId: string, mpsCap: number): Promise<void> {
+    for (let wait = this.admit(numberId, mpsCap); wait > 0; wait = this.admit(numberId, mpsCap)) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
   /** Reserves up to `wanted` send slots for the number. */
   async reserve(numberId: string, mpsCap: number, wanted: number, lane: PacingLane): Promise<Reservation> {
     const rate = Math.max(0.1, mpsCap * this.config.whatsapp.pacingShare);

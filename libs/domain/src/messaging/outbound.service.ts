@@ -372,12 +372,7 @@ export class OutboundService {
       ready.map(async (item, i) => {
         const wait = t0 + i * slots.intervalMs - Date.now();
         if (wait > 1) await sleep(wait);
-        for (
-          let more = this.pacer.admit(sender.number.id, sender.number.mpsCap);
-          more > 0;
-          more = this.pacer.admit(sender.number.id, sender.number.mpsCap)
-        )
-          await sleep(more);
+        await this.pacer.waitForRoom(sender.number.id, sender.number.mpsCap);
         handedOff.add(item.row.id);
         try {
           const accepted = await provider.send({
@@ -426,7 +421,7 @@ export class OutboundService {
       }),
     );
     for (const o of failures)
-      await this.recording(tenantId, sender.number.id, () => this.handleFailure(tenantId, o.item.row, o.error, o.item.content));
+      await this.recording(tenantId, sender.number.id, () => this.handleFailure(tenantId, o.item.row, o.error, o.item.content, sender.number.mpsCap));
     if (failures.length > 0 && campaignIds.length > 0) await this.campaignContent.afterBatch(tenantId, campaignIds);
   }
 
@@ -466,9 +461,9 @@ export class OutboundService {
     );
   }
 
-  private async handleFailure(tenantId: TenantId, row: OutboundMessageEntity, err: unknown, content?: MessageContent): Promise<void> {
+  private async handleFailure(tenantId: TenantId, row: OutboundMessageEntity, err: unknown, content: MessageContent, mpsCap: number): Promise<void> {
     // Meta no longer knows the id of a campaign's uploaded file: once more, with a fresh upload.
-    if (content && err instanceof ProviderError && (await this.campaignContent.retryWithFreshMedia(tenantId, row, content, err))) {
+    if (err instanceof ProviderError && (await this.campaignContent.retryWithFreshMedia(tenantId, row, content, err))) {
       await this.requeueAt(tenantId, row, new Date(), true, { code: err.code, reason: err.message, action: MEDIA_REUPLOAD_ACTION });
       return;
     }
@@ -491,10 +486,7 @@ export class OutboundService {
       case 'retry':
       case 'pace_number':
       case 'pace_recipient': {
-        if (action === 'pace_number') {
-          const sender = await this.directory.get(tenantId, row.numberId);
-          await this.pacer.slowDown(row.numberId, sender?.number.mpsCap ?? 80, SLOW_DOWN_MS);
-        }
+        if (action === 'pace_number') await this.pacer.slowDown(row.numberId, mpsCap, SLOW_DOWN_MS);
         // The number being over its throughput is not this message's fault: a wait, not one of its
         // attempts (otherwise a sustained 130429 storm fails recipients after five of them).
         const counts = action !== 'pace_number';
