@@ -94,7 +94,7 @@ describe('campaign media', () => {
   };
 
   beforeAll(async () => {
-    ch = await startChannel({ UNKNOWN_OUTCOME_SETTLE_SECONDS: '3', STALE_SENDING_AFTER_SECONDS: '3' });
+    ch = await startChannel();
     db = await ownerClient(ch.t.config);
     amaro = await ch.comune('amaro');
     cavazzo = await ch.comune('cavazzo');
