@@ -99,6 +99,44 @@ describe('row-level security as the application role', () => {
     }
   });
 
+  it('sees every comune with app.all_tenants (the sweeps across comuni)', async () => {
+    await app.query('BEGIN');
+    try {
+      await app.query(`SELECT set_config('app.all_tenants', 'on', true)`);
+      const tenants = await app.query('SELECT DISTINCT tenant_id FROM whatsapp_numbers WHERE tenant_id = ANY($1::uuid[])', [
+        [amaro.tenant.id, cavazzo.tenant.id],
+      ]);
+      expect(new Set(tenants.rows.map((r: { tenant_id: string }) => r.tenant_id))).toEqual(new Set([amaro.tenant.id, cavazzo.tenant.id]));
+    } finally {
+      await app.query('ROLLBACK');
+    }
+  });
+
+  it('reads the session tenant once per query, not once per row, in every policy', async () => {
+    const owner = await ownerClient(t.config);
+    try {
+      const { rows } = await owner.query(
+        `SELECT tablename, qual, with_check FROM pg_policies WHERE schemaname = 'public' AND policyname = 'tenant_isolation'`,
+      );
+      expect(rows.length).toBeGreaterThanOrEqual(TENANT_TABLES.length);
+      // Each test is a pair of InitPlans (scalar sub-selects); the per-row function form is gone.
+      const perRow = rows.filter((r: { qual: string; with_check: string }) => !/\(\s*SELECT/.test(r.qual) || !/\(\s*SELECT/.test(r.with_check));
+      expect(perRow).toEqual([]);
+    } finally {
+      await owner.end();
+    }
+    await app.query('BEGIN');
+    try {
+      await app.query(`SELECT set_config('app.tenant_id', $1, true)`, [amaro.tenant.id]);
+      const { rows } = await app.query(`EXPLAIN (COSTS OFF) SELECT count(*) FROM audit_events`);
+      const plan = rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+      expect(plan).toMatch(/InitPlan/);
+      expect(plan).not.toMatch(/current_setting/);
+    } finally {
+      await app.query('ROLLBACK');
+    }
+  });
+
   it('forgets the setting when the transaction ends', async () => {
     await app.query('BEGIN');
     await app.query(`SELECT set_config('app.tenant_id', $1, true)`, [amaro.tenant.id]);

@@ -42,6 +42,7 @@ import { InboxSettingsEntity } from './entities/inbox-settings.entity.js';
 import { Inbox1795429000000 } from './migrations/1795429000000-Inbox.js';
 import { DispatchSnapshot1795430000000 } from './migrations/1795430000000-DispatchSnapshot.js';
 import { PrivacyPolicyVersions1795431207000 } from './migrations/1795431207000-PrivacyPolicyVersions.js';
+import { RlsOncePerQuery1795432000000 } from './migrations/1795432000000-RlsOncePerQuery.js';
 import { PrivacyPolicyVersionEntity } from './entities/privacy-policy-version.entity.js';
 import { MediaLibrary1795431200000 } from './migrations/1795431200000-MediaLibrary.js';
 import { MediaAssetEntity, ProviderMediaUploadEntity } from './entities/media-asset.entity.js';
@@ -98,6 +99,7 @@ export const MIGRATIONS = [
   DispatchSnapshot1795430000000,
   MediaLibrary1795431200000,
   PrivacyPolicyVersions1795431207000,
+  RlsOncePerQuery1795432000000,
 ];
 
 /** The role the application acts as: it owns no table, so Row-Level Security applies to it. */
