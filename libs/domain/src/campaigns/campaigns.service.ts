@@ -734,7 +734,9 @@ export class CampaignsService {
   /**
    * The snapshot's later chunks, each growing CHUNK_GROWTH times, each in its own transaction that
    * locks the campaign and reads where the snapshot stands (so a second caller, a retried start job
-   * or the sweep, only ever continues it), each enqueued as soon as it commits.
+   * or the sweep, only ever continues it), each enqueued as soon as it commits. A chunk's jobs go
+   * to Redis while the next chunk is written to PostgreSQL (one enqueue in flight at a time); rows
+   * committed whose jobs failed to go are the sweep's, as any queued row without a job.
    */
   private async materialiseRest(
     tenantId: TenantId,
@@ -743,20 +745,37 @@ export class CampaignsService {
     size = plan.firstChunk * CHUNK_GROWTH,
   ): Promise<{ rows: number; queued: number; skipped: number }> {
     const total = { rows: 0, queued: 0, skipped: 0 };
-    for (let chunkSize = size; ; chunkSize *= CHUNK_GROWTH) {
-      const chunk = await this.db.forTenant(tenantId, async () => {
-        const locked = await this.campaigns.lockForSnapshot(tenantId, id);
-        // Cancelled meanwhile: nothing more is materialised. Paused: the rows wait in the queue.
-        if (!locked || locked.snapshotDoneAt !== null || (locked.status !== 'sending' && locked.status !== 'paused')) return null;
-        return this.snapshotChunk(tenantId, locked, plan, chunkSize);
-      });
-      if (!chunk) break;
-      await this.enqueueChunk(tenantId, plan.numberId, id, plan, chunk.queued);
-      total.rows += chunk.rows;
-      total.queued += chunk.queued.length;
-      total.skipped += chunk.skipped;
-      if (chunk.last) break;
+    let enqueuing: Promise<Error | null> = Promise.resolve(null);
+    const settle = async (): Promise<void> => {
+      const err = await enqueuing;
+      enqueuing = Promise.resolve(null);
+      if (err) throw err;
+    };
+    try {
+      for (let chunkSize = size; ; chunkSize *= CHUNK_GROWTH) {
+        const chunk = await this.db.forTenant(tenantId, async () => {
+          const locked = await this.campaigns.lockForSnapshot(tenantId, id);
+          // Cancelled meanwhile: nothing more is materialised. Paused: the rows wait in the queue.
+          if (!locked || locked.snapshotDoneAt !== null || (locked.status !== 'sending' && locked.status !== 'paused')) return null;
+          return this.snapshotChunk(tenantId, locked, plan, chunkSize);
+        });
+        await settle();
+        if (!chunk) break;
+        // Resolves to the error rather than rejecting, so a failure waits for settle() instead of going unhandled.
+        enqueuing = this.enqueueChunk(tenantId, plan.numberId, id, plan, chunk.queued).then(
+          () => null,
+          (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+        );
+        total.rows += chunk.rows;
+        total.queued += chunk.queued.length;
+        total.skipped += chunk.skipped;
+        if (chunk.last) break;
+      }
+    } finally {
+      // Never leave an enqueue behind, even when a chunk failed.
+      await enqueuing;
     }
+    await settle();
     await this.afterSnapshot(tenantId, id, total.rows);
     return total;
   }
@@ -777,9 +796,6 @@ export class CampaignsService {
   ): Promise<{ queued: { id: OutboundMessageId; nextAttemptAt: Date }[]; rows: number; skipped: number; last: boolean; ms: number }> {
     const t0 = Date.now();
     const after = c.targeted > 0 ? await this.campaigns.snapshotLastSubscriber(tenantId, c.id) : null;
-    const upTo = await this.campaigns.chunkEnd(tenantId, c.audience, after, size);
-    const range = { after, upTo, offset: c.targeted };
-    await this.campaigns.ensureContacts(tenantId, plan.numberId, c.audience, range);
     const snap = await this.campaigns.materialise(
       tenantId,
       c,
@@ -793,9 +809,10 @@ export class CampaignsService {
         frequencyCap: plan.frequencyCap,
         policyGate: plan.policyGate ?? null,
       },
-      range,
+      { after, limit: size, offset: c.targeted },
     );
-    const last = upTo === null;
+    if (snap.withoutContact > 0 && snap.upTo !== null) await this.campaigns.attachContacts(tenantId, plan.numberId, c.id, after, snap.upTo);
+    const last = snap.rows < size;
     await this.campaigns.addSnapshotChunk(tenantId, c.id, { rows: snap.rows, skipped: snap.skipped, deferred: snap.deferred, last });
     return { queued: snap.queued, rows: snap.rows, skipped: snap.skipped, last, ms: Date.now() - t0 };
   }
