@@ -551,7 +551,7 @@ describe('campaigns', () => {
 
   it('materialises a large audience in growing chunks, and a snapshot cut short between chunks is finished by the sweep: each recipient once', async () => {
     const c = await ch.comune('tolmezzo', { simMps: 1000 });
-    // 100 msg/s: a first chunk of 100 recipients, then 400, then the rest.
+    // 100 msg/s: a first chunk of 100 recipients, then larger ones up to the rest.
     await db.query(`UPDATE whatsapp_numbers SET mps_cap = 100, messaging_tier = 'unlimited' WHERE id = $1`, [c.number.id]);
     const templateId = await ch.utilityTemplate(c);
     const seeded = await db.query(
@@ -585,11 +585,15 @@ describe('campaigns', () => {
     expect(k.rows[0]).toMatchObject({ targeted: 700, skipped: 0 });
     expect(k.rows[0].snapshot_done_at).not.toBeNull();
     expect(k.rows[0].snapshot_plan).toMatchObject({ firstChunk: 100 });
+    // Imported, they had never written: each got a contact on the number, and each row points at it.
     const planned = await db.query(
-      `SELECT count(DISTINCT subscriber_id)::int AS n, count(*)::int AS rows FROM outbound_messages WHERE campaign_id = $1`,
+      `SELECT count(DISTINCT o.subscriber_id)::int AS n, count(*)::int AS rows, count(k.id)::int AS "withContact"
+         FROM outbound_messages o LEFT JOIN contacts k ON k.tenant_id = o.tenant_id AND k.id = o.contact_id AND k.number_id = o.number_id
+          AND k.wa_id = ltrim(o.recipient, '+')
+        WHERE o.campaign_id = $1`,
       [first],
     );
-    expect(planned.rows[0]).toEqual({ n: 700, rows: 700 });
+    expect(planned.rows[0]).toEqual({ n: 700, rows: 700, withContact: 700 });
     let counts = await countsAt('Prima tornata');
     for (const p of phones) expect(counts.get(p)).toBe(1);
 

@@ -141,15 +141,22 @@ function audienceSql(audience: CampaignAudience, first: number): { where: string
  * The audience queries read a whole comune (up to 100,000 subscribers, their contacts and lists):
  * hash joins are right for them. Right after an import the tables' statistics still say "empty",
  * and the planner then picks nested loops that took 45 s for 5,000 recipients; this keeps the
- * choice out of the statistics' hands, for this transaction only. (Even for a snapshot's first
- * chunk of 100: under row-level security the contact join on `coalesce(wa_id, ltrim(phone))` cannot
- * be an index look-up, `ltrim` not being leakproof, so a nested loop scans every contact per row.)
+ * choice out of the statistics' hands, for this transaction only. A small chunk of a snapshot (the
+ * first second of a campaign) goes the other way, `lookup`: hashing the comune's 100,000 contacts
+ * for 100 recipients cost more than the rest of its statement, so its joins are index look-ups.
  */
-async function bulkQuery<T>(m: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+async function bulkQuery<T>(m: EntityManager, sql: string, params: unknown[], plan: 'hash' | 'lookup' = 'hash'): Promise<T[]> {
   // And the snapshot's sort by subscriber id stays in memory (the 4 MB default spilled it to disk).
-  await m.query(`SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '64MB'`);
+  await m.query(
+    plan === 'hash'
+      ? `SET LOCAL enable_nestloop = off; SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on; SET LOCAL work_mem = '64MB'`
+      : `SET LOCAL enable_nestloop = on; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`,
+  );
   return returningRows<T>(m, sql, params);
 }
+
+/** Snapshot chunks of up to this many recipients join by index look-ups (see bulkQuery). */
+const LOOKUP_CHUNK_MAX = 5_000;
 
 /**
  * The planned time of a campaign's `rn`-th row (1-based), as the snapshot writes it: one interval
@@ -161,9 +168,13 @@ export function plannedAt(opts: Pick<MaterialiseOptions, 'start' | 'intervalMs' 
   return { time: new Date(start + DAY_MS + (rn - 1 - opts.immediate) * opts.intervalMs), deferred: true };
 }
 
-/** The contact a subscriber is to the campaign's number (wa_id from the profile, else the phone's digits). */
-const CONTACT_JOIN = (numberParam: string): string => `
-  LEFT JOIN contacts cw ON cw.tenant_id = $1 AND cw.number_id = ${numberParam} AND cw.wa_id = coalesce(s.wa_id, ltrim(s.phone_e164, '+'))
+/**
+ * The contact a subscriber is to the campaign's number (wa_id from the profile, else the phone's
+ * digits). `waKey` may name that key computed beforehand in a subquery: a plain column compared
+ * can be an index look-up under row-level security, an expression with `ltrim` (not leakproof) cannot.
+ */
+const CONTACT_JOIN = (numberParam: string, waKey = `coalesce(s.wa_id, ltrim(s.phone_e164, '+'))`): string => `
+  LEFT JOIN contacts cw ON cw.tenant_id = $1 AND cw.number_id = ${numberParam} AND cw.wa_id = ${waKey}
   LEFT JOIN contacts cu ON cu.tenant_id = $1 AND cu.number_id = ${numberParam} AND s.wa_id IS NULL AND s.phone_e164 IS NULL AND cu.user_id = s.user_id`;
 
 @Injectable()
@@ -325,8 +336,7 @@ export class CampaignRepository {
     rows: number;
     skipped: number;
     deferred: number;
-    /** The chunk's last subscriber (null: no rows), and how many of its rows found no contact (see attachContacts). */
-    upTo: string | null;
+    /** How many of the chunk's rows found no contact (see attachContacts). */
     withoutContact: number;
   }> {
     const base = 16;
@@ -336,7 +346,7 @@ export class CampaignRepository {
     const gateIdx = capIdx + (opts.frequencyCap ? 2 : 0);
     const ids = new SequentialIds();
     const result = await this.db.forTenant(tenantId, (m) =>
-      bulkQuery<{ rows: number; skipped: string[]; upTo: string | null; withoutContact: number }>(
+      bulkQuery<{ rows: number; skipped: string[]; withoutContact: number }>(
         m,
         `WITH ${capped ? `${capped.sql},` : ''}
          src AS (
@@ -347,8 +357,9 @@ export class CampaignRepository {
                        ${opts.policyGate ? `WHEN s.policy_version_accepted IS DISTINCT FROM $${gateIdx} THEN 'policy_not_accepted'` : ''}
                   END AS skip,
                   row_number() OVER (ORDER BY s.id) AS rc
-             FROM (SELECT * FROM subscribers s WHERE ${a.where} AND ($11::uuid IS NULL OR s.id > $11::uuid) ORDER BY s.id LIMIT $12) s
-                  ${CONTACT_JOIN('$3')}),
+             FROM (SELECT s.*, coalesce(s.wa_id, ltrim(s.phone_e164, '+')) AS wa_key FROM subscribers s
+                    WHERE ${a.where} AND ($11::uuid IS NULL OR s.id > $11::uuid) ORDER BY s.id LIMIT $12) s
+                  ${CONTACT_JOIN('$3', 's.wa_key')}),
          ins AS (
            INSERT INTO outbound_messages (tenant_id, id, number_id, contact_id, subscriber_id, recipient, recipient_kind, kind, category, priority,
                                           campaign_id, content, status, error_action, error_reason, next_attempt_at)
@@ -361,9 +372,9 @@ export class CampaignRepository {
                        WHEN $8::int IS NULL OR $13::bigint + rc <= $8 THEN $6::timestamptz + ($13::bigint + rc - 1) * $7::float8 * interval '1 millisecond'
                        ELSE $6::timestamptz + interval '24 hours' + ($13::bigint + rc - 1 - $8) * $7::float8 * interval '1 millisecond' END
              FROM src
-           RETURNING id, status, subscriber_id, contact_id)
+           RETURNING id, status, contact_id)
          SELECT count(*)::int AS rows, coalesce(array_agg(id::text) FILTER (WHERE status = 'skipped'), '{}') AS skipped,
-                max(subscriber_id::text COLLATE "C") AS "upTo", count(*) FILTER (WHERE contact_id IS NULL)::int AS "withoutContact"
+                count(*) FILTER (WHERE contact_id IS NULL)::int AS "withoutContact"
            FROM ins`,
         [
           tenantId,
@@ -385,6 +396,7 @@ export class CampaignRepository {
           ...(opts.frequencyCap ? [opts.frequencyCap.campaignIds, opts.frequencyCap.perWeek] : []),
           ...(opts.policyGate ? [opts.policyGate.version, opts.policyGate.reason] : []),
         ],
+        chunk.limit <= LOOKUP_CHUNK_MAX ? 'lookup' : 'hash',
       ),
     );
     const rows = result[0]?.rows ?? 0;
@@ -397,7 +409,7 @@ export class CampaignRepository {
       if (at.deferred) deferred++;
       queued.push({ id: ids.at(rc) as OutboundMessageId, nextAttemptAt: at.time });
     }
-    return { queued, rows, skipped: skipped.size, deferred, upTo: result[0]?.upTo ?? null, withoutContact: result[0]?.withoutContact ?? 0 };
+    return { queued, rows, skipped: skipped.size, deferred, withoutContact: result[0]?.withoutContact ?? 0 };
   }
 
   /**

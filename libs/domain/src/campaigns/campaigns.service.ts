@@ -117,7 +117,7 @@ const DAY_MS = 24 * 3600_000;
 const ANALYZE_AFTER_ROWS = 2_000;
 const WEEK_MS = 7 * DAY_MS;
 /** Each chunk of a snapshot is this many times the previous one (see firstChunkSize). */
-const CHUNK_GROWTH = 4;
+const CHUNK_GROWTH = 16;
 /** A snapshot with no chunk committed for this long lost its start job: the sweep goes on with it. */
 const SNAPSHOT_STALL_MS = 60_000;
 
@@ -811,7 +811,10 @@ export class CampaignsService {
       },
       { after, limit: size, offset: c.targeted },
     );
-    if (snap.withoutContact > 0 && snap.upTo !== null) await this.campaigns.attachContacts(tenantId, plan.numberId, c.id, after, snap.upTo);
+    if (snap.withoutContact > 0) {
+      const upTo = await this.campaigns.snapshotLastSubscriber(tenantId, c.id);
+      if (upTo !== null) await this.campaigns.attachContacts(tenantId, plan.numberId, c.id, after, upTo);
+    }
     const last = snap.rows < size;
     await this.campaigns.addSnapshotChunk(tenantId, c.id, { rows: snap.rows, skipped: snap.skipped, deferred: snap.deferred, last });
     return { queued: snap.queued, rows: snap.rows, skipped: snap.skipped, last, ms: Date.now() - t0 };
