@@ -269,6 +269,7 @@ export function rateOf(msgs, t0) {
     perSecondMin: sorted[0] ?? null,
     perSecondMedian: sorted.length ? sorted[Math.floor(sorted.length / 2)] : null,
     perSecondMax: sorted[sorted.length - 1] ?? null,
+    perSecond: full,
     types: msgs.reduce((acc, m) => ((acc[m.type] = (acc[m.type] ?? 0) + 1), acc), {}),
   };
 }

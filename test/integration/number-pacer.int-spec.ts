@@ -6,7 +6,8 @@ import { uniq } from '../support/factories.js';
 
 /** The number pacer against the real Redis: the shared schedule, lanes, refunds and slowing down. */
 describe('NumberPacer', () => {
-  const config = testConfig({ REDIS_KEY_PREFIX: `{araldo-test-pacer-${uniq()}}`, WHATSAPP_PACING_SHARE: '1' });
+  // No warm-up here, so the schedules are exact; its own test below has a pacer with it.
+  const config = testConfig({ REDIS_KEY_PREFIX: `{araldo-test-pacer-${uniq()}}`, WHATSAPP_PACING_SHARE: '1', WHATSAPP_WARM_UP_FACTOR: '1' });
   let redis: Redis;
   let pacer: NumberPacer;
   const granted = async (numberId: string, cap: number, wanted: number, lane: 'normal' | 'emergency' | 'reply' = 'normal') => {
@@ -70,6 +71,22 @@ describe('NumberPacer', () => {
     expect((await granted(n, 100, 1, 'reply')).granted).toBe(1);
   });
 
+  it('starts an idle number at the warm-up pace for two seconds, then at its full pace', async () => {
+    const warm = new NumberPacer(
+      redis,
+      testConfig({ REDIS_KEY_PREFIX: config.redis.keyPrefix, WHATSAPP_PACING_SHARE: '1', WHATSAPP_WARM_UP_FACTOR: '1.25' }),
+    );
+    const n = `n-${uniq()}`;
+    const first = await warm.reserve(n, 10, 1, 'normal');
+    expect(first).toMatchObject({ granted: 1, intervalMs: 125 });
+    // Busy since: still warming up within the two seconds.
+    expect(await warm.reserve(n, 10, 1, 'normal')).toMatchObject({ granted: 1, intervalMs: 125 });
+    await redis.pexpire(`pace:{${n}}:warm`, 1);
+    await new Promise((r) => setTimeout(r, 5));
+    // Warmed up (the flag expired) while the number kept busy: full pace.
+    expect(await warm.reserve(n, 10, 1, 'normal')).toMatchObject({ granted: 1, intervalMs: 100 });
+  });
+
   it('takes back unused slots only when no reservation came after', async () => {
     const n = `n-${uniq()}`;
     const a = await granted(n, 10, 5);
@@ -81,18 +98,18 @@ describe('NumberPacer', () => {
 
   it('slows a number down on a cluster of 130429s in proportion to its rate, once per window, compounding while they go on', async () => {
     const n = `n-${uniq()}`;
-    // At 1,000/s a few errors are jitter: 20 in two seconds (1 %) slow it down.
-    for (let i = 0; i < 19; i++) expect(await pacer.slowDown(n, 1000, 5_000)).toBe(0);
+    // At 1,000/s a few errors are jitter: 60 in two seconds (3 %) slow it down.
+    for (let i = 0; i < 59; i++) expect(await pacer.slowDown(n, 1000, 5_000)).toBe(0);
     expect(await pacer.slowDown(n, 1000, 5_000)).toBe(1.25);
     // The rest of the same cluster does not compound it.
     for (let i = 0; i < 50; i++) expect(await pacer.slowDown(n, 1000, 5_000)).toBe(0);
     expect((await granted(n, 1000, 1)).intervalMs).toBeCloseTo(1.25, 5);
-    // At 80/s, three do; another cluster in a later window slows it further.
+    // At 80/s, five do; another cluster in a later window slows it further.
     const small = `n-${uniq()}`;
-    for (let i = 0; i < 2; i++) await pacer.slowDown(small, 80, 5_000);
+    for (let i = 0; i < 4; i++) expect(await pacer.slowDown(small, 80, 5_000)).toBe(0);
     expect(await pacer.slowDown(small, 80, 5_000)).toBe(1.25);
     await redis.del(`pace:{${small}}:errors`);
-    for (let i = 0; i < 2; i++) await pacer.slowDown(small, 80, 5_000);
+    for (let i = 0; i < 4; i++) await pacer.slowDown(small, 80, 5_000);
     expect(await pacer.slowDown(small, 80, 5_000)).toBeCloseTo(1.5625, 5);
     expect((await granted(small, 80, 1)).intervalMs).toBeCloseTo(12.5 * 1.5625, 5);
   });

@@ -14,11 +14,11 @@ export class OutboundProcessor {
 
   @Process({ name: OutboundJob.Send, concurrency: 64 })
   async send(job: Job<SendOutboundPayload>): Promise<void> {
-    const { tenantId, outboundIds, numberId, lane } = job.data;
+    const { tenantId, outboundIds, numberId, lane, plannedAt } = job.data;
     await this.outbound.dispatchBatch(
       asTenantId(tenantId),
       outboundIds.map(asOutboundMessageId),
-      numberId && lane ? { numberId: asNumberId(numberId), lane } : undefined,
+      numberId && lane ? { numberId: asNumberId(numberId), lane, plannedAt: plannedAt ?? null } : undefined,
     );
   }
 }

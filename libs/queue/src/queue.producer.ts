@@ -37,9 +37,10 @@ export interface SendBatchRequest {
   outboundIds: string[];
   delayMs?: number;
   urgent?: boolean;
-  /** A campaign batch: its number and lane (see SendOutboundPayload). */
+  /** A campaign batch: its number, lane and planned time (see SendOutboundPayload). */
   numberId?: string;
   lane?: 'normal' | 'emergency';
+  plannedAt?: number;
 }
 
 /** The only way code outside the processors puts work on a queue. */
@@ -119,6 +120,7 @@ export class QueueProducer {
             tenantId: b.tenantId,
             outboundIds: b.outboundIds,
             ...(b.numberId && b.lane ? { numberId: b.numberId, lane: b.lane } : {}),
+            ...(b.numberId && b.plannedAt !== undefined ? { plannedAt: b.plannedAt } : {}),
           };
           return {
             name: OutboundJob.Send,

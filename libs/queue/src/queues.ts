@@ -58,6 +58,12 @@ export interface SendOutboundPayload {
    */
   numberId?: string;
   lane?: 'normal' | 'emergency';
+  /**
+   * A campaign batch: the earliest planned time (epoch ms) its rows show in PostgreSQL. A batch put
+   * back for want of slots writes its rows' new time only when the sweep would otherwise soon take
+   * them for lost; absent (older jobs): always.
+   */
+  plannedAt?: number;
 }
 
 export const CampaignJob = {

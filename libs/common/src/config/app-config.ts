@@ -177,6 +177,13 @@ export class EnvironmentVariables {
   @Max(1, { message: 'must be a number between 0.1 and 1' })
   WHATSAPP_PACING_SHARE = 0.985;
 
+  /** A number idle for a second paces its next two seconds of traffic this much slower (1: never; docs/adr/0009). */
+  @Transform(toFloat)
+  @IsNumber({}, { message: 'must be a number between 1 and 2' })
+  @Min(1, { message: 'must be a number between 1 and 2' })
+  @Max(2, { message: 'must be a number between 1 and 2' })
+  WHATSAPP_WARM_UP_FACTOR = 1.1;
+
   /** How often each worker checks that Redis still holds the queues, re-enqueueing from Postgres if not. */
   @Transform(toInt)
   @IsInt({ message: 'must be milliseconds between 200 and 600000' })
@@ -222,6 +229,8 @@ export interface AppConfig {
     unknownOutcomeSettleSeconds: number;
     staleSendingAfterSeconds: number;
     pacingShare: number;
+    /** A number idle for a second paces its next two seconds this much slower. */
+    warmUpFactor: number;
   };
   queue: { reconcileIntervalMs: number };
   webhooks: { batchMax: number; batchWaitMs: number; rawRetentionDays: number };
@@ -288,6 +297,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       unknownOutcomeSettleSeconds: vars.UNKNOWN_OUTCOME_SETTLE_SECONDS,
       staleSendingAfterSeconds: vars.STALE_SENDING_AFTER_SECONDS,
       pacingShare: vars.WHATSAPP_PACING_SHARE,
+      warmUpFactor: vars.WHATSAPP_WARM_UP_FACTOR,
     },
     queue: { reconcileIntervalMs: vars.QUEUE_RECONCILE_INTERVAL_MS },
     webhooks: { batchMax: vars.WEBHOOK_BATCH_MAX, batchWaitMs: vars.WEBHOOK_BATCH_WAIT_MS, rawRetentionDays: vars.WEBHOOK_RAW_RETENTION_DAYS },

@@ -15,12 +15,11 @@ import { MAX_SEND_ATTEMPTS } from '#whatsapp';
 import { QueueProducer } from '#queue';
 import { MEDIA_STORAGE, type MediaStorage } from '../media/media-storage.js';
 import { ReceiptsService } from './receipts.service.js';
+import { LOST_JOB_AFTER_MS } from './send-plan.js';
 import { SendPlanner } from './send-planner.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-/** A pending webhook event or a due queued message untouched this long lost its queue job. */
-const LOST_JOB_AFTER_MS = 2 * MINUTE;
 /** Receipts for messages we never learn about are dropped after this. */
 const PENDING_RECEIPT_TTL_MS = DAY;
 const RESOLVED_DEAD_LETTER_TTL_MS = 90 * DAY;

@@ -37,7 +37,7 @@ import { NumberPacer, type PacingLane, type Reservation } from './number-pacer.j
 import { ProviderRegistry } from './provider-registry.js';
 import { ReceiptsService } from './receipts.service.js';
 import { isServiceWindowOpen } from './window-rules.js';
-import { EMERGENCY_PRIORITY } from './send-plan.js';
+import { EMERGENCY_PRIORITY, LOST_JOB_AFTER_MS } from './send-plan.js';
 import { SendPlanner } from './send-planner.js';
 import { CampaignDispatchService, type RecipientProfiles } from '../campaigns/campaign-dispatch.service.js';
 import { MEDIA_REUPLOAD_ACTION } from '../campaigns/campaign-rules.js';
@@ -59,7 +59,14 @@ export interface SendMessageInput {
 export interface BatchHint {
   numberId: NumberId;
   lane: 'normal' | 'emergency';
+  /** The earliest planned time its rows show in PostgreSQL (epoch ms); null: unknown (an older job). */
+  plannedAt?: number | null;
 }
+
+/** A batch put back within this of LOST_JOB_AFTER_MS writes its rows' new time (the sweep's view). */
+const LEASE_MARGIN_MS = 30_000;
+/** A normal batch refused slots comes back after up to this much more, so the batches waiting on a number do not all come back at once. */
+const RETRY_SPREAD_MS = 250;
 
 type Granted = Extract<Reservation, { tat: string }>;
 
@@ -175,7 +182,10 @@ export class OutboundService {
         const slots = await this.pacer.reserve(hint.numberId, sender.number.mpsCap, ids.length, hint.lane);
         if (!('startInMs' in slots)) {
           // The number is at its pace, or an emergency holds it: the batch comes back, nothing claimed.
-          await this.postponeBatch(tenantId, ids, hint, slots.retryInMs);
+          // Normal batches spread their return over about their own length, so the ones waiting
+          // behind a slowed-down number do not all ask again together (one wins, the rest bounce).
+          const spread = hint.lane === 'normal' ? Math.random() * Math.min(RETRY_SPREAD_MS, (ids.length * 1000) / sender.number.mpsCap) : 0;
+          await this.postponeBatch(tenantId, ids, hint, slots.retryInMs + Math.round(spread));
           return;
         }
         reserved = slots;
@@ -234,12 +244,23 @@ export class OutboundService {
     }
   }
 
-  /** Rows of a campaign batch that did not get slots now: due again in `delayMs`, with a job for then. */
+  /**
+   * Rows of a campaign batch that did not get slots now: due again in `delayMs`, with a job for
+   * then. Their planned time in PostgreSQL moves only when the sweep would otherwise take them for
+   * lost before the job is back (LOST_JOB_AFTER_MS): at 1,000 msg/s behind a slowed-down number
+   * batches come back several times a second, and writing 100 rows each time cost PostgreSQL more
+   * than sending them.
+   */
   private async postponeBatch(tenantId: TenantId, ids: readonly OutboundMessageId[], hint: BatchHint, delayMs: number): Promise<void> {
     if (ids.length === 0) return;
-    // Their planned time moves (so the sweep does not take them for lost); still queued, nothing else changes.
-    await this.outbound.postpone(tenantId, ids, new Date(Date.now() + delayMs));
-    await this.planner.requeueBatch({ tenantId, outboundIds: [...ids], delayMs, numberId: hint.numberId, lane: hint.lane });
+    const due = Date.now() + delayMs;
+    let plannedAt = hint.plannedAt ?? null;
+    if (plannedAt === null || due > plannedAt + LOST_JOB_AFTER_MS - LEASE_MARGIN_MS) {
+      // Still queued, nothing else changes; never earlier than planned.
+      await this.outbound.postpone(tenantId, ids, new Date(due));
+      plannedAt = due;
+    }
+    await this.planner.requeueBatch({ tenantId, outboundIds: [...ids], delayMs, numberId: hint.numberId, lane: hint.lane, plannedAt });
   }
 
   /** One message (tests and tools); the worker uses dispatchBatch. */

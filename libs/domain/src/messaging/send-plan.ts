@@ -13,7 +13,16 @@ export interface PlannedBatch {
   /** Campaign batches only: the number and lane their slots are reserved on before the claim. */
   numberId?: string;
   lane?: 'normal' | 'emergency';
+  /** Campaign batches only: the earliest planned time of its rows in PostgreSQL (epoch ms), see LOST_JOB_AFTER_MS. */
+  plannedAt?: number;
 }
+
+/**
+ * A queued message whose planned time passed this long ago lost its job: the sweep enqueues it
+ * again. So a batch that waits for slots need not write its rows' new time while it comes back
+ * within this of the time they show (SendOutboundPayload.plannedAt).
+ */
+export const LOST_JOB_AFTER_MS = 2 * 60_000;
 
 /**
  * How many messages one job carries for a number paced at `ratePerSec`: about half a second of its
@@ -54,7 +63,11 @@ export function planBatches(refs: readonly QueuedRef[], rateOf: (ref: QueuedRef)
         delayMs: Math.max(0, Math.max(due, paced) - (k === 0 && due === 0 ? 0 : LEAD_MS)),
         urgent: first.priority >= EMERGENCY_PRIORITY,
         ...(first.campaignId
-          ? { numberId: first.numberId, lane: first.priority >= EMERGENCY_PRIORITY ? ('emergency' as const) : ('normal' as const) }
+          ? {
+              numberId: first.numberId,
+              lane: first.priority >= EMERGENCY_PRIORITY ? ('emergency' as const) : ('normal' as const),
+              ...(batch[0].nextAttemptAt ? { plannedAt: batch[0].nextAttemptAt.getTime() } : {}),
+            }
           : {}),
       });
     }

@@ -54,7 +54,9 @@ export class SendPlanner {
     delayMs: number;
     numberId: string;
     lane: 'normal' | 'emergency';
+    plannedAt: number | null;
   }): Promise<void> {
-    await this.producer.sendBatches([{ ...batch, urgent: batch.lane === 'emergency' }]);
+    const { plannedAt, ...rest } = batch;
+    await this.producer.sendBatches([{ ...rest, urgent: batch.lane === 'emergency', ...(plannedAt !== null ? { plannedAt } : {}) }]);
   }
 }
