@@ -54,7 +54,8 @@ interface CampaignContext {
 @Injectable()
 export class CampaignDispatchService {
   private readonly logger = new Logger('CampaignDispatch');
-  private readonly cache = new Map<string, { at: number; value: CampaignContext | null }>();
+  /** Loads in flight are shared: the fifty batches a campaign starts with would otherwise each load the same context. */
+  private readonly cache = new Map<string, { at: number; value: Promise<CampaignContext | null> }>();
 
   constructor(
     private readonly campaigns: CampaignRepository,
@@ -174,12 +175,16 @@ export class CampaignDispatchService {
     }
   }
 
-  private async context(tenantId: TenantId, campaignId: string): Promise<CampaignContext | null> {
+  private context(tenantId: TenantId, campaignId: string): Promise<CampaignContext | null> {
     const key = `${tenantId}/${campaignId}`;
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.value;
-    const value = await this.load(tenantId, campaignId);
+    const value = this.load(tenantId, campaignId);
     this.cache.set(key, { at: Date.now(), value });
+    // A failed load is not kept: the next batch tries again.
+    value.catch(() => {
+      if (this.cache.get(key)?.value === value) this.cache.delete(key);
+    });
     if (this.cache.size > 1000) this.cache.delete(this.cache.keys().next().value!);
     return value;
   }

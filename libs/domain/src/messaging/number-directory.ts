@@ -20,7 +20,8 @@ const TTL_MS = 5_000;
  */
 @Injectable()
 export class NumberDirectory {
-  private readonly cache = new Map<string, { at: number; value: SendingNumber }>();
+  /** Look-ups in flight are shared: a campaign's first batches all ask for the same number at once. */
+  private readonly cache = new Map<string, { at: number; value: Promise<SendingNumber | null> }>();
 
   constructor(
     private readonly numbers: WhatsappNumberRepository,
@@ -28,21 +29,35 @@ export class NumberDirectory {
     private readonly box: SecretBox,
   ) {}
 
-  async get(tenantId: TenantId, numberId: NumberId): Promise<SendingNumber | null> {
+  get(tenantId: TenantId, numberId: NumberId): Promise<SendingNumber | null> {
     const key = `${tenantId}/${numberId}`;
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
+    const value = this.load(tenantId, numberId);
+    const entry = { at: Date.now(), value };
+    this.cache.set(key, entry);
+    // Neither a failure nor an unknown number is kept: the next send asks again.
+    value.then(
+      (v) => {
+        if (v === null && this.cache.get(key) === entry) this.cache.delete(key);
+      },
+      () => {
+        if (this.cache.get(key) === entry) this.cache.delete(key);
+      },
+    );
+    return value;
+  }
+
+  private async load(tenantId: TenantId, numberId: NumberId): Promise<SendingNumber | null> {
     const number = await this.numbers.findById(tenantId, numberId);
     if (!number) return null;
     const app = await this.apps.findById(number.providerAppId);
     if (!app) return null;
-    const value: SendingNumber = {
+    return {
       number,
       providerKind: app.kind,
       credentials: { phoneNumberId: number.phoneNumberId, accessToken: this.box.decrypt(number.accessTokenEnc) },
     };
-    this.cache.set(key, { at: Date.now(), value });
-    return value;
   }
 
   invalidate(tenantId: TenantId, numberId: NumberId): void {
