@@ -158,9 +158,9 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs('retry', 1, { code: 2494100, random: high })).toBe(60_000);
   });
 
-  it('paces the number 1–5 s on throughput, minutes on Graph call-rate limits', () => {
+  it('paces the number 1–2 s on throughput (Meta: 1–5 s), minutes on Graph call-rate limits', () => {
     expect(retryDelayMs('pace_number', 1, { random: low })).toBe(1000);
-    expect(retryDelayMs('pace_number', 4, { random: high })).toBe(5000);
+    expect(retryDelayMs('pace_number', 4, { random: high })).toBe(2000);
     expect(retryDelayMs('pace_number', 1, { code: 80007, random: low })).toBe(60_000);
     expect(retryDelayMs('pace_number', 1, { code: 4, random: high })).toBe(300_000);
   });
