@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { In } from 'typeorm';
 import type { ContactId, NumberId, TenantId } from '#common';
 import { ContactEntity } from '../entities/contact.entity.js';
 import { TenantDb } from '../tenant-db.js';
 import type { Page, PageRequest } from './pagination.js';
-import { returningRows } from './sql.js';
+import { entityColumns, returningRows } from './sql.js';
 
 export interface InboundContactSighting {
   numberId: NumberId;
@@ -79,7 +78,14 @@ export class ContactRepository {
   /** Several contacts at once (a send batch), keyed by id. */
   async findByIds(tenantId: TenantId, ids: readonly ContactId[]): Promise<Map<ContactId, ContactEntity>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db.forTenant(tenantId, (m) => m.findBy(ContactEntity, { tenantId, id: In([...new Set(ids)]) }));
+    // Plain SQL: on the send path (every batch) TypeORM's find building and hydration cost more than the query.
+    const rows = await this.db.forTenant(tenantId, async (m) => {
+      const raw = await m.query<Partial<ContactEntity>[]>(
+        `SELECT ${entityColumns(m, ContactEntity, 'c')} FROM contacts c WHERE c.tenant_id = $1 AND c.id = ANY($2::uuid[])`,
+        [tenantId, [...new Set(ids)]],
+      );
+      return raw.map((r) => m.create(ContactEntity, r));
+    });
     return new Map(rows.map((r) => [r.id, r]));
   }
 
