@@ -10,3 +10,4 @@ export * from './ids/ids.js';
 export * from './phone/phone.js';
 export * from './redis/redis.module.js';
 export * from './clock/clock.js';
+export * from './cache/shared-loads.js';

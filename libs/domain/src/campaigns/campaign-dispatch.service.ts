@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Clock, NotFoundError, type ContactId, type OutboundMessageId, type TenantId } from '#common';
+import { Clock, NotFoundError, SharedLoads, type ContactId, type OutboundMessageId, type TenantId } from '#common';
 import {
   CampaignRepository,
   PrivacyPolicyRepository,
@@ -55,7 +55,7 @@ interface CampaignContext {
 export class CampaignDispatchService {
   private readonly logger = new Logger('CampaignDispatch');
   /** Loads in flight are shared: the fifty batches a campaign starts with would otherwise each load the same context. */
-  private readonly cache = new Map<string, { at: number; value: Promise<CampaignContext | null> }>();
+  private readonly cache = new SharedLoads<CampaignContext | null>(CACHE_MS);
 
   constructor(
     private readonly campaigns: CampaignRepository,
@@ -176,17 +176,7 @@ export class CampaignDispatchService {
   }
 
   private context(tenantId: TenantId, campaignId: string): Promise<CampaignContext | null> {
-    const key = `${tenantId}/${campaignId}`;
-    const hit = this.cache.get(key);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit.value;
-    const value = this.load(tenantId, campaignId);
-    this.cache.set(key, { at: Date.now(), value });
-    // A failed load is not kept: the next batch tries again.
-    value.catch(() => {
-      if (this.cache.get(key)?.value === value) this.cache.delete(key);
-    });
-    if (this.cache.size > 1000) this.cache.delete(this.cache.keys().next().value!);
-    return value;
+    return this.cache.get(`${tenantId}/${campaignId}`, () => this.load(tenantId, campaignId));
   }
 
   private async load(tenantId: TenantId, campaignId: string): Promise<CampaignContext | null> {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SecretBox, type NumberId, type TenantId } from '#common';
+import { SecretBox, SharedLoads, type NumberId, type TenantId } from '#common';
 import { ProviderAppRepository, WhatsappNumberRepository, type ProviderKind, type WhatsappNumberEntity } from '#database';
 import type { SenderCredentials } from '#whatsapp';
 
@@ -20,8 +20,8 @@ const TTL_MS = 5_000;
  */
 @Injectable()
 export class NumberDirectory {
-  /** Look-ups in flight are shared: a campaign's first batches all ask for the same number at once. */
-  private readonly cache = new Map<string, { at: number; value: Promise<SendingNumber | null> }>();
+  /** Look-ups in flight are shared (a campaign's first batches all ask at once); an unknown number is not kept. */
+  private readonly cache = new SharedLoads<SendingNumber | null>(TTL_MS, { keep: (v) => v !== null });
 
   constructor(
     private readonly numbers: WhatsappNumberRepository,
@@ -30,22 +30,7 @@ export class NumberDirectory {
   ) {}
 
   get(tenantId: TenantId, numberId: NumberId): Promise<SendingNumber | null> {
-    const key = `${tenantId}/${numberId}`;
-    const hit = this.cache.get(key);
-    if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
-    const value = this.load(tenantId, numberId);
-    const entry = { at: Date.now(), value };
-    this.cache.set(key, entry);
-    // Neither a failure nor an unknown number is kept: the next send asks again.
-    value.then(
-      (v) => {
-        if (v === null && this.cache.get(key) === entry) this.cache.delete(key);
-      },
-      () => {
-        if (this.cache.get(key) === entry) this.cache.delete(key);
-      },
-    );
-    return value;
+    return this.cache.get(`${tenantId}/${numberId}`, () => this.load(tenantId, numberId));
   }
 
   private async load(tenantId: TenantId, numberId: NumberId): Promise<SendingNumber | null> {
