@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
-import type { TenantId } from '#common';
+import { isUuid, type TenantId } from '#common';
 
 type Scope = { kind: 'tenant'; tenantId: TenantId } | { kind: 'all' } | { kind: 'none' };
 
@@ -80,12 +80,10 @@ export class TenantDb {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The statement that gives a transaction its row-level-security scope (none for tables without a tenant). */
 function scopeStatement(scope: Scope): string {
   if (scope.kind === 'tenant') {
-    if (!UUID.test(scope.tenantId)) throw new Error('a tenant id must be a uuid');
+    if (!isUuid(scope.tenantId)) throw new Error('a tenant id must be a uuid');
     return `SELECT set_config('app.tenant_id', '${scope.tenantId}', true)`;
   }
   if (scope.kind === 'all') return `SELECT set_config('app.all_tenants', 'on', true)`;
