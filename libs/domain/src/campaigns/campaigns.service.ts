@@ -745,12 +745,9 @@ export class CampaignsService {
     size = plan.firstChunk * CHUNK_GROWTH,
   ): Promise<{ rows: number; queued: number; skipped: number }> {
     const total = { rows: 0, queued: 0, skipped: 0 };
-    let enqueuing: Promise<Error | null> = Promise.resolve(null);
-    const settle = async (): Promise<void> => {
-      const err = await enqueuing;
-      enqueuing = Promise.resolve(null);
-      if (err) throw err;
-    };
+    // The previous chunk's enqueue, in flight while the next chunk is written; awaited (and its
+    // failure thrown) before another starts. Marked handled meanwhile, so a failure waits its turn.
+    let enqueuing: Promise<void> | null = null;
     try {
       for (let chunkSize = size; ; chunkSize *= CHUNK_GROWTH) {
         const chunk = await this.db.forTenant(tenantId, async () => {
@@ -759,23 +756,21 @@ export class CampaignsService {
           if (!locked || locked.snapshotDoneAt !== null || (locked.status !== 'sending' && locked.status !== 'paused')) return null;
           return this.snapshotChunk(tenantId, locked, plan, chunkSize);
         });
-        await settle();
+        await enqueuing;
+        enqueuing = null;
         if (!chunk) break;
-        // Resolves to the error rather than rejecting, so a failure waits for settle() instead of going unhandled.
-        enqueuing = this.enqueueChunk(tenantId, plan.numberId, id, plan, chunk.queued).then(
-          () => null,
-          (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-        );
+        enqueuing = this.enqueueChunk(tenantId, plan.numberId, id, plan, chunk.queued);
+        enqueuing.catch(() => undefined);
         total.rows += chunk.rows;
         total.queued += chunk.queued.length;
         total.skipped += chunk.skipped;
         if (chunk.last) break;
       }
-    } finally {
-      // Never leave an enqueue behind, even when a chunk failed.
       await enqueuing;
+    } finally {
+      // Never leave an enqueue behind, even when a chunk failed (that chunk's error is the one thrown).
+      await enqueuing?.catch(() => undefined);
     }
-    await settle();
     await this.afterSnapshot(tenantId, id, total.rows);
     return total;
   }
