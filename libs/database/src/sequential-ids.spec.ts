@@ -28,6 +28,16 @@ describe('SequentialIds', () => {
     expect(ids.at(10_000_000) > ids.at(1)).toBe(true);
   });
 
+  it('writes the counter as 12 hex digits, as the SQL lpad(to_hex(start + n)) does', () => {
+    for (const bytes of [Buffer.alloc(10), Buffer.alloc(10, 0xff), Buffer.from('0123456789abcdef0123', 'hex')]) {
+      const ids = new SequentialIds(Date.now(), bytes);
+      for (const n of [1, 2, 0xfff, 0x1000, 0xffffff, 0x1000000, 65_900, 10_000_000]) {
+        expect(ids.at(n)).toBe(`${ids.prefix}${(ids.start + n).toString(16).padStart(12, '0')}`);
+        expect(ids.indexOf(ids.at(n))).toBe(n);
+      }
+    }
+  });
+
   it('runs started in the same millisecond differ', () => {
     const now = Date.now();
     const prefixes = new Set(Array.from({ length: 1000 }, () => new SequentialIds(now)).map((r) => `${r.prefix}${r.start}`));

@@ -155,6 +155,17 @@ async function bulkQuery<T>(m: EntityManager, sql: string, params: unknown[], pl
   return returningRows<T>(m, sql, params);
 }
 
+/**
+ * The queued rows of a snapshot chunk in planned order, read by position (0-based): a chunk of
+ * 100,000 needs no object per row on its way to the send jobs.
+ */
+export interface QueuedRun {
+  readonly length: number;
+  idAt(i: number): OutboundMessageId;
+  /** Planned time, epoch ms. */
+  plannedAt(i: number): number;
+}
+
 /** Snapshot chunks of up to this many recipients join by index look-ups (see bulkQuery). */
 const LOOKUP_CHUNK_MAX = 5_000;
 
@@ -324,7 +335,7 @@ export class CampaignRepository {
    * times itself (returning 100,000 rows to be parsed and sorted cost a fifth of the snapshot).
    * No ON CONFLICT: the chunk's range starts after the last subscriber materialised, under the
    * campaign's lock, so a duplicate is a defect and fails the chunk rather than shifting the run.
-   * Returns the queued rows in planned order.
+   * Returns the queued rows in planned order, as a run read by position.
    */
   async materialise(
     tenantId: TenantId,
@@ -332,7 +343,7 @@ export class CampaignRepository {
     opts: MaterialiseOptions,
     chunk: SnapshotChunk,
   ): Promise<{
-    queued: { id: OutboundMessageId; nextAttemptAt: Date }[];
+    queued: QueuedRun;
     rows: number;
     skipped: number;
     deferred: number;
@@ -401,15 +412,39 @@ export class CampaignRepository {
     );
     const rows = result[0]?.rows ?? 0;
     const skipped = new Set((result[0]?.skipped ?? []).map((id) => ids.indexOf(id)));
-    const queued: { id: OutboundMessageId; nextAttemptAt: Date }[] = [];
-    let deferred = 0;
-    for (let rc = 1; rc <= rows; rc++) {
-      if (skipped.has(rc)) continue;
-      const at = plannedAt(opts, chunk.offset + rc);
-      if (at.deferred) deferred++;
-      queued.push({ id: ids.at(rc) as OutboundMessageId, nextAttemptAt: at.time });
+    // The queued rows' numbers (1-based), when some were skipped; otherwise row i is number i + 1.
+    let numberAt = (i: number): number => i + 1;
+    if (skipped.size > 0) {
+      const numbers = new Int32Array(rows - skipped.size);
+      for (let rc = 1, i = 0; rc <= rows; rc++) if (!skipped.has(rc)) numbers[i++] = rc;
+      numberAt = (i) => numbers[i];
     }
+    const queued: QueuedRun = {
+      length: rows - skipped.size,
+      idAt: (i) => ids.at(numberAt(i)) as OutboundMessageId,
+      plannedAt: (i) => plannedAt(opts, chunk.offset + numberAt(i)).time.getTime(),
+    };
+    // Rows past a capacity split's `immediate` go the next day.
+    let deferred = 0;
+    if (opts.immediate !== null) for (let i = 0; i < queued.length; i++) if (chunk.offset + numberAt(i) > opts.immediate) deferred++;
     return { queued, rows, skipped: skipped.size, deferred, withoutContact: result[0]?.withoutContact ?? 0 };
+  }
+
+  /**
+   * How many of the campaign's audience come after subscriber `after` (all of it for null): what
+   * its snapshot has still to write, so that the snapshot can size its last chunks. Skips none
+   * (those over the frequency cap or unreachable get a row too, as skipped).
+   */
+  async countAudienceAfter(tenantId: TenantId, campaign: CampaignEntity, after: string | null): Promise<number> {
+    const a = audienceSql(campaign.audience, 3);
+    const rows: { n: number }[] = await this.db.forTenant(tenantId, (m) =>
+      m.query(`SELECT count(*)::int AS n FROM subscribers s WHERE ${a.where} AND ($2::uuid IS NULL OR s.id > $2::uuid)`, [
+        tenantId,
+        after,
+        ...a.params,
+      ]),
+    );
+    return rows[0]?.n ?? 0;
   }
 
   /**

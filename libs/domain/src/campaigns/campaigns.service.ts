@@ -10,7 +10,6 @@ import {
   normalizePhone,
   type AppConfig,
   type NumberId,
-  type OutboundMessageId,
   type TenantId,
 } from '#common';
 import {
@@ -32,6 +31,7 @@ import {
   type Page,
   type PolicyGate,
   type PageRequest,
+  type QueuedRun,
   type WhatsappNumberEntity,
 } from '#database';
 import { QueueProducer } from '#queue';
@@ -40,10 +40,12 @@ import type { Actor } from '../auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { OutboundService } from '../messaging/outbound.service.js';
 import { PrivacyPoliciesService } from '../privacy-policies/privacy-policies.service.js';
+import { EMERGENCY_PRIORITY } from '../messaging/send-plan.js';
 import { SendPlanner } from '../messaging/send-planner.js';
 import { SubscribersService } from '../subscriptions/subscribers.service.js';
 import { MediaUploadFailedError } from '../media/media-library.errors.js';
 import { CampaignMediaService } from './campaign-media.service.js';
+import { CHUNK_GROWTH, chunkLimit, firstChunkSize } from './snapshot-chunks.js';
 import { assertCanApply, capacityFor, outboundPriority, parseScheduleTime, type CapacityView } from './campaign-rules.js';
 import { MessageTemplatesService, type ResolvedMessageTemplate } from './message-templates.service.js';
 import {
@@ -116,20 +118,8 @@ const DAY_MS = 24 * 3600_000;
 /** A snapshot this large changes the partition enough that its statistics are refreshed at once. */
 const ANALYZE_AFTER_ROWS = 2_000;
 const WEEK_MS = 7 * DAY_MS;
-/** Each chunk of a snapshot is this many times the previous one (see firstChunkSize). */
-const CHUNK_GROWTH = 16;
 /** A snapshot with no chunk committed for this long lost its start job: the sweep goes on with it. */
 const SNAPSHOT_STALL_MS = 60_000;
-
-/**
- * The first chunk of a snapshot: about a second of the number's pace (at least 100, at most
- * 5,000), so the first messages go while the next chunks, each CHUNK_GROWTH times larger, are
- * inserted: a 100,000-recipient campaign starts sending after a few milliseconds rather than after
- * the whole INSERT.
- */
-export function firstChunkSize(ratePerSecond: number): number {
-  return Math.max(100, Math.min(5_000, Math.round(ratePerSecond)));
-}
 
 /** Why the launch threshold holds a comune's broadcasts back, or null. */
 function launchBlock(launch: CampaignEstimate['launch']): string | null {
@@ -715,7 +705,7 @@ export class CampaignsService {
     const first = await this.db.forTenant(tenantId, async () => {
       const started = await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'sending', startedAt: new Date(), snapshotPlan: plan });
       if (!started) return null;
-      return this.snapshotChunk(tenantId, started, plan, plan.firstChunk);
+      return this.snapshotChunk(tenantId, started, plan, plan.firstChunk, null);
     });
     if (!first) return;
     await this.enqueueChunk(tenantId, c.numberId, id, plan, first.queued);
@@ -748,13 +738,17 @@ export class CampaignsService {
     // The previous chunk's enqueue, in flight while the next chunk is written; awaited (and its
     // failure thrown) before another starts. Marked handled meanwhile, so a failure waits its turn.
     let enqueuing: Promise<void> | null = null;
+    // How much of the audience is still to be written, counted with the first of these chunks.
+    let left: number | null = null;
     try {
       for (let chunkSize = size; ; chunkSize *= CHUNK_GROWTH) {
         const chunk = await this.db.forTenant(tenantId, async () => {
           const locked = await this.campaigns.lockForSnapshot(tenantId, id);
           // Cancelled meanwhile: nothing more is materialised. Paused: the rows wait in the queue.
           if (!locked || locked.snapshotDoneAt !== null || (locked.status !== 'sending' && locked.status !== 'paused')) return null;
-          return this.snapshotChunk(tenantId, locked, plan, chunkSize);
+          const after = locked.targeted > 0 ? await this.campaigns.snapshotLastSubscriber(tenantId, id) : null;
+          left ??= await this.campaigns.countAudienceAfter(tenantId, locked, after);
+          return this.snapshotChunk(tenantId, locked, plan, chunkLimit(chunkSize, left), after);
         });
         await enqueuing;
         enqueuing = null;
@@ -764,6 +758,7 @@ export class CampaignsService {
         total.rows += chunk.rows;
         total.queued += chunk.queued.length;
         total.skipped += chunk.skipped;
+        left = Math.max(0, (left ?? 0) - chunk.rows);
         if (chunk.last) break;
       }
       await enqueuing;
@@ -782,15 +777,15 @@ export class CampaignsService {
     await this.campaigns.completeIfDone(tenantId, [id]);
   }
 
-  /** One chunk of the snapshot, in the caller's transaction: the next `size` subscribers of the audience after those already in. */
+  /** One chunk of the snapshot, in the caller's transaction: the next `size` subscribers of the audience after `after`, the last one already in. */
   private async snapshotChunk(
     tenantId: TenantId,
     c: CampaignEntity,
     plan: SnapshotPlan,
     size: number,
-  ): Promise<{ queued: { id: OutboundMessageId; nextAttemptAt: Date }[]; rows: number; skipped: number; last: boolean; ms: number }> {
+    after: string | null,
+  ): Promise<{ queued: QueuedRun; rows: number; skipped: number; last: boolean; ms: number }> {
     const t0 = Date.now();
-    const after = c.targeted > 0 ? await this.campaigns.snapshotLastSubscriber(tenantId, c.id) : null;
     const snap = await this.campaigns.materialise(
       tenantId,
       c,
@@ -815,16 +810,16 @@ export class CampaignsService {
     return { queued: snap.queued, rows: snap.rows, skipped: snap.skipped, last, ms: Date.now() - t0 };
   }
 
-  private async enqueueChunk(
-    tenantId: TenantId,
-    numberId: NumberId,
-    campaignId: string,
-    plan: SnapshotPlan,
-    queued: readonly { id: OutboundMessageId; nextAttemptAt: Date }[],
-  ): Promise<void> {
-    await this.planner.enqueue(
-      queued.map((q) => ({ tenantId, id: q.id, numberId, campaignId, priority: plan.priority, nextAttemptAt: q.nextAttemptAt })),
-    );
+  private async enqueueChunk(tenantId: TenantId, numberId: NumberId, campaignId: string, plan: SnapshotPlan, queued: QueuedRun): Promise<void> {
+    await this.planner.enqueueRun({
+      tenantId,
+      numberId,
+      campaignId,
+      urgent: plan.priority >= EMERGENCY_PRIORITY,
+      length: queued.length,
+      idAt: (i) => queued.idAt(i),
+      plannedAt: (i) => queued.plannedAt(i),
+    });
   }
 
   /** Starts scheduled campaigns whose time has come and completes finished ones (the sweep's share). */

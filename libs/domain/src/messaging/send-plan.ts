@@ -1,3 +1,4 @@
+import type { NumberId, TenantId } from '#common';
 import type { QueuedRef } from '#database';
 
 /** Priority at or above which a message is an emergency: it pre-empts its number's normal traffic. */
@@ -33,6 +34,22 @@ export function batchSizeFor(ratePerSec: number): number {
 }
 
 /**
+ * Messages of one comune, number, campaign (or none) and lane, in planned order, read by
+ * position (0-based): what planBatches groups its refs into, and what a campaign's snapshot
+ * hands over directly, without an object per message.
+ */
+export interface SendRun {
+  tenantId: TenantId;
+  numberId: NumberId;
+  campaignId: string | null;
+  urgent: boolean;
+  readonly length: number;
+  idAt(i: number): string;
+  /** Planned time (epoch ms); null: as soon as possible. */
+  plannedAt(i: number): number | null;
+}
+
+/**
  * Turns queued messages into send jobs: grouped by comune, number, campaign and lane, in planned
  * order, each batch delayed until its messages are due and no earlier than the number's pace
  * reaches it. The pace itself is kept by NumberPacer; these delays only keep a 100,000-recipient
@@ -51,26 +68,45 @@ export function planBatches(refs: readonly QueuedRef[], rateOf: (ref: QueuedRef)
   for (const list of groups.values()) {
     list.sort((a, b) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0));
     const first = list[0];
-    const rate = Math.max(0.1, rateOf(first));
-    const size = first.campaignId ? batchSizeFor(rate) : 1;
-    for (let i = 0, k = 0; i < list.length; i += size, k++) {
-      const batch = list.slice(i, i + size);
-      const due = Math.max(0, (batch[0].nextAttemptAt?.getTime() ?? now) - now);
-      const paced = first.campaignId ? (i * 1000) / rate : 0;
-      out.push({
-        tenantId: first.tenantId,
-        outboundIds: batch.map((b) => b.id),
-        delayMs: Math.max(0, Math.max(due, paced) - (k === 0 && due === 0 ? 0 : LEAD_MS)),
-        urgent: first.priority >= EMERGENCY_PRIORITY,
-        ...(first.campaignId
-          ? {
-              numberId: first.numberId,
-              lane: first.priority >= EMERGENCY_PRIORITY ? ('emergency' as const) : ('normal' as const),
-              ...(batch[0].nextAttemptAt ? { plannedAt: batch[0].nextAttemptAt.getTime() } : {}),
-            }
-          : {}),
-      });
-    }
+    const run: SendRun = {
+      tenantId: first.tenantId,
+      numberId: first.numberId,
+      campaignId: first.campaignId,
+      urgent: first.priority >= EMERGENCY_PRIORITY,
+      length: list.length,
+      idAt: (i) => list[i].id,
+      plannedAt: (i) => list[i].nextAttemptAt?.getTime() ?? null,
+    };
+    for (const b of planRun(run, rateOf(first), now)) out.push(b);
+  }
+  return out;
+}
+
+/** One run's send jobs (see planBatches): a campaign's in batches of about half a second of its pace, others one message each. */
+export function planRun(run: SendRun, ratePerSec: number, now: number): PlannedBatch[] {
+  const rate = Math.max(0.1, ratePerSec);
+  const size = run.campaignId ? batchSizeFor(rate) : 1;
+  const out: PlannedBatch[] = [];
+  for (let i = 0, k = 0; i < run.length; i += size, k++) {
+    const end = Math.min(run.length, i + size);
+    const outboundIds = new Array<string>(end - i);
+    for (let j = i; j < end; j++) outboundIds[j - i] = run.idAt(j);
+    const planned = run.plannedAt(i);
+    const due = Math.max(0, (planned ?? now) - now);
+    const paced = run.campaignId ? (i * 1000) / rate : 0;
+    out.push({
+      tenantId: run.tenantId,
+      outboundIds,
+      delayMs: Math.max(0, Math.max(due, paced) - (k === 0 && due === 0 ? 0 : LEAD_MS)),
+      urgent: run.urgent,
+      ...(run.campaignId
+        ? {
+            numberId: run.numberId,
+            lane: run.urgent ? ('emergency' as const) : ('normal' as const),
+            ...(planned !== null ? { plannedAt: planned } : {}),
+          }
+        : {}),
+    });
   }
   return out;
 }

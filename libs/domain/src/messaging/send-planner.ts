@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '#common';
+import { APP_CONFIG, type AppConfig, type NumberId, type TenantId } from '#common';
 import { OutboundMessageRepository, type QueuedRef } from '#database';
 import { QueueProducer } from '#queue';
 import { NumberDirectory } from './number-directory.js';
-import { planBatches, type PlannedBatch } from './send-plan.js';
+import { planBatches, planRun, type PlannedBatch, type SendRun } from './send-plan.js';
 
 /** Enqueues queued messages as paced batch jobs (see planBatches). */
 @Injectable()
@@ -17,6 +17,14 @@ export class SendPlanner {
 
   async enqueue(refs: readonly QueuedRef[]): Promise<number> {
     const batches = await this.plan(refs, Date.now());
+    await this.producer.sendBatches(batches);
+    return batches.length;
+  }
+
+  /** Enqueues one run of messages already in planned order (a chunk of a campaign's snapshot). */
+  async enqueueRun(run: SendRun): Promise<number> {
+    if (run.length === 0) return 0;
+    const batches = planRun(run, await this.rateOf(run.tenantId, run.numberId), Date.now());
     await this.producer.sendBatches(batches);
     return batches.length;
   }
@@ -38,13 +46,20 @@ export class SendPlanner {
   private async plan(refs: readonly QueuedRef[], now: number): Promise<PlannedBatch[]> {
     if (refs.length === 0) return [];
     const rates = new Map<string, number>();
+    let previous: QueuedRef | null = null;
     for (const r of refs) {
+      if (previous && previous.tenantId === r.tenantId && previous.numberId === r.numberId) continue;
+      previous = r;
       const key = `${r.tenantId}/${r.numberId}`;
-      if (rates.has(key)) continue;
-      const sender = await this.directory.get(r.tenantId, r.numberId);
-      rates.set(key, (sender?.number.mpsCap ?? 80) * this.config.whatsapp.pacingShare);
+      if (!rates.has(key)) rates.set(key, await this.rateOf(r.tenantId, r.numberId));
     }
     return planBatches(refs, (r) => rates.get(`${r.tenantId}/${r.numberId}`) ?? 80, now);
+  }
+
+  /** The pace a number's jobs are planned at: its cap times the pacing share. */
+  private async rateOf(tenantId: TenantId, numberId: NumberId): Promise<number> {
+    const sender = await this.directory.get(tenantId, numberId);
+    return (sender?.number.mpsCap ?? 80) * this.config.whatsapp.pacingShare;
   }
 
   /** A campaign batch again, as it was (same number and lane), after `delayMs`. */

@@ -1,0 +1,31 @@
+// How a campaign's audience snapshot is cut into chunks, each INSERTed and enqueued in turn (see
+// CampaignsService.start and ADR 0009).
+
+/** Each chunk of a snapshot is this many times the previous one (see firstChunkSize). */
+export const CHUNK_GROWTH = 16;
+/**
+ * The first chunk of a snapshot: about a second of the number's pace (at least 100, at most
+ * 5,000), so the first messages go while the next chunks, each CHUNK_GROWTH times larger, are
+ * inserted: a 100,000-recipient campaign starts sending after a few milliseconds rather than after
+ * the whole INSERT.
+ */
+export function firstChunkSize(ratePerSecond: number): number {
+  return Math.max(100, Math.min(5_000, Math.round(ratePerSecond)));
+}
+
+/** Audiences left larger than this end in two chunks, the second TAIL_SHARE of the rest (see chunkLimit). */
+const TAIL_SPLIT_MIN = 20_000;
+const TAIL_SHARE = 0.15;
+
+/**
+ * The next chunk's limit: `size`, unless it would take the whole of a large rest (`left`), which
+ * then goes in two chunks, the second about TAIL_SHARE of it. A chunk's jobs go to Redis while the
+ * next chunk is written, but the last chunk's only after it: one chunk of the last 72,700 of
+ * 100,000 left 1,865 jobs (170 ms) after the last INSERT; a tail of 15 % hides the big chunk's
+ * jobs behind its own INSERT and leaves a fifth of them. The count only shapes the chunks: the
+ * snapshot ends with the first chunk that finds fewer rows than its limit.
+ */
+export function chunkLimit(size: number, left: number): number {
+  if (left <= TAIL_SPLIT_MIN || size < left) return size;
+  return left - Math.round(left * TAIL_SHARE);
+}
