@@ -282,7 +282,8 @@ export function sendErrors(logPath) {
     try {
       const o = JSON.parse(line);
       const key = `${o.event}:${o.code ?? 'none'}`;
-      byCode[key] = (byCode[key] ?? 0) + 1;
+      // A batch's 130429s are one line with their count.
+      byCode[key] = (byCode[key] ?? 0) + (Number.isInteger(o.count) ? o.count : 1);
     } catch {
       // not JSON
     }

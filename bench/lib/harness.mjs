@@ -208,7 +208,9 @@ export function startProcess(name, script, env, execArgv = []) {
   const prof = process.env.BENCH_PROF_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
     : [];
-  const child = spawn(process.execPath, [...prof, ...execArgv, join(DIST, script)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_NODE_FLAGS: more Node flags for every process the bench starts (e.g. --trace-gc, whose lines go to its log).
+  const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...prof, ...extra, ...execArgv, join(DIST, script)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));

@@ -114,6 +114,17 @@ describe('NumberPacer', () => {
     expect((await granted(small, 80, 1)).intervalMs).toBeCloseTo(12.5 * 1.5625, 5);
   });
 
+  it("counts a batch's 130429s reported together as many errors, with the same threshold and window", async () => {
+    const n = `n-${uniq()}`;
+    expect(await pacer.slowDown(n, 80, 5_000, 3)).toBe(0);
+    expect(await pacer.slowDown(n, 80, 5_000, 2)).toBe(1.25);
+    // The rest of the cluster, however many at once, does not compound it.
+    expect(await pacer.slowDown(n, 80, 5_000, 40)).toBe(0);
+    expect(await redis.pttl(`pace:{${n}}:errors`)).toBeGreaterThan(0);
+    const big = `n-${uniq()}`;
+    expect(await pacer.slowDown(big, 80, 5_000, 7)).toBe(1.25);
+  });
+
   it('keeps what one process sends per number under the cap in any second, however late its timers fire', () => {
     const n = `n-${uniq()}`;
     const t = 1_000_000;

@@ -89,11 +89,11 @@ const SLOW_MAX_FACTOR = 8;
 
 /**
  * KEYS: error counter, slow-down factor. ARGV: errors that slow down, window ms, slow-down ms, step,
- * max factor. Returns the factor now in force when this error slowed the number down, else 0.
+ * max factor, errors now. Returns the factor now in force when these errors slowed the number down, else 0.
  */
 const SLOW_DOWN_SCRIPT = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local n = redis.call('INCRBY', KEYS[1], ARGV[6])
+if n == tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if n < tonumber(ARGV[1]) then return '0' end
 -- One step per window: the rest of a cluster (one backlog answered at once) does not compound it.
 redis.call('SET', KEYS[1], '-1000000000', 'PX', ARGV[2])
@@ -202,9 +202,10 @@ export class NumberPacer {
    * the number may send in SLOW_WINDOW_MS, the number really is over what Meta allows it: its
    * interval is stretched by SLOW_STEP for `ms`, compounding while the errors go on (a number Meta
    * holds at 20/s, a coexistence number, gets there in a few steps), back to full pace once they
-   * stop. Returns the factor now in force when this error slowed the number down, else 0.
+   * stop. `errors`: how many 130429s this call reports (a batch's together). Returns the factor
+   * now in force when they slowed the number down, else 0.
    */
-  async slowDown(numberId: string, mpsCap: number, ms: number): Promise<number> {
+  async slowDown(numberId: string, mpsCap: number, ms: number, errors = 1): Promise<number> {
     const threshold = Math.max(3, Math.ceil(mpsCap * (SLOW_WINDOW_MS / 1000) * SLOW_ERROR_SHARE));
     const factor = (await this.redis.eval(
       SLOW_DOWN_SCRIPT,
@@ -216,6 +217,7 @@ export class NumberPacer {
       String(Math.max(1, Math.round(ms))),
       String(SLOW_STEP),
       String(SLOW_MAX_FACTOR),
+      String(Math.max(1, Math.floor(errors))),
     )) as string;
     return Number(factor);
   }

@@ -441,9 +441,56 @@ export class OutboundService {
         if (failures.length === 0 && campaignIds.length > 0) await this.campaignContent.afterBatch(tenantId, campaignIds);
       }),
     );
-    for (const o of failures)
-      await this.recording(tenantId, sender.number.id, () => this.handleFailure(tenantId, o.item.row, o.error, o.item.content, sender.number.mpsCap));
+    // 130429s (the number over its throughput) come in clusters: a batch's go back together.
+    const throttled = new Map<number | null, { rows: OutboundMessageEntity[]; error: ProviderError }>();
+    for (const o of failures) {
+      if (isThroughputRefusal(o.error)) {
+        const group = throttled.get(o.error.code);
+        if (group) group.rows.push(o.item.row);
+        else throttled.set(o.error.code, { rows: [o.item.row], error: o.error });
+      } else {
+        await this.recording(tenantId, sender.number.id, () => this.handleFailure(tenantId, o.item.row, o.error, o.item.content, sender));
+      }
+    }
+    for (const { rows, error } of throttled.values()) {
+      await this.recording(tenantId, sender.number.id, () => this.retryThrottled(tenantId, sender, rows, error));
+    }
     if (failures.length > 0 && campaignIds.length > 0) await this.campaignContent.afterBatch(tenantId, campaignIds);
+  }
+
+  /**
+   * Messages of a batch Meta refused because the number was over its throughput (130429): not the
+   * messages' fault, so no attempt is counted (a sustained storm would otherwise fail recipients
+   * after five of them). One count towards slowing the number down, one
+   * release, and for campaign messages one paced batch job per lane, due in Meta's 1-5 s (the low
+   * end), rather than a release, a job, a claim and a log line for each: in a storm on a busy
+   * machine those had doubled the claims, and the CPU they took made the storm worse.
+   */
+  private async retryThrottled(tenantId: TenantId, sender: SendingNumber, rows: readonly OutboundMessageEntity[], err: ProviderError): Promise<void> {
+    const numberId = sender.number.id;
+    await this.pacer.slowDown(numberId, sender.number.mpsCap, SLOW_DOWN_MS, rows.length);
+    const delayMs = retryDelayMs('pace_number', 1, { code: err.code }) ?? 60_000;
+    const at = new Date(Date.now() + delayMs);
+    const reason = [err.message, err.details].filter(Boolean).join(': ');
+    this.logger.warn(
+      { event: 'send_retry', tenantId, numberId, code: err.code, action: 'pace_number', count: rows.length, delayMs, fbtraceId: err.fbtraceId },
+      `${rows.length} message(s) will be retried: the number is over its throughput`,
+    );
+    await this.outbound.releaseMany(
+      tenantId,
+      rows.map((r) => r.id),
+      { nextAttemptAt: at, refundAttempt: true, error: { code: err.code, reason, action: 'pace_number' } },
+    );
+    for (const lane of ['emergency', 'normal'] as const) {
+      const ids = rows.filter((r) => r.campaignId !== null && r.priority >= EMERGENCY_PRIORITY === (lane === 'emergency')).map((r) => r.id);
+      if (ids.length > 0) await this.planner.requeueBatch({ tenantId, outboundIds: ids, delayMs, numberId, lane, plannedAt: at.getTime() });
+    }
+    const replies = rows.filter((r) => r.campaignId === null);
+    if (replies.length > 0) {
+      await this.planner.enqueue(
+        replies.map((r) => ({ tenantId, id: r.id, numberId: r.numberId, campaignId: null, priority: r.priority, nextAttemptAt: at })),
+      );
+    }
   }
 
   /**
@@ -482,7 +529,13 @@ export class OutboundService {
     );
   }
 
-  private async handleFailure(tenantId: TenantId, row: OutboundMessageEntity, err: unknown, content: MessageContent, mpsCap: number): Promise<void> {
+  private async handleFailure(
+    tenantId: TenantId,
+    row: OutboundMessageEntity,
+    err: unknown,
+    content: MessageContent,
+    sender: SendingNumber,
+  ): Promise<void> {
     // Meta no longer knows the id of a campaign's uploaded file: once more, with a fresh upload.
     if (err instanceof ProviderError && (await this.campaignContent.retryWithFreshMedia(tenantId, row, content, err))) {
       await this.requeueAt(tenantId, row, new Date(), true, { code: err.code, reason: err.message, action: MEDIA_REUPLOAD_ACTION });
@@ -504,21 +557,20 @@ export class OutboundService {
         this.logger.warn({ event: 'send_unknown_outcome', ...log }, 'send outcome unknown: waiting for a receipt, not re-sending');
         await this.outbound.markUnknown(tenantId, row.id, reason);
         return;
-      case 'retry':
       case 'pace_number':
+        // Usually a batch's together (sendAtSlots).
+        await this.retryThrottled(tenantId, sender, [row], err);
+        return;
+      case 'retry':
       case 'pace_recipient': {
-        if (action === 'pace_number') await this.pacer.slowDown(row.numberId, mpsCap, SLOW_DOWN_MS);
-        // The number being over its throughput is not this message's fault: a wait, not one of its
-        // attempts (otherwise a sustained 130429 storm fails recipients after five of them).
-        const counts = action !== 'pace_number';
-        if (counts && row.attempts >= MAX_SEND_ATTEMPTS) {
+        if (row.attempts >= MAX_SEND_ATTEMPTS) {
           this.logger.warn({ event: 'send_gave_up', ...log }, 'message failed after the last attempt');
           await this.outbound.markFailed(tenantId, row.id, { ...error, reason: `gave up after ${row.attempts} attempts: ${reason}` });
           return;
         }
         const delay = retryDelayMs(action, row.attempts, { code: err.code }) ?? 60_000;
         this.logger.warn({ event: 'send_retry', delayMs: delay, ...log }, 'message will be retried');
-        await this.requeueAt(tenantId, row, new Date(Date.now() + delay), !counts, error);
+        await this.requeueAt(tenantId, row, new Date(Date.now() + delay), false, error);
         return;
       }
       case 'hold_recipient': {
@@ -570,6 +622,11 @@ export class OutboundService {
     await this.outbound.release(tenantId, row.id, { nextAttemptAt: at, refundAttempt, error });
     await this.planner.enqueue([{ tenantId, id: row.id, numberId: row.numberId, campaignId: null, priority: row.priority, nextAttemptAt: at }]);
   }
+}
+
+/** Meta refused the send because the number was over its throughput (130429, or a call-rate limit). */
+function isThroughputRefusal(err: unknown): err is ProviderError {
+  return err instanceof ProviderError && classifyProviderError(err) === 'pace_number';
 }
 
 function sleep(ms: number): Promise<void> {
