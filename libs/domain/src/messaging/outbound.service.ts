@@ -424,8 +424,8 @@ export class OutboundService {
     );
     // Meta has these messages. Should recording them fail, the rows stay 'sending': the sweep then
     // treats them as unknown outcomes, which their receipts (carrying our id) settle. Never re-sent.
-    // One transaction: the acceptances, the receipts that beat the responses and carried no
-    // correlation id (parked, waiting for the wamids), and completing campaigns with nothing left.
+    // One transaction: the acceptances and the receipts that beat the responses and carried no
+    // correlation id (parked, waiting for the wamids).
     const failures = outcomes.filter((o) => o.error !== null);
     // While PostgreSQL is away (a restart, a failover), what Meta answered is kept here and recorded
     // once it is back, rather than left 'sending' for the sweep to turn into unknown outcomes that
@@ -438,7 +438,6 @@ export class OutboundService {
             tenantId,
             accepted.map((a) => a.providerMessageId),
           );
-        if (failures.length === 0 && campaignIds.length > 0) await this.campaignContent.afterBatch(tenantId, campaignIds);
       }),
     );
     // 130429s (the number over its throughput) come in clusters: a batch's go back together.
@@ -455,7 +454,11 @@ export class OutboundService {
     for (const { rows, error } of throttled.values()) {
       await this.recording(tenantId, sender.number.id, () => this.retryThrottled(tenantId, sender, rows, error));
     }
-    if (failures.length > 0 && campaignIds.length > 0) await this.campaignContent.afterBatch(tenantId, campaignIds);
+    // Campaigns with nothing left are completed after the outcomes are committed, never in their
+    // transaction: two last batches recording at once each saw the other's rows still 'sending'
+    // and neither completed the campaign (the sweep did, up to a minute later). After the commit,
+    // the last batch to commit sees every other's outcome.
+    if (campaignIds.length > 0) await this.recording(tenantId, sender.number.id, () => this.campaignContent.afterBatch(tenantId, campaignIds));
   }
 
   /**
