@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Client } from 'pg';
+import { CampaignsService } from '#domain';
+import { ownerClient } from '../support/database.js';
+import { createComune, uniq, type Comune } from '../support/factories.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+const RECIPIENTS = 25_000;
+/** Subscribers whose contact is flagged unreachable: skipped rows in the first, second, big and last chunks. */
+const UNREACHABLE = [50, 1_650, 10_000, 21_000, 24_990];
+
+/**
+ * A snapshot large enough that its rest ends in two chunks (chunkLimit), started in-process with
+ * no worker: the rows and the jobs it leaves in Redis are what is checked.
+ */
+describe('campaign snapshot', () => {
+  let t: TestApp;
+  let db: Client;
+  let redis: Redis;
+  let c: Comune;
+  const prefix = `{araldo-test-snapshot-${uniq()}}`;
+
+  beforeAll(async () => {
+    t = await createTestApp({ REDIS_KEY_PREFIX: prefix });
+    db = await ownerClient(t.config);
+    redis = new Redis(t.config.redis.url);
+    c = await createComune(t, 'snapshot');
+  }, 60_000);
+  afterAll(async () => {
+    for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
+    await redis.quit();
+    await db.end();
+    await t.close();
+  });
+
+  it('writes 25,000 recipients in chunks of 100, 1,600, 19,805 and 3,495, each once, and enqueues every queued row in exactly one job', async () => {
+    const tenantId = c.tenant.id;
+    await db.query(`UPDATE whatsapp_numbers SET mps_cap = 80, messaging_tier = 'unlimited' WHERE id = $1`, [c.number.id]);
+    await db.query(
+      `INSERT INTO subscribers (tenant_id, id, phone_e164, first_name, tags, status, source, activated_at)
+       SELECT $1, gen_random_uuid(), '+39347' || lpad(i::text, 7, '0'), 'Mario', ARRAY['tutti'], 'active', 'import', now() - interval '30 days'
+         FROM generate_series(1, $2::int) AS i`,
+      [tenantId, RECIPIENTS],
+    );
+    // The audience goes by subscriber id: the unreachable ones are picked by their rank in it.
+    await db.query(
+      `INSERT INTO contacts (tenant_id, id, number_id, wa_id, undeliverable_count)
+       SELECT $1, gen_random_uuid(), $2, ltrim(s.phone_e164, '+'), 5
+         FROM (SELECT phone_e164, row_number() OVER (ORDER BY id) AS rn FROM subscribers WHERE tenant_id = $1) s
+        WHERE s.rn = ANY($3::int[])`,
+      [tenantId, c.number.id, UNREACHABLE],
+    );
+    await db.query(`ANALYZE subscribers, contacts`);
+    const id = randomUUID();
+    await db.query(
+      `INSERT INTO campaigns (tenant_id, id, title, status, priority, number_id, body, variables, audience, category, scheduled_at, requested_action)
+       VALUES ($1, $2, 'Grande', 'scheduled', 'normal', $3, 'Via Roma chiusa domani.', '{}', '{"tags":["tutti"]}', 'utility', now(), 'send')`,
+      [tenantId, id, c.number.id],
+    );
+
+    await t.app.get(CampaignsService).start(tenantId, id);
+
+    const campaign = (await db.query(`SELECT status, targeted, skipped, snapshot_done_at FROM campaigns WHERE id = $1`, [id])).rows[0];
+    expect(campaign).toMatchObject({ status: 'sending', targeted: RECIPIENTS, skipped: UNREACHABLE.length });
+    expect(campaign.snapshot_done_at).not.toBeNull();
+    const rows: { id: string; subscriber_id: string; status: string; error_action: string | null; at: string | null }[] = (
+      await db.query(
+        `SELECT id, subscriber_id, status, error_action, (extract(epoch FROM next_attempt_at) * 1000)::float8 AS at
+           FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2`,
+        [tenantId, id],
+      )
+    ).rows;
+    expect(rows).toHaveLength(RECIPIENTS);
+    expect(new Set(rows.map((r) => r.subscriber_id)).size).toBe(RECIPIENTS);
+    const skipped = rows.filter((r) => r.status === 'skipped');
+    expect(skipped.map((r) => r.error_action)).toEqual(UNREACHABLE.map(() => 'unreachable'));
+    const queued = rows.filter((r) => r.status === 'queued');
+    expect(queued).toHaveLength(RECIPIENTS - UNREACHABLE.length);
+
+    // Each chunk is a run of ids with one prefix; in planned order the runs are the chunks.
+    const runs = new Map<string, { first: number; size: number }>();
+    for (const r of rows) {
+      const run = runs.get(r.id.slice(0, 24)) ?? { first: Infinity, size: 0 };
+      run.size++;
+      if (r.at !== null) run.first = Math.min(run.first, Number(r.at));
+      runs.set(r.id.slice(0, 24), run);
+    }
+    expect([...runs.values()].sort((a, b) => a.first - b.first).map((r) => r.size)).toEqual([100, 1_600, 19_805, 3_495]);
+    // One planned slot per row of the audience, skipped ones included, never two rows on one.
+    const times = queued.map((r) => Number(r.at)).sort((a, b) => a - b);
+    expect(new Set(times).size).toBe(times.length);
+    const interval = 1000 / (80 * t.config.whatsapp.pacingShare);
+    expect(times[times.length - 1] - times[0]).toBeCloseTo((RECIPIENTS - 1) * interval, -1);
+
+    // The jobs in Redis carry every queued row exactly once, and no skipped one.
+    const carried: string[] = [];
+    for (const key of await redis.keys(`${prefix}:outbound:*`)) {
+      if ((await redis.type(key)) !== 'hash') continue;
+      const data = await redis.hget(key, 'data');
+      if (data) carried.push(...(JSON.parse(data) as { outboundIds: string[] }).outboundIds);
+    }
+    expect(carried).toHaveLength(queued.length);
+    expect(new Set(carried)).toEqual(new Set(queued.map((r) => r.id)));
+  }, 120_000);
+});
