@@ -464,10 +464,10 @@ export class OutboundService {
   /**
    * Messages of a batch Meta refused because the number was over its throughput (130429): not the
    * messages' fault, so no attempt is counted (a sustained storm would otherwise fail recipients
-   * after five of them). One count towards slowing the number down, one
-   * release, and for campaign messages one paced batch job per lane, due in Meta's 1-5 s (the low
-   * end), rather than a release, a job, a claim and a log line for each: in a storm on a busy
-   * machine those had doubled the claims, and the CPU they took made the storm worse.
+   * after five of them). One count towards slowing the number down, one release, and for campaign
+   * messages one paced batch job per lane, due in Meta's 1-5 s (the low end), rather than a
+   * release, a job, a claim and a log line for each: in a storm on a busy machine those had
+   * doubled the claims, and the CPU they took made the storm worse.
    */
   private async retryThrottled(tenantId: TenantId, sender: SendingNumber, rows: readonly OutboundMessageEntity[], err: ProviderError): Promise<void> {
     const numberId = sender.number.id;
@@ -561,7 +561,7 @@ export class OutboundService {
         await this.outbound.markUnknown(tenantId, row.id, reason);
         return;
       case 'pace_number':
-        // Usually a batch's together (sendAtSlots).
+        // sendAtSlots hands these to retryThrottled a batch at a time; one alone goes the same way.
         await this.retryThrottled(tenantId, sender, [row], err);
         return;
       case 'retry':
