@@ -13,9 +13,10 @@ export class DatabaseNotReadyError extends Error {
  * Each failure is one line that says which command fixes it.
  */
 export async function assertDatabaseReady(config: AppConfig): Promise<void> {
-  const ds = createDataSource(config, 'migrations');
+  let ds;
   try {
-    await ds.initialize();
+    // A new DataSource for each attempt: one whose initialize() failed is not used again.
+    ds = await waitWhileStarting(() => createDataSource(config, 'migrations').initialize());
   } catch (err) {
     const code = (err as { code?: string }).code;
     const where = safeDbTarget(config.database.url);
@@ -33,6 +34,47 @@ export async function assertDatabaseReady(config: AppConfig): Promise<void> {
     }
   } finally {
     await ds.destroy();
+  }
+}
+
+/** How long a process that starts waits for a PostgreSQL that says it is starting up or shutting down. */
+export const STARTUP_WAIT_MS = 60_000;
+
+/**
+ * Whether PostgreSQL answered that it cannot take connections yet or any more (57P01-57P03: shut
+ * down, or starting up and recovering after a crash or a restart): a server that is there and
+ * will be ready, unlike one that refuses the connection (not running, which gets its one line at once).
+ */
+export function isServerStarting(err: unknown): boolean {
+  // TypeORM may wrap the driver's error: looked through, as isDatabaseUnavailable does.
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === '57P01' || code === '57P02' || code === '57P03') return true;
+    e = (e as { driverError?: unknown; cause?: unknown }).driverError ?? (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Runs `connect` again every `delayMs` while PostgreSQL says it is starting up or shutting down,
+ * for up to `budgetMs`: a worker restarted while the database recovers from a crash waits for it
+ * instead of exiting (a fault run had one exit so, 0.7 s into a 3 s restart). Other errors, or
+ * the last one, are thrown.
+ */
+export async function waitWhileStarting<T>(
+  connect: () => Promise<T>,
+  opts: { budgetMs?: number; delayMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<T> {
+  const budget = opts.budgetMs ?? STARTUP_WAIT_MS;
+  const delay = opts.delayMs ?? 500;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let waited = 0; ; waited += delay) {
+    try {
+      return await connect();
+    } catch (err) {
+      if (!isServerStarting(err) || waited + delay > budget) throw err;
+      await sleep(delay);
+    }
   }
 }
 

@@ -1,0 +1,48 @@
+import { isServerStarting, waitWhileStarting } from './database-readiness.js';
+
+const starting = Object.assign(new Error('the database system is starting up'), { code: '57P03' });
+const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+describe('waitWhileStarting', () => {
+  const noSleep = { sleep: () => Promise.resolve() };
+
+  it('connects again while PostgreSQL says it is starting up, and returns the connection', async () => {
+    let calls = 0;
+    const result = await waitWhileStarting(() => {
+      calls++;
+      return calls < 4 ? Promise.reject(starting) : Promise.resolve('connected');
+    }, noSleep);
+    expect(result).toBe('connected');
+    expect(calls).toBe(4);
+  });
+
+  it('does not wait for a server that refuses the connection (not running): its error at once', async () => {
+    let calls = 0;
+    const connect = (): Promise<void> => {
+      calls++;
+      return Promise.reject(refused);
+    };
+    await expect(waitWhileStarting(connect, noSleep)).rejects.toBe(refused);
+    expect(calls).toBe(1);
+  });
+
+  it('gives up with the last error once its budget is spent', async () => {
+    const slept: number[] = [];
+    const connect = (): Promise<void> => Promise.reject(starting);
+    await expect(waitWhileStarting(connect, { budgetMs: 2_000, delayMs: 500, sleep: (ms) => Promise.resolve(void slept.push(ms)) })).rejects.toBe(
+      starting,
+    );
+    expect(slept).toEqual([500, 500, 500, 500]);
+  });
+});
+
+describe('isServerStarting', () => {
+  it('knows shutting down and starting up, also wrapped by TypeORM, and nothing else', () => {
+    expect(isServerStarting(starting)).toBe(true);
+    expect(isServerStarting({ code: '57P01' })).toBe(true);
+    expect(isServerStarting({ message: 'query failed', driverError: starting })).toBe(true);
+    expect(isServerStarting(refused)).toBe(false);
+    expect(isServerStarting({ code: '3D000' })).toBe(false);
+    expect(isServerStarting(null)).toBe(false);
+  });
+});
