@@ -1,5 +1,6 @@
 import type { AppConfig } from '#common';
 import { createDataSource } from './data-source.js';
+import { isDatabaseUnavailable } from './database-unavailable.js';
 
 export class DatabaseNotReadyError extends Error {
   constructor(message: string) {
@@ -12,11 +13,11 @@ export class DatabaseNotReadyError extends Error {
  * Checked before a process starts serving: the database answers and has no pending migration.
  * Each failure is one line that says which command fixes it.
  */
-export async function assertDatabaseReady(config: AppConfig): Promise<void> {
+export async function assertDatabaseReady(config: AppConfig, onWait?: (err: unknown) => void): Promise<void> {
   let ds;
   try {
     // A new DataSource for each attempt: one whose initialize() failed is not used again.
-    ds = await waitWhileStarting(() => createDataSource(config, 'migrations').initialize());
+    ds = await waitForDatabase(() => createDataSource(config, 'migrations').initialize(), { onWait });
   } catch (err) {
     const code = (err as { code?: string }).code;
     const where = safeDbTarget(config.database.url);
@@ -37,16 +38,14 @@ export async function assertDatabaseReady(config: AppConfig): Promise<void> {
   }
 }
 
-/** How long a process that starts waits for a PostgreSQL that says it is starting up or shutting down. */
+/** How long a process that starts waits for a PostgreSQL that is restarting or not yet reachable. */
 export const STARTUP_WAIT_MS = 60_000;
 
 /**
  * Whether PostgreSQL answered that it cannot take connections yet or any more (57P01-57P03: shut
- * down, or starting up and recovering after a crash or a restart): a server that is there and
- * will be ready, unlike one that refuses the connection (not running, which gets its one line at once).
+ * down, or starting up and recovering after a crash or a restart), looked through TypeORM's wrapper.
  */
 export function isServerStarting(err: unknown): boolean {
-  // TypeORM may wrap the driver's error: looked through, as isDatabaseUnavailable does.
   for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
     const code = (e as { code?: unknown }).code;
     if (code === '57P01' || code === '57P02' || code === '57P03') return true;
@@ -56,14 +55,16 @@ export function isServerStarting(err: unknown): boolean {
 }
 
 /**
- * Runs `connect` again every `delayMs` while PostgreSQL says it is starting up or shutting down,
- * for up to `budgetMs`: a worker restarted while the database recovers from a crash waits for it
- * instead of exiting (a fault run had one exit so, 0.7 s into a 3 s restart). Other errors, or
- * the last one, are thrown.
+ * Runs `connect` again every `delayMs`, for up to `budgetMs`, while PostgreSQL is starting up,
+ * shutting down or unreachable (refused, reset: isDatabaseUnavailable); `onWait` hears of the
+ * first such failure. A worker restarted during a database restart waits for it instead of
+ * exiting: three did so in ten fault runs, met by 'starting up', a refused connection and a reset
+ * one. Anything else (a missing database, bad credentials), or the last failure, is thrown.
+ * (`npm start` checks the services beforehand and stops at once, with one line, if one is down.)
  */
-export async function waitWhileStarting<T>(
+export async function waitForDatabase<T>(
   connect: () => Promise<T>,
-  opts: { budgetMs?: number; delayMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+  opts: { budgetMs?: number; delayMs?: number; sleep?: (ms: number) => Promise<void>; onWait?: (err: unknown) => void } = {},
 ): Promise<T> {
   const budget = opts.budgetMs ?? STARTUP_WAIT_MS;
   const delay = opts.delayMs ?? 500;
@@ -72,7 +73,8 @@ export async function waitWhileStarting<T>(
     try {
       return await connect();
     } catch (err) {
-      if (!isServerStarting(err) || waited + delay > budget) throw err;
+      if (!(isServerStarting(err) || isDatabaseUnavailable(err)) || waited + delay > budget) throw err;
+      if (waited === 0) opts.onWait?.(err);
       await sleep(delay);
     }
   }
@@ -81,7 +83,11 @@ export async function waitWhileStarting<T>(
 /** Like {@link assertDatabaseReady}, but a failure stops the process with its one line. */
 export async function assertDatabaseReadyOrExit(config: AppConfig, processName: string): Promise<void> {
   try {
-    await assertDatabaseReady(config);
+    await assertDatabaseReady(config, (err) =>
+      process.stderr.write(
+        `${processName}: waiting for PostgreSQL at ${safeDbTarget(config.database.url)} (${(err as Error).message}), up to ${STARTUP_WAIT_MS / 1000} s\n`,
+      ),
+    );
   } catch (err) {
     if (err instanceof DatabaseNotReadyError) {
       process.stderr.write(`${processName}: ${err.message}\n`);
