@@ -1,4 +1,4 @@
-import { isServerStarting, waitForDatabase } from './database-readiness.js';
+import { waitForDatabase } from './database-readiness.js';
 
 const starting = Object.assign(new Error('the database system is starting up'), { code: '57P03' });
 const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
@@ -48,16 +48,5 @@ describe('waitForDatabase', () => {
       starting,
     );
     expect(slept).toEqual([500, 500, 500, 500]);
-  });
-});
-
-describe('isServerStarting', () => {
-  it('knows shutting down and starting up, also wrapped by TypeORM, and nothing else', () => {
-    expect(isServerStarting(starting)).toBe(true);
-    expect(isServerStarting({ code: '57P01' })).toBe(true);
-    expect(isServerStarting({ message: 'query failed', driverError: starting })).toBe(true);
-    expect(isServerStarting(refused)).toBe(false);
-    expect(isServerStarting({ code: '3D000' })).toBe(false);
-    expect(isServerStarting(null)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import type { AppConfig } from '#common';
 import { createDataSource } from './data-source.js';
-import { isDatabaseUnavailable } from './database-unavailable.js';
+import { whileDatabaseUnavailable } from './database-unavailable.js';
 
 export class DatabaseNotReadyError extends Error {
   constructor(message: string) {
@@ -42,42 +42,25 @@ export async function assertDatabaseReady(config: AppConfig, onWait?: (err: unkn
 export const STARTUP_WAIT_MS = 60_000;
 
 /**
- * Whether PostgreSQL answered that it cannot take connections yet or any more (57P01-57P03: shut
- * down, or starting up and recovering after a crash or a restart), looked through TypeORM's wrapper.
- */
-export function isServerStarting(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (code === '57P01' || code === '57P02' || code === '57P03') return true;
-    e = (e as { driverError?: unknown; cause?: unknown }).driverError ?? (e as { cause?: unknown }).cause;
-  }
-  return false;
-}
-
-/**
  * Runs `connect` again every `delayMs`, for up to `budgetMs`, while PostgreSQL is starting up,
- * shutting down or unreachable (refused, reset: isDatabaseUnavailable); `onWait` hears of the
- * first such failure. A worker restarted during a database restart waits for it instead of
- * exiting: three did so in ten fault runs, met by 'starting up', a refused connection and a reset
- * one. Anything else (a missing database, bad credentials), or the last failure, is thrown.
- * (`npm start` checks the services beforehand and stops at once, with one line, if one is down.)
+ * shutting down or unreachable (whileDatabaseUnavailable); `onWait` hears of the first such
+ * failure. A worker restarted during a database restart waits for it instead of exiting: three did
+ * so in ten fault runs, met by 'starting up', a refused connection and a reset one. Anything else
+ * (a missing database, bad credentials), or the last failure, is thrown. (`npm start` checks the
+ * services beforehand and stops at once, with one line, if one is down.)
  */
-export async function waitForDatabase<T>(
+export function waitForDatabase<T>(
   connect: () => Promise<T>,
   opts: { budgetMs?: number; delayMs?: number; sleep?: (ms: number) => Promise<void>; onWait?: (err: unknown) => void } = {},
 ): Promise<T> {
-  const budget = opts.budgetMs ?? STARTUP_WAIT_MS;
-  const delay = opts.delayMs ?? 500;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  for (let waited = 0; ; waited += delay) {
-    try {
-      return await connect();
-    } catch (err) {
-      if (!(isServerStarting(err) || isDatabaseUnavailable(err)) || waited + delay > budget) throw err;
-      if (waited === 0) opts.onWait?.(err);
-      await sleep(delay);
-    }
-  }
+  return whileDatabaseUnavailable(connect, {
+    budgetMs: opts.budgetMs ?? STARTUP_WAIT_MS,
+    delaysMs: [opts.delayMs ?? 500],
+    sleep: opts.sleep,
+    onRetry: (err, attempt) => {
+      if (attempt === 1) opts.onWait?.(err);
+    },
+  });
 }
 
 /** Like {@link assertDatabaseReady}, but a failure stops the process with its one line. */
