@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg, { type Client } from 'pg';
 import { WebhookEventRepository } from '#database';
-import { CampaignsService, ChannelMaintenanceService, RESERVATION_HORIZON_MS, type SweepReport } from '#domain';
+import { CampaignsService, ChannelMaintenanceService, type SweepReport } from '#domain';
 import { QueueProducer } from '#queue';
 import type { OutboundRecord } from '../../apps/simulator/src/simulator-client.js';
 import { startChannel, type ChannelWithoutWorker } from '../support/channel.js';
@@ -412,10 +412,11 @@ describe('campaign dispatch under faults', () => {
     const lastE = order.lastIndexOf(emergency);
     const normalsIn = (from: number, to: number) => order.slice(from, to).filter((x) => x === normal).length;
     const remaining = newsletter.length - normalsIn(0, beforeEmergency);
-    // Once the emergency reserves its first slot, the number's newsletter waits: only slots it had
-    // reserved before (at most the reservation horizon's worth) can still go out.
-    const horizonSlots = Math.ceil((RESERVATION_HORIZON_MS / 1000) * 20 /* mps_cap */) + 1;
-    expect(normalsIn(firstE, lastE)).toBeLessThanOrEqual(horizonSlots);
+    // Once the emergency reserves its first slot, the number's newsletter waits, and the slots it
+    // had already reserved (up to the horizon's worth, 17 here) are taken back: the emergency's
+    // first slot comes 150 ms after its reservation, and the newsletter stops on hearing of it
+    // (milliseconds). A slot or two may still go while a busy machine delays that news.
+    expect(normalsIn(firstE, lastE)).toBeLessThanOrEqual(2);
     // It overtook the newsletter: almost all of what the newsletter still had to send went after it.
     expect(normalsIn(beforeEmergency, firstE)).toBeLessThan(remaining / 4);
     expect(normalsIn(lastE + 1, order.length)).toBeGreaterThan(remaining / 2);

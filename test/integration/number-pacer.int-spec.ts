@@ -3,6 +3,7 @@ import { createRedisClient } from '#common';
 import { NumberPacer, RESERVATION_HORIZON_MS, RESERVATION_LEAD_MS } from '#domain';
 import { testConfig } from '../support/test-config.js';
 import { uniq } from '../support/factories.js';
+import { waitFor } from '../support/worker.js';
 
 /** The number pacer against the real Redis: the shared schedule, lanes, refunds and slowing down. */
 describe('NumberPacer', () => {
@@ -21,6 +22,7 @@ describe('NumberPacer', () => {
     pacer = new NumberPacer(redis, config);
   });
   afterAll(async () => {
+    await pacer.close();
     await redis.quit();
   });
 
@@ -71,6 +73,51 @@ describe('NumberPacer', () => {
     expect((await granted(n, 100, 1, 'reply')).granted).toBe(1);
   });
 
+  it('takes the normal slots already handed out back for an emergency, and tells every process holding them', async () => {
+    // Another process's pacer, on the same Redis: it holds the newsletter's slots.
+    const other = new NumberPacer(redis, config);
+    try {
+      await other.listenForPreemptions();
+      await pacer.listenForPreemptions();
+      const n = `n-${uniq()}`;
+      const newsletter = await other.reserve(n, 100, 60, 'normal');
+      if (!('startAt' in newsletter)) throw new Error('nothing granted');
+      // 60 slots 10 ms apart: the schedule ends about 750 ms ahead.
+      expect(newsletter.startAt + 60 * newsletter.intervalMs - Date.now()).toBeGreaterThan(600);
+      expect(other.preemptedSince(n, newsletter.reservedAt)).toBe(false);
+
+      const before = Date.now();
+      const urgent = await granted(n, 100, 10, 'emergency');
+      // The emergency starts the lead from now, not after the newsletter's slots.
+      expect(urgent.startAt - before).toBeLessThan(RESERVATION_LEAD_MS + 50);
+      await waitFor(() => Promise.resolve(other.preemptedSince(n, newsletter.reservedAt) || null), 2_000, 'the pre-emption heard');
+      // The newsletter's refund no longer applies: the schedule is the emergency's now.
+      expect(await other.refund(n, newsletter, 30)).toBe(false);
+      // Later emergency reservations follow the first, without taking anything back again.
+      const next = await granted(n, 100, 10, 'emergency');
+      expect(Math.abs(next.startAt - urgent.startAt - 10 * urgent.intervalMs)).toBeLessThan(5);
+      // A normal reservation made after the pre-emption is not pre-empted by it (and waits for the hold).
+      expect(other.preemptedSince(n, Date.now() + 1)).toBe(false);
+      expect(await other.reserve(n, 100, 1, 'normal')).toMatchObject({ granted: 0 });
+      // Another number is not affected.
+      expect(other.preemptedSince(`n-${uniq()}`, 0)).toBe(false);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("keeps the newsletter held while an emergency's refused messages wait for their retry", async () => {
+    const n = `n-${uniq()}`;
+    await granted(n, 100, 1, 'emergency');
+    await pacer.holdForEmergency(n, 4_000);
+    expect(await redis.pttl(`pace:{${n}}:emergency`)).toBeGreaterThan(3_000);
+    // Never shortened.
+    await pacer.holdForEmergency(n, 100);
+    expect(await redis.pttl(`pace:{${n}}:emergency`)).toBeGreaterThan(3_000);
+    const refused = await pacer.reserve(n, 100, 1, 'normal');
+    expect((refused as { retryInMs: number }).retryInMs).toBeGreaterThan(3_000);
+  });
+
   it('starts an idle number at the warm-up pace for two seconds, then at its full pace', async () => {
     const warm = new NumberPacer(
       redis,
@@ -85,6 +132,7 @@ describe('NumberPacer', () => {
     await new Promise((r) => setTimeout(r, 5));
     // Warmed up (the flag expired) while the number kept busy: full pace.
     expect(await warm.reserve(n, 10, 1, 'normal')).toMatchObject({ granted: 1, intervalMs: 100 });
+    await warm.close();
   });
 
   it('takes back unused slots only when no reservation came after', async () => {
@@ -96,33 +144,56 @@ describe('NumberPacer', () => {
     expect(await pacer.refund(n, a, 1)).toBe(false);
   });
 
-  it('slows a number down on a cluster of 130429s in proportion to its rate, once per window, compounding while they go on', async () => {
+  it('slows a number down when its 130429s reach a share of its rate spread over the window, once per window, compounding while they go on', async () => {
+    // Times on quarter-second boundaries of the 2 s window, from now (the counts expire in real time).
+    const t0 = Math.ceil(Date.now() / 500) * 500 + 10;
     const n = `n-${uniq()}`;
-    // At 1,000/s a few errors are jitter: 60 in two seconds (3 %) slow it down.
-    for (let i = 0; i < 59; i++) expect(await pacer.slowDown(n, 1000, 5_000)).toBe(0);
-    expect(await pacer.slowDown(n, 1000, 5_000)).toBe(1.25);
+    // At 1,000/s a few errors are jitter: 60 in two seconds (3 %), in three of its quarters, slow it down.
+    expect(await pacer.slowDown(n, 1000, 5_000, 20, t0)).toBe(0);
+    expect(await pacer.slowDown(n, 1000, 5_000, 20, t0 + 500)).toBe(0);
+    expect(await pacer.slowDown(n, 1000, 5_000, 19, t0 + 1_000)).toBe(0);
+    expect(await pacer.slowDown(n, 1000, 5_000, 1, t0 + 1_010)).toBe(1.25);
     // The rest of the same cluster does not compound it.
-    for (let i = 0; i < 50; i++) expect(await pacer.slowDown(n, 1000, 5_000)).toBe(0);
+    for (let i = 0; i < 50; i++) expect(await pacer.slowDown(n, 1000, 5_000, 1, t0 + 1_020 + i * 20)).toBe(0);
     expect((await granted(n, 1000, 1)).intervalMs).toBeCloseTo(1.25, 5);
-    // At 80/s, five do; another cluster in a later window slows it further.
+    // At 80/s, five do; another spread of them in a later window slows it further.
     const small = `n-${uniq()}`;
-    for (let i = 0; i < 4; i++) expect(await pacer.slowDown(small, 80, 5_000)).toBe(0);
-    expect(await pacer.slowDown(small, 80, 5_000)).toBe(1.25);
-    await redis.del(`pace:{${small}}:errors`);
-    for (let i = 0; i < 4; i++) await pacer.slowDown(small, 80, 5_000);
-    expect(await pacer.slowDown(small, 80, 5_000)).toBeCloseTo(1.5625, 5);
+    expect(await pacer.slowDown(small, 80, 5_000, 2, t0)).toBe(0);
+    expect(await pacer.slowDown(small, 80, 5_000, 2, t0 + 600)).toBe(0);
+    expect(await pacer.slowDown(small, 80, 5_000, 1, t0 + 1_100)).toBe(1.25);
+    expect(await pacer.slowDown(small, 80, 5_000, 3, t0 + 3_200)).toBe(0);
+    expect(await pacer.slowDown(small, 80, 5_000, 1, t0 + 3_700)).toBe(0);
+    expect(await pacer.slowDown(small, 80, 5_000, 1, t0 + 4_200)).toBeCloseTo(1.5625, 5);
     expect((await granted(small, 80, 1)).intervalMs).toBeCloseTo(12.5 * 1.5625, 5);
   });
 
-  it("counts a batch's 130429s reported together as many errors, with the same threshold and window", async () => {
+  it('does not slow a number down for one cluster of 130429s, however large: sends bunched by a stall on the way', async () => {
+    const t0 = Math.ceil(Date.now() / 500) * 500 + 10;
     const n = `n-${uniq()}`;
-    expect(await pacer.slowDown(n, 80, 5_000, 3)).toBe(0);
-    expect(await pacer.slowDown(n, 80, 5_000, 2)).toBe(1.25);
+    // A batch's worth at once, then more of the same cluster reported by other batches.
+    expect(await pacer.slowDown(n, 80, 5_000, 11, t0)).toBe(0);
+    expect(await pacer.slowDown(n, 80, 5_000, 9, t0 + 100)).toBe(0);
+    // Two clusters within the window: still not spread over it.
+    expect(await pacer.slowDown(n, 80, 5_000, 6, t0 + 900)).toBe(0);
+    expect((await granted(n, 80, 1)).intervalMs).toBeCloseTo(12.5, 5);
+    // A third in the window's last quarter: the number is refused all the time, it slows down.
+    expect(await pacer.slowDown(n, 80, 5_000, 1, t0 + 1_600)).toBe(1.25);
+  });
+
+  it("counts a batch's 130429s reported together as many errors, with the same threshold and window", async () => {
+    const t0 = Math.ceil(Date.now() / 500) * 500 + 10;
+    const n = `n-${uniq()}`;
+    expect(await pacer.slowDown(n, 80, 5_000, 2, t0)).toBe(0);
+    expect(await pacer.slowDown(n, 80, 5_000, 1, t0 + 500)).toBe(0);
+    expect(await pacer.slowDown(n, 80, 5_000, 1, t0 + 1_000)).toBe(0);
+    expect(await pacer.slowDown(n, 80, 5_000, 1, t0 + 1_100)).toBe(1.25);
     // The rest of the cluster, however many at once, does not compound it.
-    expect(await pacer.slowDown(n, 80, 5_000, 40)).toBe(0);
+    expect(await pacer.slowDown(n, 80, 5_000, 40, t0 + 1_200)).toBe(0);
     expect(await redis.pttl(`pace:{${n}}:errors`)).toBeGreaterThan(0);
     const big = `n-${uniq()}`;
-    expect(await pacer.slowDown(big, 80, 5_000, 7)).toBe(1.25);
+    expect(await pacer.slowDown(big, 80, 5_000, 3, t0)).toBe(0);
+    expect(await pacer.slowDown(big, 80, 5_000, 3, t0 + 500)).toBe(0);
+    expect(await pacer.slowDown(big, 80, 5_000, 1, t0 + 1_000)).toBe(1.25);
   });
 
   it('keeps what one process sends per number under the cap in any second, however late its timers fire', () => {

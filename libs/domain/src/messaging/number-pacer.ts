@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, REDIS, type AppConfig } from '#common';
 
@@ -11,9 +11,11 @@ export type PacingLane = 'normal' | 'emergency' | 'reply';
 export type Reservation =
   /**
    * `granted` sends may go: the i-th at `startAt + i × intervalMs` (this process's clock), the first
-   * `startInMs` from now. `tat` is the bucket's schedule end after this reservation (for `refund`).
+   * `startInMs` from now. `tat` is the bucket's schedule end after this reservation (for `refund`);
+   * `reservedAt`, when it was asked for (this clock): a pre-emption heard since then may have come
+   * after it in Redis, one heard before came before it (see `preemptedSince`).
    */
-  | { granted: number; startInMs: number; startAt: number; intervalMs: number; tat: string }
+  | { granted: number; startInMs: number; startAt: number; intervalMs: number; tat: string; reservedAt: number }
   /** Nothing granted: ask again in `retryInMs`. */
   | { granted: 0; retryInMs: number };
 
@@ -26,7 +28,7 @@ export const RESERVATION_HORIZON_MS = 800;
  */
 export const RESERVATION_LEAD_MS = 150;
 /** While an emergency sends on a number, its normal traffic waits; refreshed by each emergency reservation. */
-const EMERGENCY_HOLD_MS = 2_000;
+export const EMERGENCY_HOLD_MS = 2_000;
 /**
  * A number idle for IDLE_MS starts its next traffic slower (WHATSAPP_WARM_UP_FACTOR, 1.1) for
  * WARM_UP_MS: the first second of a campaign is when every process is busiest (the snapshot's
@@ -41,7 +43,13 @@ const IDLE_MS = 1_000;
  * GCRA (a token bucket without bursts) in one Lua script, so every worker process shares one
  * schedule per number: slots are `interval` apart, handed out at most HORIZON ahead of Redis's own
  * clock (no skew between processes). KEYS: tat, emergency flag, slow-down factor, warm-up flag.
- * ARGV: interval ms, wanted, horizon ms, lane, warm-up factor.
+ * ARGV: interval ms, wanted, horizon ms, lane, warm-up factor, pre-emption channel, number id.
+ *
+ * The first emergency reservation on a number (no hold yet) takes back the normal slots already
+ * handed out: its schedule starts LEAD from now, not after them, and it publishes the number on
+ * the pre-emption channel, so the worker processes holding those slots stop sending on them
+ * (NumberPacer.preemptedSince). Normal sends up to now and the emergency's from LEAD on are
+ * still one stream at most one slot per interval, so the number stays within its rate.
  */
 const RESERVE_SCRIPT = `
 local t = redis.call('TIME')
@@ -50,14 +58,19 @@ local interval = tonumber(ARGV[1])
 local wanted = tonumber(ARGV[2])
 local horizon = tonumber(ARGV[3])
 local lane = ARGV[4]
+local preempt = false
 if lane == 'normal' then
   local hold = redis.call('PTTL', KEYS[2])
   if hold > 0 then return {0, hold} end
 elseif lane == 'emergency' then
-  redis.call('SET', KEYS[2], '1', 'PX', ${EMERGENCY_HOLD_MS})
+  preempt = not redis.call('SET', KEYS[2], '1', 'PX', ${EMERGENCY_HOLD_MS}, 'GET')
 end
 interval = interval * tonumber(redis.call('GET', KEYS[3]) or '1')
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if preempt then
+  if tat > now + ${RESERVATION_LEAD_MS} then tat = now + ${RESERVATION_LEAD_MS} end
+  redis.call('PUBLISH', ARGV[6], ARGV[7])
+end
 if tat < now - ${IDLE_MS} then redis.call('SET', KEYS[4], '1', 'PX', ${WARM_UP_MS}) end
 if redis.call('EXISTS', KEYS[4]) == 1 then interval = interval * tonumber(ARGV[5]) end
 if tat < now + ${RESERVATION_LEAD_MS} then tat = now + ${RESERVATION_LEAD_MS} end
@@ -74,6 +87,12 @@ redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.ceil(newTat - now) + 600
 return {granted, math.floor(wait), tostring(interval), tostring(newTat), tostring(now)}
 `;
 
+/** Extends the emergency hold (KEYS[1]) to at least ARGV[1] ms from now. */
+const HOLD_SCRIPT = `
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+return 1
+`;
+
 /**
  * A number is slowed down when its 130429s within SLOW_WINDOW_MS reach this share of what it may
  * send then (at least 3): 60 in two seconds at 1,000/s, 5 at 80/s. At 1 %, clusters of 20 to 30
@@ -83,20 +102,47 @@ return {granted, math.floor(wait), tostring(interval), tostring(newTat), tostrin
  */
 const SLOW_ERROR_SHARE = 0.03;
 const SLOW_WINDOW_MS = 2_000;
+/**
+ * ... and only when they are spread over the window: errors in at least SLOW_SPREAD of its four
+ * quarters. A number over its limit (Meta lowered it, or citizens' own messages take part of it)
+ * is refused a share of its sends all the time; a stall somewhere between our send and Meta's count
+ * (a busy machine, the network) delivers sends bunched, refused together in one cluster, and
+ * pacing slower for SLOW_DOWN_MS afterwards would not have prevented it. Measured on a 2-core VM
+ * whose processes stalled 50-150 ms: most slow-downs came from such clusters, a second of sending
+ * lost each for a few retries.
+ */
+const SLOW_QUARTERS = 4;
+const SLOW_SPREAD = 3;
 /** Each slow-down stretches the number's interval by this factor, at most once per SLOW_WINDOW_MS, compounding up to SLOW_MAX_FACTOR. */
 const SLOW_STEP = 1.25;
 const SLOW_MAX_FACTOR = 8;
 
 /**
- * KEYS: error counter, slow-down factor. ARGV: errors that slow down, window ms, slow-down ms, step,
- * max factor, errors now. Returns the factor now in force when these errors slowed the number down, else 0.
+ * KEYS: error counts (a hash: one field per quarter of the window, and 'quiet'), slow-down factor.
+ * ARGV: errors that slow down, window ms, slow-down ms, step, max factor, errors now, now (epoch ms,
+ * the caller's clock), quarters with errors needed. Returns the factor now in force when these
+ * errors slowed the number down, else 0.
  */
 const SLOW_DOWN_SCRIPT = `
-local n = redis.call('INCRBY', KEYS[1], ARGV[6])
-if n == tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if n < tonumber(ARGV[1]) then return '0' end
+local window = tonumber(ARGV[2])
+local now = tonumber(ARGV[7])
 -- One step per window: the rest of a cluster (one backlog answered at once) does not compound it.
-redis.call('SET', KEYS[1], '-1000000000', 'PX', ARGV[2])
+if now < tonumber(redis.call('HGET', KEYS[1], 'quiet') or '0') then return '0' end
+local quarter = window / ${SLOW_QUARTERS}
+local q = math.floor(now / quarter)
+redis.call('HINCRBY', KEYS[1], tostring(q), ARGV[6])
+redis.call('PEXPIRE', KEYS[1], window)
+local sum, spread = 0, 0
+for i = 0, ${SLOW_QUARTERS - 1} do
+  local c = tonumber(redis.call('HGET', KEYS[1], tostring(q - i)) or '0')
+  sum = sum + c
+  if c > 0 then spread = spread + 1 end
+end
+for i = ${SLOW_QUARTERS}, ${SLOW_QUARTERS * 2} do redis.call('HDEL', KEYS[1], tostring(q - i)) end
+if sum < tonumber(ARGV[1]) or spread < tonumber(ARGV[8]) then return '0' end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'quiet', tostring(now + window))
+redis.call('PEXPIRE', KEYS[1], window)
 local f = tonumber(redis.call('GET', KEYS[2]) or '1') * tonumber(ARGV[4])
 if f > tonumber(ARGV[5]) then f = tonumber(ARGV[5]) end
 redis.call('SET', KEYS[2], tostring(f), 'PX', ARGV[3])
@@ -122,14 +168,79 @@ return 1
  * number down for a while (slowDown).
  */
 @Injectable()
-export class NumberPacer {
+export class NumberPacer implements OnApplicationShutdown {
+  private readonly logger = new Logger('NumberPacer');
   private readonly clock = new ClockOffset();
   private readonly window = new SendWindow(1_000);
+  /** When (this clock) an emergency last took each number's normal slots back, as heard on the channel. */
+  private readonly preemptions = new Map<string, number>();
+  /** A connection of its own for the pre-emption channel, opened by the first normal reservation (workers only). */
+  private subscriber: { client: Redis; subscribed: Promise<void> } | null = null;
+  private readonly channel: string;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    // Channels are not prefixed by ioredis: the key prefix keeps deployments sharing a Redis apart.
+    this.channel = `${config.redis.keyPrefix}:pace:preempt`;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  /** Closes the pre-emption channel's connection (the shared client is not this class's to close). */
+  async close(): Promise<void> {
+    const sub = this.subscriber?.client;
+    this.subscriber = null;
+    if (sub) await sub.quit().catch(() => sub.disconnect());
+  }
+
+  /**
+   * Whether an emergency took the number's normal slots back after `since` (this clock): a normal
+   * send reserved before then must not go on its slot (the emergency has it). Heard on the
+   * pre-emption channel, a millisecond or two after the emergency's reservation; the emergency's
+   * first slot is RESERVATION_LEAD_MS after it.
+   */
+  preemptedSince(numberId: string, since: number): boolean {
+    const at = this.preemptions.get(numberId);
+    return at !== undefined && at >= since;
+  }
+
+  /**
+   * Keeps the number's normal traffic held for at least `ms` more: an emergency's messages Meta
+   * refused for throughput come back after a few seconds, and the number's newsletter must not take
+   * their place meanwhile.
+   */
+  async holdForEmergency(numberId: string, ms: number): Promise<void> {
+    await this.redis.eval(HOLD_SCRIPT, 1, `pace:{${numberId}}:emergency`, String(Math.max(1, Math.round(ms))));
+  }
+
+  /**
+   * Starts listening on the pre-emption channel (once; the first normal reservation does it) and
+   * resolves when subscribed. Until then, or while reconnecting, a pre-emption is not heard: the
+   * normal batches finish their slots and the emergency follows them, as without it.
+   */
+  listenForPreemptions(): Promise<void> {
+    if (this.subscriber) return this.subscriber.subscribed;
+    const sub = this.redis.duplicate({ connectionName: 'pace-preempt' });
+    sub.on('message', (_channel: string, numberId: string) => this.preemptions.set(numberId, Date.now()));
+    let last = '';
+    sub.on('error', (err: Error) => {
+      if (err.message === last) return;
+      last = err.message;
+      this.logger.warn({ event: 'redis_error', connectionName: 'pace-preempt', reason: err.message }, 'Redis connection error; reconnecting');
+    });
+    const subscribed = sub.subscribe(this.channel).then(
+      () => undefined,
+      (err: Error) => {
+        this.logger.warn({ event: 'pace_preempt_subscribe_failed', reason: err.message }, 'could not listen for emergency pre-emptions');
+      },
+    );
+    this.subscriber = { client: sub, subscribed };
+    return subscribed;
+  }
 
   /**
    * How long the next send on the number must still wait, in ms; 0 when it may go now, and then it
@@ -151,6 +262,7 @@ export class NumberPacer {
 
   /** Reserves up to `wanted` send slots for the number. */
   async reserve(numberId: string, mpsCap: number, wanted: number, lane: PacingLane): Promise<Reservation> {
+    if (lane === 'normal') void this.listenForPreemptions();
     const rate = Math.max(0.1, mpsCap * this.config.whatsapp.pacingShare);
     const interval = 1000 / rate;
     const sentAt = Date.now();
@@ -166,6 +278,8 @@ export class NumberPacer {
       String(RESERVATION_HORIZON_MS),
       lane,
       String(this.config.whatsapp.warmUpFactor),
+      this.channel,
+      numberId,
     )) as [number, number, string?, string?, string?];
     const receivedAt = Date.now();
     const [granted, ms, usedInterval, tat, redisNow] = result;
@@ -176,7 +290,7 @@ export class NumberPacer {
     // back": a reply late by the event loop would shift this batch onto the next one's slots.
     const offset = this.clock.observe(sentAt, receivedAt, Number(redisNow));
     const startAt = Number(tat) - granted * intervalMs + offset;
-    return { granted, startInMs: Math.max(0, startAt - receivedAt), startAt, intervalMs, tat: tat ?? '' };
+    return { granted, startInMs: Math.max(0, startAt - receivedAt), startAt, intervalMs, tat: tat ?? '', reservedAt: sentAt };
   }
 
   /**
@@ -198,14 +312,15 @@ export class NumberPacer {
 
   /**
    * Meta said the number was over its throughput (130429). A few are timing at the edge of the
-   * rate (each message is retried a few seconds later). When they reach SLOW_ERROR_SHARE of what
-   * the number may send in SLOW_WINDOW_MS, the number really is over what Meta allows it: its
+   * rate, or sends bunched by a stall on the way (each message is retried a few seconds later).
+   * When they reach SLOW_ERROR_SHARE of what the number may send in SLOW_WINDOW_MS, spread over
+   * the window (SLOW_SPREAD of its quarters), the number really is over what Meta allows it: its
    * interval is stretched by SLOW_STEP for `ms`, compounding while the errors go on (a number Meta
    * holds at 20/s, a coexistence number, gets there in a few steps), back to full pace once they
-   * stop. `errors`: how many 130429s this call reports (a batch's together). Returns the factor
-   * now in force when they slowed the number down, else 0.
+   * stop. `errors`: how many 130429s this call reports (a batch's together); `now`: when (epoch
+   * ms). Returns the factor now in force when they slowed the number down, else 0.
    */
-  async slowDown(numberId: string, mpsCap: number, ms: number, errors = 1): Promise<number> {
+  async slowDown(numberId: string, mpsCap: number, ms: number, errors = 1, now = Date.now()): Promise<number> {
     const threshold = Math.max(3, Math.ceil(mpsCap * (SLOW_WINDOW_MS / 1000) * SLOW_ERROR_SHARE));
     const factor = (await this.redis.eval(
       SLOW_DOWN_SCRIPT,
@@ -218,6 +333,8 @@ export class NumberPacer {
       String(SLOW_STEP),
       String(SLOW_MAX_FACTOR),
       String(Math.max(1, Math.floor(errors))),
+      String(Math.floor(now)),
+      String(SLOW_SPREAD),
     )) as string;
     return Number(factor);
   }

@@ -33,7 +33,7 @@ import {
 } from '#whatsapp';
 import { NumberDirectory, type SendingNumber } from './number-directory.js';
 import { NumberHealthService } from './number-health.service.js';
-import { NumberPacer, type PacingLane, type Reservation } from './number-pacer.js';
+import { EMERGENCY_HOLD_MS, NumberPacer, type PacingLane, type Reservation } from './number-pacer.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { ReceiptsService } from './receipts.service.js';
 import { isServiceWindowOpen } from './window-rules.js';
@@ -65,6 +65,8 @@ export interface BatchHint {
 
 /** A batch put back within this of LOST_JOB_AFTER_MS writes its rows' new time (the sweep's view). */
 const LEASE_MARGIN_MS = 30_000;
+/** An emergency's throughput retries keep its number's normal traffic held until this long after they are due. */
+const HOLD_BEYOND_RETRY_MS = 1_000;
 /** A normal batch refused slots comes back after up to this much more, so the batches waiting on a number do not all come back at once. */
 const RETRY_SPREAD_MS = 250;
 
@@ -370,7 +372,7 @@ export class OutboundService {
             true,
           );
         }
-        await this.sendAtSlots(tenantId, sender, ready, slots, handedOff, campaignIds);
+        await this.sendAtSlots(tenantId, sender, ready, slots, lane, handedOff, campaignIds);
         sent = true;
       }
     }
@@ -378,22 +380,32 @@ export class OutboundService {
     if (campaignIds.length > 0 && !sent) await this.campaignContent.afterBatch(tenantId, campaignIds);
   }
 
-  /** Sends each message at its reserved slot, concurrently, and records the outcomes. */
+  /**
+   * Sends each message at its reserved slot, concurrently, and records the outcomes. A normal
+   * campaign's slots that an emergency on the number took back (NumberPacer) are not used: those
+   * messages go back to the queue, behind the emergency.
+   */
   private async sendAtSlots(
     tenantId: TenantId,
     sender: SendingNumber,
     ready: readonly Ready[],
-    slots: { startAt: number; intervalMs: number },
+    slots: Granted,
+    lane: PacingLane,
     handedOff: Set<OutboundMessageId>,
     campaignIds: readonly string[],
   ): Promise<void> {
     const t0 = slots.startAt;
+    const numberId = sender.number.id;
     const provider = this.providers.for(sender.providerKind);
+    const preempted = (): boolean => lane === 'normal' && this.pacer.preemptedSince(numberId, slots.reservedAt);
     const outcomes = await Promise.all(
       ready.map(async (item, i) => {
         const wait = t0 + i * slots.intervalMs - Date.now();
         if (wait > 1) await sleep(wait);
-        await this.pacer.waitForRoom(sender.number.id, sender.number.mpsCap);
+        // Checked before the send is counted and again after any wait for room: the nearest to the send.
+        if (preempted()) return { item, accepted: null, error: null, preempted: true };
+        await this.pacer.waitForRoom(numberId, sender.number.mpsCap);
+        if (preempted()) return { item, accepted: null, error: null, preempted: true };
         handedOff.add(item.row.id);
         try {
           const accepted = await provider.send({
@@ -403,9 +415,9 @@ export class OutboundService {
             replyTo: item.row.replyToWamid ?? undefined,
             correlationId: item.row.id,
           });
-          return { item, accepted, error: null };
+          return { item, accepted, error: null, preempted: false };
         } catch (error) {
-          return { item, accepted: null, error };
+          return { item, accepted: null, error, preempted: false };
         }
       }),
     );
@@ -454,6 +466,24 @@ export class OutboundService {
     for (const { rows, error } of throttled.values()) {
       await this.recording(tenantId, sender.number.id, () => this.retryThrottled(tenantId, sender, rows, error));
     }
+    const yielded = outcomes.filter((o) => o.preempted).map((o) => o.item.row);
+    if (yielded.length > 0) {
+      // Never handed to Meta: queued again, due once the emergency's hold would have lapsed (their
+      // jobs wait while it is renewed).
+      this.logger.log(
+        { event: 'send_preempted', tenantId, numberId, count: yielded.length },
+        "an emergency took these messages' slots: queued again",
+      );
+      await this.recording(tenantId, numberId, () =>
+        this.requeueMany(
+          tenantId,
+          yielded,
+          yielded.map((r) => r.id),
+          new Date(Date.now() + EMERGENCY_HOLD_MS),
+          true,
+        ),
+      );
+    }
     // Campaigns with nothing left are completed after the outcomes are committed, never in their
     // transaction: two last batches recording at once each saw the other's rows still 'sending'
     // and neither completed the campaign (the sweep did, up to a minute later). After the commit,
@@ -486,7 +516,10 @@ export class OutboundService {
     );
     for (const lane of ['emergency', 'normal'] as const) {
       const ids = rows.filter((r) => r.campaignId !== null && r.priority >= EMERGENCY_PRIORITY === (lane === 'emergency')).map((r) => r.id);
-      if (ids.length > 0) await this.planner.requeueBatch({ tenantId, outboundIds: ids, delayMs, numberId, lane, plannedAt: at.getTime() });
+      if (ids.length === 0) continue;
+      // The newsletter must not take the number while an emergency's refused messages wait to go again.
+      if (lane === 'emergency') await this.pacer.holdForEmergency(numberId, delayMs + HOLD_BEYOND_RETRY_MS);
+      await this.planner.requeueBatch({ tenantId, outboundIds: ids, delayMs, numberId, lane, plannedAt: at.getTime() });
     }
     const replies = rows.filter((r) => r.campaignId === null);
     if (replies.length > 0) {
