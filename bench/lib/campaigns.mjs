@@ -4,7 +4,6 @@
 // child process, and what the simulator's message log says about rates.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { DIST, sleep, startProcess } from './harness.mjs';
 
@@ -143,9 +142,6 @@ export async function startSimulator(port, statusDelayMs) {
     LOG_LEVEL: 'warn',
   };
   const sim = startProcess('simulator', 'apps/simulator/src/main.js', env);
-  // BENCH_SIM_NICE: the simulator's scheduling priority (e.g. -10; root only), standing in for a
-  // provider whose servers do not share this machine's two cores with the platform (see bench/README.md).
-  if (process.env.BENCH_SIM_NICE) setPriority(sim.pid, Number(process.env.BENCH_SIM_NICE));
   const url = `http://127.0.0.1:${port}`;
   const started = Date.now();
   for (;;) {
