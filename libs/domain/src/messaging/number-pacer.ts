@@ -177,6 +177,10 @@ export class NumberPacer implements OnApplicationShutdown {
   /** A connection of its own for the pre-emption channel, opened by the first normal reservation (workers only). */
   private subscriber: { client: Redis; subscribed: Promise<void> } | null = null;
   private readonly channel: string;
+  private readonly reserveScript: LuaCommand;
+  private readonly refundScript: LuaCommand;
+  private readonly slowDownScript: LuaCommand;
+  private readonly holdScript: LuaCommand;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -184,6 +188,10 @@ export class NumberPacer implements OnApplicationShutdown {
   ) {
     // Channels are not prefixed by ioredis: the key prefix keeps deployments sharing a Redis apart.
     this.channel = `${config.redis.keyPrefix}:pace:preempt`;
+    this.reserveScript = luaCommand(redis, 'araldoPaceReserve', 4, RESERVE_SCRIPT);
+    this.refundScript = luaCommand(redis, 'araldoPaceRefund', 1, REFUND_SCRIPT);
+    this.slowDownScript = luaCommand(redis, 'araldoPaceSlowDown', 2, SLOW_DOWN_SCRIPT);
+    this.holdScript = luaCommand(redis, 'araldoPaceHold', 1, HOLD_SCRIPT);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -214,7 +222,7 @@ export class NumberPacer implements OnApplicationShutdown {
    * their place meanwhile.
    */
   async holdForEmergency(numberId: string, ms: number): Promise<void> {
-    await this.redis.eval(HOLD_SCRIPT, 1, `pace:{${numberId}}:emergency`, String(Math.max(1, Math.round(ms))));
+    await this.holdScript(`pace:{${numberId}}:emergency`, String(Math.max(1, Math.round(ms))));
   }
 
   /**
@@ -266,9 +274,7 @@ export class NumberPacer implements OnApplicationShutdown {
     const rate = Math.max(0.1, mpsCap * this.config.whatsapp.pacingShare);
     const interval = 1000 / rate;
     const sentAt = Date.now();
-    const result = (await this.redis.eval(
-      RESERVE_SCRIPT,
-      4,
+    const result = (await this.reserveScript(
       `pace:{${numberId}}:tat`,
       `pace:{${numberId}}:emergency`,
       `pace:{${numberId}}:slow`,
@@ -299,14 +305,7 @@ export class NumberPacer implements OnApplicationShutdown {
    */
   async refund(numberId: string, reservation: { tat: string; intervalMs: number }, unused: number): Promise<boolean> {
     if (unused <= 0 || reservation.tat === '') return false;
-    const done = (await this.redis.eval(
-      REFUND_SCRIPT,
-      1,
-      `pace:{${numberId}}:tat`,
-      reservation.tat,
-      String(reservation.intervalMs),
-      String(unused),
-    )) as number;
+    const done = (await this.refundScript(`pace:{${numberId}}:tat`, reservation.tat, String(reservation.intervalMs), String(unused))) as number;
     return done === 1;
   }
 
@@ -322,9 +321,7 @@ export class NumberPacer implements OnApplicationShutdown {
    */
   async slowDown(numberId: string, mpsCap: number, ms: number, errors = 1, now = Date.now()): Promise<number> {
     const threshold = Math.max(3, Math.ceil(mpsCap * (SLOW_WINDOW_MS / 1000) * SLOW_ERROR_SHARE));
-    const factor = (await this.redis.eval(
-      SLOW_DOWN_SCRIPT,
-      2,
+    const factor = (await this.slowDownScript(
       `pace:{${numberId}}:errors`,
       `pace:{${numberId}}:slow`,
       String(threshold),
@@ -338,6 +335,20 @@ export class NumberPacer implements OnApplicationShutdown {
     )) as string;
     return Number(factor);
   }
+}
+
+type LuaCommand = (...args: string[]) => Promise<unknown>;
+
+/**
+ * A Lua script called by its SHA1 (EVALSHA; sent again whole only when Redis no longer has it,
+ * after a restart or SCRIPT FLUSH), through ioredis' defineCommand, which prefixes its keys like
+ * any command's. EVAL sends the whole script and has Redis hash it on every call: a kilobyte and a
+ * half per reservation, a few thousand reservations a second at full speed.
+ */
+function luaCommand(redis: Redis, name: string, numberOfKeys: number, lua: string): LuaCommand {
+  redis.defineCommand(name, { numberOfKeys, lua });
+  const command = (redis as unknown as Record<string, LuaCommand>)[name];
+  return (...args) => command.apply(redis, args);
 }
 
 /**
