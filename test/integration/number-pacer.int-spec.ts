@@ -70,8 +70,9 @@ describe('NumberPacer', () => {
 
   it('keeps a batch whole: it waits until all of it fits rather than taking the few slots free now', async () => {
     const n = `n-${uniq()}`;
-    await granted(n, 10, 3);
-    // Three slots from 150 ms on: four more fit within the 800 ms horizon, five do not yet.
+    // All but four of the horizon's slots (100 ms apart from 150 ms on): four more fit, five do not yet.
+    const all = Math.floor((RESERVATION_HORIZON_MS - RESERVATION_LEAD_MS) / 100) + 1;
+    await granted(n, 10, all - 4);
     const refused = await pacer.reserve(n, 10, 5, 'normal');
     expect(refused).toMatchObject({ granted: 0 });
     expect((refused as { retryInMs: number }).retryInMs).toBeGreaterThan(0);

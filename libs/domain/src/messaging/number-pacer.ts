@@ -19,8 +19,13 @@ export type Reservation =
   /** Nothing granted: ask again in `retryInMs`. */
   | { granted: 0; retryInMs: number };
 
-/** How far ahead slots may be handed out; bounds how long an emergency waits behind normal traffic. */
-export const RESERVATION_HORIZON_MS = 800;
+/**
+ * How far ahead slots may be handed out: a batch (about 1.2 s of its number's pace, batchSizeFor)
+ * reserves all its slots at once, and its rows are 'sending' until they go, so this also bounds
+ * what a worker that dies leaves in doubt. An emergency does not wait for these slots: it takes
+ * them back (RESERVE_SCRIPT). It did wait, when this was 800 ms and batches half a second.
+ */
+export const RESERVATION_HORIZON_MS = 1_500;
 /**
  * Slots are never handed out closer than this to now: a campaign batch reserves before it claims
  * its rows, and a slot that passed during the claim would be sent late, bunched with the next

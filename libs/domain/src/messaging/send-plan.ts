@@ -25,12 +25,18 @@ export interface PlannedBatch {
  */
 export const LOST_JOB_AFTER_MS = 2 * 60_000;
 
+/** A campaign job's length in seconds of its number's pace (batchSizeFor). */
+const BATCH_SECONDS = 1.2;
+
 /**
- * How many messages one job carries for a number paced at `ratePerSec`: about half a second of its
- * traffic (so an emergency never waits long behind a job in flight), at least 10 and at most 100.
+ * How many messages one job carries for a number paced at `ratePerSec`: about BATCH_SECONDS of its
+ * traffic, at least 10 and at most 100. Each job costs the same whatever its size (a Bull job, a
+ * reservation, the claim's and the record's transactions, the completion check), so at 80 msg/s a
+ * batch of 96 costs it once where batches of 40 cost it 2.4 times. Half a second was the length
+ * while an emergency had to wait for the normal slots a job held; it now takes them back (ADR 0009).
  */
 export function batchSizeFor(ratePerSec: number): number {
-  return Math.max(10, Math.min(100, Math.floor(ratePerSec / 2)));
+  return Math.max(10, Math.min(100, Math.floor(ratePerSec * BATCH_SECONDS)));
 }
 
 /**
@@ -82,7 +88,7 @@ export function planBatches(refs: readonly QueuedRef[], rateOf: (ref: QueuedRef)
   return out;
 }
 
-/** One run's send jobs (see planBatches): a campaign's in batches of about half a second of its pace, others one message each. */
+/** One run's send jobs (see planBatches): a campaign's in batches of about BATCH_SECONDS of its pace, others one message each. */
 export function planRun(run: SendRun, ratePerSec: number, now: number): PlannedBatch[] {
   const rate = Math.max(0.1, ratePerSec);
   const size = run.campaignId ? batchSizeFor(rate) : 1;
