@@ -65,6 +65,8 @@ describe('NumberPacer', () => {
     expect((await granted(slow, 0.5, 5)).granted).toBe(1);
     const none = await pacer.reserve(slow, 0.5, 5, 'normal');
     expect(none).toMatchObject({ granted: 0 });
+    // Beyond the horizon: one of those waiting behind a busy number, not the next in line.
+    expect(none).not.toHaveProperty('nextInLine');
     expect((none as { retryInMs: number }).retryInMs).toBeGreaterThan(0);
   });
 
@@ -74,7 +76,8 @@ describe('NumberPacer', () => {
     const all = Math.floor((RESERVATION_HORIZON_MS - RESERVATION_LEAD_MS) / 100) + 1;
     await granted(n, 10, all - 4);
     const refused = await pacer.reserve(n, 10, 5, 'normal');
-    expect(refused).toMatchObject({ granted: 0 });
+    // It is next in line: it should come back exactly when it fits (no spread), or the number idles.
+    expect(refused).toMatchObject({ granted: 0, nextInLine: true });
     expect((refused as { retryInMs: number }).retryInMs).toBeGreaterThan(0);
     expect((refused as { retryInMs: number }).retryInMs).toBeLessThanOrEqual(100);
     expect((await granted(n, 10, 4)).granted).toBe(4);

@@ -16,8 +16,12 @@ export type Reservation =
    * after it in Redis, one heard before came before it (see `preemptedSince`).
    */
   | { granted: number; startInMs: number; startAt: number; intervalMs: number; tat: string; reservedAt: number }
-  /** Nothing granted: ask again in `retryInMs`. */
-  | { granted: 0; retryInMs: number };
+  /**
+   * Nothing granted: ask again in `retryInMs`. `nextInLine`: the batch only has to wait for the
+   * number's schedule to come within reach of its end (it is the next one due), so it should come
+   * back then, not later: its slots follow the schedule's end without a gap only if it does.
+   */
+  | { granted: 0; retryInMs: number; nextInLine?: boolean };
 
 /**
  * How far ahead slots may be handed out: a batch (about 1.2 s of its number's pace, batchSizeFor)
@@ -85,7 +89,7 @@ local room = math.floor((horizon - wait) / interval) + 1
 -- A batch waits until all of it fits (up to what a reservation can ever hold) rather than taking
 -- the few slots free now: split batches meant four claims and transactions where one would do.
 local needed = math.min(wanted, math.floor((horizon - ${RESERVATION_LEAD_MS}) / interval) + 1)
-if room < needed then return {0, math.max(1, math.ceil(wait - (horizon - (needed - 1) * interval)))} end
+if room < needed then return {0, math.max(1, math.ceil(wait - (horizon - (needed - 1) * interval))), 'next'} end
 local granted = math.min(wanted, room)
 local newTat = tat + granted * interval
 redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.ceil(newTat - now) + 60000)
@@ -294,7 +298,7 @@ export class NumberPacer implements OnApplicationShutdown {
     )) as [number, number, string?, string?, string?];
     const receivedAt = Date.now();
     const [granted, ms, usedInterval, tat, redisNow] = result;
-    if (granted === 0) return { granted: 0, retryInMs: Math.max(1, ms) };
+    if (granted === 0) return { granted: 0, retryInMs: Math.max(1, ms), ...(usedInterval === 'next' ? { nextInLine: true } : {}) };
     const intervalMs = Number(usedInterval);
     // The slots are times on Redis's clock, shared by every worker; here they become times on this
     // process's clock through a steady estimate of the offset, not "ms from when the answer came

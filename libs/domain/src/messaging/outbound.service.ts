@@ -185,8 +185,10 @@ export class OutboundService {
         if (!('startInMs' in slots)) {
           // The number is at its pace, or an emergency holds it: the batch comes back, nothing claimed.
           // Normal batches spread their return over about their own length, so the ones waiting
-          // behind a slowed-down number do not all ask again together (one wins, the rest bounce).
-          const spread = hint.lane === 'normal' ? Math.random() * Math.min(RETRY_SPREAD_MS, (ids.length * 1000) / sender.number.mpsCap) : 0;
+          // behind a slowed-down number do not all ask again together (one wins, the rest bounce);
+          // the one next in line comes back exactly when it fits, or the number would idle until it did.
+          const spread =
+            hint.lane === 'normal' && !slots.nextInLine ? Math.random() * Math.min(RETRY_SPREAD_MS, (ids.length * 1000) / sender.number.mpsCap) : 0;
           await this.postponeBatch(tenantId, ids, hint, slots.retryInMs + Math.round(spread));
           return;
         }

@@ -20,22 +20,22 @@ function run(n: number, startMs: number, intervalMs: number, urgent = false): Se
 }
 
 describe('planRun', () => {
-  it('cuts a campaign run into batches of about 1.2 s of its pace, in order, each due with its first message', () => {
+  it('cuts a campaign run into batches of about a second of its pace, in order, each due with its first message', () => {
     const batches = planRun(run(250, now, 12.5), 80, now);
-    expect(batchSizeFor(80)).toBe(96);
-    expect([batchSizeFor(5), batchSizeFor(20), batchSizeFor(1000)]).toEqual([10, 24, 100]);
-    expect(batches.map((b) => b.outboundIds.length)).toEqual([96, 96, 58]);
+    expect(batchSizeFor(80)).toBe(80);
+    expect([batchSizeFor(5), batchSizeFor(20), batchSizeFor(1000)]).toEqual([10, 20, 100]);
+    expect(batches.map((b) => b.outboundIds.length)).toEqual([80, 80, 80, 10]);
     expect(batches.flatMap((b) => b.outboundIds)).toEqual(Array.from({ length: 250 }, (_, i) => `m${i}`));
     // The first batch goes at once; the others 250 ms before their first slot.
     expect(batches[0]).toMatchObject({ delayMs: 0, urgent: false, numberId, lane: 'normal', plannedAt: now });
-    expect(batches[1]).toMatchObject({ delayMs: 96 * 12.5 - 250, plannedAt: now + 96 * 12.5 });
-    expect(batches[2].delayMs).toBe(192 * 12.5 - 250);
+    expect(batches[1]).toMatchObject({ delayMs: 80 * 12.5 - 250, plannedAt: now + 80 * 12.5 });
+    expect(batches[3].delayMs).toBe(240 * 12.5 - 250);
   });
 
   it('never plans a batch before the pace reaches it, even when its rows say earlier', () => {
     const batches = planRun(run(300, now - 60_000, 1), 80, now);
     expect(batches[0].delayMs).toBe(0);
-    expect(batches[2].delayMs).toBe((192 * 1000) / 80 - 250);
+    expect(batches[2].delayMs).toBe((160 * 1000) / 80 - 250);
   });
 
   it('puts an emergency run on the emergency lane', () => {

@@ -25,14 +25,19 @@ export interface PlannedBatch {
  */
 export const LOST_JOB_AFTER_MS = 2 * 60_000;
 
-/** A campaign job's length in seconds of its number's pace (batchSizeFor). */
-const BATCH_SECONDS = 1.2;
+/**
+ * A campaign job's length in seconds of its number's pace (batchSizeFor). With the job queued
+ * LEAD_MS before its first slot, the whole batch must fit within the reservation horizon (1.5 s)
+ * even while the number warms up (1.1× slower), or it waits for the schedule to come within reach:
+ * at 1.2 s it did not, and the number idled between batches in its first seconds.
+ */
+const BATCH_SECONDS = 1;
 
 /**
  * How many messages one job carries for a number paced at `ratePerSec`: about BATCH_SECONDS of its
  * traffic, at least 10 and at most 100. Each job costs the same whatever its size (a Bull job, a
  * reservation, the claim's and the record's transactions, the completion check), so at 80 msg/s a
- * batch of 96 costs it once where batches of 40 cost it 2.4 times. Half a second was the length
+ * batch of 80 costs it once where batches of 40 cost it twice. Half a second was the length
  * while an emergency had to wait for the normal slots a job held; it now takes them back (ADR 0009).
  */
 export function batchSizeFor(ratePerSec: number): number {

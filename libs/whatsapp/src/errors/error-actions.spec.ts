@@ -160,7 +160,7 @@ describe('retryDelayMs', () => {
 
   it('paces the number 1–2 s on throughput (Meta: 1–5 s), minutes on Graph call-rate limits', () => {
     expect(retryDelayMs('pace_number', 1, { random: low })).toBe(1000);
-    expect(retryDelayMs('pace_number', 4, { random: high })).toBe(2000);
+    expect(retryDelayMs('pace_number', 4, { random: high })).toBe(1200);
     expect(retryDelayMs('pace_number', 1, { code: 80007, random: low })).toBe(60_000);
     expect(retryDelayMs('pace_number', 1, { code: 4, random: high })).toBe(300_000);
   });
