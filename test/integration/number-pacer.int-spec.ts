@@ -43,19 +43,6 @@ describe('NumberPacer', () => {
     expect(other.startAt).toBeLessThan(b.startAt);
   });
 
-  it('calls its scripts by their SHA, and loads them again when Redis has lost them', async () => {
-    const n = `n-${uniq()}`;
-    expect((await granted(n, 10, 1)).granted).toBe(1);
-    // A restarted Redis (or SCRIPT FLUSH) no longer knows them: the call falls back to sending the script.
-    await redis.script('FLUSH');
-    expect((await granted(n, 10, 1)).granted).toBe(1);
-    expect(await pacer.refund(n, await granted(n, 10, 2), 1)).toBe(true);
-    await redis.script('FLUSH');
-    expect(await pacer.slowDown(n, 10, 5_000)).toBe(0);
-    await pacer.holdForEmergency(n, 1_000);
-    expect(await redis.pttl(`pace:{${n}}:emergency`)).toBeGreaterThan(0);
-  });
-
   it('grants no more than the horizon holds, then says when to come back', async () => {
     const n = `n-${uniq()}`;
     const first = await granted(n, 10, 100);
