@@ -11,6 +11,8 @@ describe('NumberPacer', () => {
   const config = testConfig({ REDIS_KEY_PREFIX: `{araldo-test-pacer-${uniq()}}`, WHATSAPP_PACING_SHARE: '1', WHATSAPP_WARM_UP_FACTOR: '1' });
   let redis: Redis;
   let pacer: NumberPacer;
+  /** Just after the start of the next quarter of the slow-down window (500 ms), from now: the error counts expire in real time. */
+  const quarterStart = () => Math.ceil(Date.now() / 500) * 500 + 10;
   const granted = async (numberId: string, cap: number, wanted: number, lane: 'normal' | 'emergency' | 'reply' = 'normal') => {
     const r = await pacer.reserve(numberId, cap, wanted, lane);
     if (!('startAt' in r)) throw new Error(`nothing granted, retry in ${r.retryInMs} ms`);
@@ -149,8 +151,7 @@ describe('NumberPacer', () => {
   });
 
   it('slows a number down when its 130429s reach a share of its rate spread over the window, once per window, compounding while they go on', async () => {
-    // Times on quarter-second boundaries of the 2 s window, from now (the counts expire in real time).
-    const t0 = Math.ceil(Date.now() / 500) * 500 + 10;
+    const t0 = quarterStart();
     const n = `n-${uniq()}`;
     // At 1,000/s a few errors are jitter: 60 in two seconds (3 %), in three of its quarters, slow it down.
     expect(await pacer.slowDown(n, 1000, 5_000, 20, t0)).toBe(0);
@@ -172,7 +173,7 @@ describe('NumberPacer', () => {
   });
 
   it('does not slow a number down for one cluster of 130429s, however large: sends bunched by a stall on the way', async () => {
-    const t0 = Math.ceil(Date.now() / 500) * 500 + 10;
+    const t0 = quarterStart();
     const n = `n-${uniq()}`;
     // A batch's worth at once, then more of the same cluster reported by other batches.
     expect(await pacer.slowDown(n, 80, 5_000, 11, t0)).toBe(0);
@@ -185,7 +186,7 @@ describe('NumberPacer', () => {
   });
 
   it("counts a batch's 130429s reported together as many errors, with the same threshold and window", async () => {
-    const t0 = Math.ceil(Date.now() / 500) * 500 + 10;
+    const t0 = quarterStart();
     const n = `n-${uniq()}`;
     expect(await pacer.slowDown(n, 80, 5_000, 2, t0)).toBe(0);
     expect(await pacer.slowDown(n, 80, 5_000, 1, t0 + 500)).toBe(0);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, REDIS, type AppConfig } from '#common';
+import { APP_CONFIG, createRedisClient, REDIS, type AppConfig } from '#common';
 
 /**
  * Which traffic a reservation is for. Emergencies pre-empt a number's normal campaign traffic;
@@ -24,7 +24,7 @@ export type Reservation =
   | { granted: 0; retryInMs: number; nextInLine?: boolean };
 
 /**
- * How far ahead slots may be handed out: a batch (about 1.2 s of its number's pace, batchSizeFor)
+ * How far ahead slots may be handed out: a batch (about a second of its number's pace, batchSizeFor)
  * reserves all its slots at once, and its rows are 'sending' until they go, so this also bounds
  * what a worker that dies leaves in doubt. An emergency does not wait for these slots: it takes
  * them back (RESERVE_SCRIPT). It did wait, when this was 800 ms and batches half a second.
@@ -241,14 +241,10 @@ export class NumberPacer implements OnApplicationShutdown {
    */
   listenForPreemptions(): Promise<void> {
     if (this.subscriber) return this.subscriber.subscribed;
-    const sub = this.redis.duplicate({ connectionName: 'pace-preempt' });
+    // The process's usual client set-up (its one line per kind of connection error); ioredis
+    // subscribes again after a reconnect.
+    const sub = createRedisClient(this.config, 'pace-preempt');
     sub.on('message', (_channel: string, numberId: string) => this.preemptions.set(numberId, Date.now()));
-    let last = '';
-    sub.on('error', (err: Error) => {
-      if (err.message === last) return;
-      last = err.message;
-      this.logger.warn({ event: 'redis_error', connectionName: 'pace-preempt', reason: err.message }, 'Redis connection error; reconnecting');
-    });
     const subscribed = sub.subscribe(this.channel).then(
       () => undefined,
       (err: Error) => {
