@@ -44,6 +44,7 @@ import { EMERGENCY_PRIORITY } from '../messaging/send-plan.js';
 import { SendPlanner } from '../messaging/send-planner.js';
 import { SubscribersService } from '../subscriptions/subscribers.service.js';
 import { MediaUploadFailedError } from '../media/media-library.errors.js';
+import { CampaignDispatchService } from './campaign-dispatch.service.js';
 import { CampaignMediaService } from './campaign-media.service.js';
 import { CHUNK_GROWTH, chunkLimit, firstChunkSize } from './snapshot-chunks.js';
 import { assertCanApply, capacityFor, outboundPriority, parseScheduleTime, type CapacityView } from './campaign-rules.js';
@@ -154,6 +155,7 @@ export class CampaignsService {
     private readonly clock: Clock,
     private readonly db: TenantDb,
     private readonly policies: PrivacyPoliciesService,
+    private readonly dispatch: CampaignDispatchService,
     @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
   ) {}
 
@@ -708,7 +710,10 @@ export class CampaignsService {
       return this.snapshotChunk(tenantId, started, plan, plan.firstChunk, null);
     });
     if (!first) return;
+    // The start runs in a worker: the batches it is about to queue find their campaign read (never fails).
+    const warming = this.dispatch.warm(tenantId, id);
     await this.enqueueChunk(tenantId, c.numberId, id, plan, first.queued);
+    await warming;
     let rest = { rows: 0, queued: 0, skipped: 0 };
     if (!first.last) rest = await this.materialiseRest(tenantId, id, plan, plan.firstChunk * CHUNK_GROWTH);
     else await this.afterSnapshot(tenantId, id, first.rows);
