@@ -34,10 +34,12 @@ export async function createSimulatorApp(options: SimulatorAppOptions = {}): Pro
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES });
   const fastify = adapter.getInstance();
   fastify.addHook('onResponse', (request, reply, done) => {
-    logger.debug(
-      { method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'request completed',
-    );
+    // Checked first: the masked URL is not worth building for a line that is not written (every send).
+    if (logger.isLevelEnabled('debug'))
+      logger.debug(
+        { method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        'request completed',
+      );
     done();
   });
 

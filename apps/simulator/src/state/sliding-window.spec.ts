@@ -17,3 +17,20 @@ describe('SlidingWindowCounter', () => {
     expect(counter.count('a', 10)).toBe(1);
   });
 });
+
+describe('SlidingWindowCounter over long runs', () => {
+  it('keeps counting right while the expired times are dropped in blocks', () => {
+    const counter = new SlidingWindowCounter(1_000);
+    // 10 events per ms for 5 s at a limit of 10,000 per second: every one fits, and the count is the window's.
+    let refused = 0;
+    for (let t = 0; t < 5_000; t++) {
+      for (let k = 0; k < 10; k++) if (!counter.tryAcquire('n', 10_000, t)) refused++;
+      if (t >= 1_000) expect(counter.count('n', t)).toBe(10_000);
+    }
+    expect(refused).toBe(0);
+    // One more in the same millisecond is over the limit; a millisecond later one slot has aged out.
+    expect(counter.tryAcquire('n', 10_000, 4_999)).toBe(false);
+    expect(counter.tryAcquire('n', 10_000, 5_000)).toBe(true);
+    expect(counter.count('n', 10_000)).toBe(0);
+  });
+});
