@@ -47,6 +47,14 @@ describe('campaigns', () => {
   };
   const openWindow = (c: Comune, e164: string) => openTheWindow(ch, db, c, e164);
   const received = async (c: Comune) => ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId });
+  /** Cavazzo's number at `mpsCap`, and `n` new subscribers tagged `tag`, each within the 24-hour window (free text). */
+  const slowAudience = async (mpsCap: number, n: number, tag: string) => {
+    await db.query(`UPDATE whatsapp_numbers SET mps_cap = $2 WHERE id = $1`, [cavazzo.number.id, mpsCap]);
+    const many = await Promise.all(Array.from({ length: n }, () => subscriber(cavazzo, [])));
+    await Promise.all(many.map((s) => openWindow(cavazzo, s.phoneE164!)));
+    await db.query(`UPDATE subscribers SET tags = ARRAY[$2] WHERE id = ANY($1::uuid[])`, [many.map((s) => s.id), tag]);
+    return many;
+  };
   const stats = async (c: Comune, id: string) => (await get(c, c.editor, `/campaigns/${id}/stats`)).body as Record<string, unknown>;
   const completed = (c: Comune, id: string) => campaignEnded(ch.t, db, c, id);
   const list = async (c: Comune, slug: string) =>
@@ -273,10 +281,7 @@ describe('campaigns', () => {
   });
 
   it('pauses, resumes and cancels mid-send without losing or repeating anyone', async () => {
-    await db.query(`UPDATE whatsapp_numbers SET mps_cap = 20 WHERE id = $1`, [cavazzo.number.id]);
-    const many = await Promise.all(Array.from({ length: 60 }, () => subscriber(cavazzo, [])));
-    await Promise.all(many.map((s) => openWindow(cavazzo, s.phoneE164!)));
-    await db.query(`UPDATE subscribers SET tags = '{lenta}' WHERE id = ANY($1::uuid[])`, [many.map((s) => s.id)]);
+    const many = await slowAudience(20, 60, 'lenta');
     const c = await post(cavazzo, cavazzo.editor, '/campaigns', {
       title: 'Lenta',
       body: 'Avviso per {{comune}}',
@@ -297,6 +302,37 @@ describe('campaigns', () => {
     const counts = new Map<string, number>();
     for (const m of got) counts.set(m.to, (counts.get(m.to) ?? 0) + 1);
     for (const s of many) expect(counts.get(s.phoneE164!)).toBe(1);
+  });
+
+  it('cancels mid-send: what the workers hold slots for does not go, and nothing is left queued', async () => {
+    // 10/s: a batch is ten messages, a second of the number's traffic, its slots reserved before it sends.
+    const many = await slowAudience(10, 40, 'annulla');
+    const c = await post(cavazzo, cavazzo.editor, '/campaigns', {
+      title: 'Annullata',
+      body: 'Avviso da annullare per {{comune}}',
+      audience: { tags: ['annulla'] },
+    }).expect(201);
+    const id = c.body.id as string;
+    const mine = async () => (await received(cavazzo)).filter((m) => JSON.stringify(m.body).includes('Avviso da annullare'));
+    await post(cavazzo, cavazzo.editor, `/campaigns/${id}/send`).expect(202);
+    // Cancelled as soon as the first message arrives: its batch holds the next nine slots, the
+    // next second's. Without telling the workers, all ten (and more) would go.
+    await waitFor(async () => (await mine()).length, 15_000, 'the first message');
+    await post(cavazzo, cavazzo.editor, `/campaigns/${id}/cancel`).expect(200);
+    await new Promise((r) => setTimeout(r, 2500));
+    const got = await mine();
+    expect(got.length).toBeLessThan(8);
+    expect(new Set(got.map((m) => m.to)).size).toBe(got.length);
+    // Every message is settled: sent, or cancelled, the ones the workers had claimed included.
+    const rows = (await db.query(`SELECT status, count(*)::int AS n FROM outbound_messages WHERE campaign_id = $1 GROUP BY status`, [id])).rows as {
+      status: string;
+      n: number;
+    }[];
+    const by = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    expect(by.queued ?? 0).toBe(0);
+    expect(by.sending ?? 0).toBe(0);
+    expect(by.cancelled).toBe(many.length - got.length);
+    expect((await get(cavazzo, cavazzo.editor, `/campaigns/${id}`)).body.status).toBe('cancelled');
   });
 
   it("starts scheduled campaigns at their time in the comune's timezone and runs recurring schedules once per slot", async () => {
@@ -342,10 +378,7 @@ describe('campaigns', () => {
   });
 
   it('survives Redis losing every key mid-campaign (a FLUSHALL): the queues are rebuilt from Postgres, each recipient gets it once', async () => {
-    await db.query(`UPDATE whatsapp_numbers SET mps_cap = 30 WHERE id = $1`, [cavazzo.number.id]);
-    const many = await Promise.all(Array.from({ length: 300 }, () => subscriber(cavazzo, [])));
-    await Promise.all(many.map((s) => openWindow(cavazzo, s.phoneE164!)));
-    await db.query(`UPDATE subscribers SET tags = '{flush}' WHERE id = ANY($1::uuid[])`, [many.map((s) => s.id)]);
+    const many = await slowAudience(30, 300, 'flush');
     const c = await post(cavazzo, cavazzo.editor, '/campaigns', {
       title: 'Flush',
       body: 'Prova di resistenza {{comune}}',

@@ -83,8 +83,8 @@ describe('NumberPacer', () => {
     // Another process's pacer, on the same Redis: it holds the newsletter's slots.
     const other = new NumberPacer(redis, config);
     try {
-      await other.listenForPreemptions();
-      await pacer.listenForPreemptions();
+      await other.listenForSignals();
+      await pacer.listenForSignals();
       const n = `n-${uniq()}`;
       const newsletter = await other.reserve(n, 100, 60, 'normal');
       if (!('startAt' in newsletter)) throw new Error('nothing granted');
@@ -107,6 +107,25 @@ describe('NumberPacer', () => {
       expect(await other.reserve(n, 100, 1, 'normal')).toMatchObject({ granted: 0 });
       // Another number is not affected.
       expect(other.preemptedSince(`n-${uniq()}`, 0)).toBe(false);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('tells every process a campaign stopped, for the slots reserved before they heard it', async () => {
+    const other = new NumberPacer(redis, config);
+    try {
+      await other.listenForSignals();
+      const campaign = `c-${uniq()}`;
+      const n = `n-${uniq()}`;
+      const before = await granted(n, 100, 20, 'emergency');
+      expect(other.stoppedSince(campaign, before.reservedAt)).toBe(false);
+      // Published by whichever process paused or cancelled it (the api), heard by the workers.
+      await pacer.stopCampaign(campaign);
+      await waitFor(() => Promise.resolve(other.stoppedSince(campaign, before.reservedAt) || null), 2_000, 'the stop heard');
+      // Slots reserved after it was heard are not stopped by it (the claim finds the campaign paused), nor is another campaign.
+      expect(other.stoppedSince(campaign, Date.now() + 1)).toBe(false);
+      expect(other.stoppedSince(`c-${uniq()}`, 0)).toBe(false);
     } finally {
       await other.close();
     }

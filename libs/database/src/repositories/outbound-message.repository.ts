@@ -90,6 +90,29 @@ export interface QueuedRef {
 const QUEUED_REF_COLUMNS = `o.tenant_id AS "tenantId", o.id, o.number_id AS "numberId", o.campaign_id AS "campaignId", o.priority,
   o.next_attempt_at AS "nextAttemptAt"`;
 
+/**
+ * Puts claimed ('sending') messages back in the queue: $2 the ids, $3 when they are due, $4 whether
+ * the attempt is given back, $5-$7 the error to keep. A message whose campaign was cancelled or
+ * failed meanwhile is cancelled instead (the cancel's own sweep of the queue ran while it was
+ * claimed, and no job would ever claim it again). The cancel commits its status before that sweep,
+ * so a release either sees it or is caught by the sweep.
+ */
+const RELEASE_SQL = `
+  WITH gone AS MATERIALIZED (
+    SELECT k.id, left(CASE WHEN k.status = 'cancelled' THEN 'campaign cancelled' ELSE coalesce(k.failure_reason, 'campaign failed') END, 1000) AS reason
+      FROM campaigns k
+     WHERE k.tenant_id = $1 AND k.status IN ('cancelled', 'failed')
+       AND k.id IN (SELECT r.campaign_id FROM outbound_messages r WHERE r.tenant_id = $1 AND r.id = ANY($2::uuid[]) AND r.campaign_id IS NOT NULL))
+  UPDATE outbound_messages o SET
+      status = CASE WHEN o.campaign_id IN (SELECT id FROM gone) THEN 'cancelled' ELSE 'queued' END,
+      next_attempt_at = CASE WHEN o.campaign_id IN (SELECT id FROM gone) THEN NULL ELSE $3::timestamptz END,
+      attempts = o.attempts - CASE WHEN $4 THEN 1 ELSE 0 END,
+      error_code = coalesce($5, o.error_code),
+      error_reason = coalesce((SELECT g.reason FROM gone g WHERE g.id = o.campaign_id), $6, o.error_reason),
+      error_action = coalesce($7, o.error_action),
+      updated_at = now()
+   WHERE o.tenant_id = $1 AND o.id = ANY($2::uuid[]) AND o.status = 'sending'`;
+
 @Injectable()
 export class OutboundMessageRepository {
   constructor(private readonly db: TenantDb) {}
@@ -213,14 +236,15 @@ export class OutboundMessageRepository {
   ): Promise<void> {
     if (ids.length === 0) return;
     await this.db.forTenant(tenantId, (m) =>
-      m.query(
-        `UPDATE outbound_messages SET status = 'queued', next_attempt_at = $3,
-            attempts = attempts - CASE WHEN $4 THEN 1 ELSE 0 END,
-            error_code = coalesce($5, error_code), error_reason = coalesce($6, error_reason), error_action = coalesce($7, error_action),
-            updated_at = now()
-          WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'sending'`,
-        [tenantId, ids, opts.nextAttemptAt, opts.refundAttempt, opts.error?.code ?? null, opts.error?.reason ?? null, opts.error?.action ?? null],
-      ),
+      m.query(RELEASE_SQL, [
+        tenantId,
+        ids,
+        opts.nextAttemptAt,
+        opts.refundAttempt,
+        opts.error?.code ?? null,
+        opts.error?.reason ?? null,
+        opts.error?.action ?? null,
+      ]),
     );
   }
 
@@ -277,16 +301,7 @@ export class OutboundMessageRepository {
     id: OutboundMessageId,
     opts: { nextAttemptAt: Date | null; refundAttempt: boolean; error?: { code: number | null; reason: string; action: string } },
   ): Promise<void> {
-    await this.db.forTenant(tenantId, (m) =>
-      m.query(
-        `UPDATE outbound_messages SET status = 'queued', next_attempt_at = $3,
-            attempts = attempts - CASE WHEN $4 THEN 1 ELSE 0 END,
-            error_code = coalesce($5, error_code), error_reason = coalesce($6, error_reason), error_action = coalesce($7, error_action),
-            updated_at = now()
-          WHERE tenant_id = $1 AND id = $2 AND status = 'sending'`,
-        [tenantId, id, opts.nextAttemptAt, opts.refundAttempt, opts.error?.code ?? null, opts.error?.reason ?? null, opts.error?.action ?? null],
-      ),
-    );
+    await this.releaseMany(tenantId, [id], opts);
   }
 
   /**

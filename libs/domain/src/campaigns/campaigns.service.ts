@@ -40,6 +40,7 @@ import type { Actor } from '../auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { OutboundService } from '../messaging/outbound.service.js';
 import { PrivacyPoliciesService } from '../privacy-policies/privacy-policies.service.js';
+import { NumberPacer } from '../messaging/number-pacer.js';
 import { EMERGENCY_PRIORITY } from '../messaging/send-plan.js';
 import { SendPlanner } from '../messaging/send-planner.js';
 import { SubscribersService } from '../subscriptions/subscribers.service.js';
@@ -128,6 +129,9 @@ function launchBlock(launch: CampaignEstimate['launch']): string | null {
   return `broadcasts are blocked until the comune reaches its launch threshold: ${launch.active} of ${launch.threshold} active subscribers (an admin can override)`;
 }
 
+/** How long a pause or cancel waits for Redis to take the stop signal (see stopSending). */
+const STOP_PUBLISH_TIMEOUT_MS = 1_000;
+
 /**
  * Campaigns from draft to completion: validation against the comune's templates and lists, the
  * audience estimate with window, marketing, cap and capacity figures, approval, scheduling, the
@@ -156,6 +160,7 @@ export class CampaignsService {
     private readonly db: TenantDb,
     private readonly policies: PrivacyPoliciesService,
     private readonly dispatch: CampaignDispatchService,
+    private readonly pacer: NumberPacer,
     @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
   ) {}
 
@@ -507,6 +512,7 @@ export class CampaignsService {
     assertCanApply(c.status, 'pause');
     const row = await this.campaigns.transition(tenantId, id, ['sending'], { status: 'paused', pausedAt: new Date() });
     if (!row) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
+    await this.stopSending(tenantId, id);
     await this.audit.record(tenantId, actor, 'campaign.paused', { type: 'campaign', id });
     return row;
   }
@@ -534,6 +540,7 @@ export class CampaignsService {
       cancelledAt: new Date(),
     });
     if (!row) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
+    if (c.status === 'sending' || c.status === 'paused') await this.stopSending(tenantId, id);
     const cancelled = await this.campaigns.cancelQueued(tenantId, id);
     await this.audit.record(tenantId, actor, 'campaign.cancelled', { type: 'campaign', id }, { notSent: cancelled });
     return row;
@@ -843,6 +850,32 @@ export class CampaignsService {
   }
 
   // ----- helpers -----
+
+  /**
+   * Tells the workers a campaign no longer sends (paused or cancelled, committed): the messages
+   * they hold slots for do not go (NumberPacer.stopCampaign). Should Redis be unreachable, the
+   * pause or cancel still stands: no batch claims the campaign's messages any more, and only those
+   * already claimed go, up to the reservation horizon.
+   */
+  private async stopSending(tenantId: TenantId, id: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // Not waited for beyond a second: the editor's request does not hang on Redis reconnecting.
+      await Promise.race([
+        this.pacer.stopCampaign(id),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('Redis did not answer within a second')), STOP_PUBLISH_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (err) {
+      this.logger.warn(
+        { event: 'campaign_stop_not_published', tenantId, campaignId: id, reason: (err as Error).message },
+        'workers not told the campaign stopped: its claimed messages may still go',
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   /**
    * Normal broadcasts skip subscribers who have not accepted the current privacy policy version

@@ -36,6 +36,9 @@ export const RESERVATION_HORIZON_MS = 1_500;
  * batch's on time, over the number's rate for Meta (130429).
  */
 export const RESERVATION_LEAD_MS = 150;
+/** A heard campaign stop is kept this long (far beyond the horizon), pruned once more than STOPS_KEPT are kept. */
+const STOP_KEPT_MS = 60_000;
+const STOPS_KEPT = 256;
 /** While an emergency sends on a number, its normal traffic waits; refreshed by each emergency reservation. */
 export const EMERGENCY_HOLD_MS = 2_000;
 /**
@@ -183,9 +186,12 @@ export class NumberPacer implements OnApplicationShutdown {
   private readonly window = new SendWindow(1_000);
   /** When (this clock) an emergency last took each number's normal slots back, as heard on the channel. */
   private readonly preemptions = new Map<string, number>();
-  /** A connection of its own for the pre-emption channel, opened by the first normal reservation (workers only). */
+  /** When (this clock) each campaign was last paused or cancelled, as heard on the stop channel (see stopCampaign). */
+  private readonly stops = new Map<string, number>();
+  /** A connection of its own for the two channels, opened by the first campaign reservation (workers only). */
   private subscriber: { client: Redis; subscribed: Promise<void> } | null = null;
   private readonly channel: string;
+  private readonly stopChannel: string;
   private readonly reserveScript: LuaCommand;
   private readonly refundScript: LuaCommand;
   private readonly slowDownScript: LuaCommand;
@@ -197,6 +203,7 @@ export class NumberPacer implements OnApplicationShutdown {
   ) {
     // Channels are not prefixed by ioredis: the key prefix keeps deployments sharing a Redis apart.
     this.channel = `${config.redis.keyPrefix}:pace:preempt`;
+    this.stopChannel = `${config.redis.keyPrefix}:pace:stop`;
     this.reserveScript = luaCommand(redis, 'araldoPaceReserve', 4, RESERVE_SCRIPT);
     this.refundScript = luaCommand(redis, 'araldoPaceRefund', 1, REFUND_SCRIPT);
     this.slowDownScript = luaCommand(redis, 'araldoPaceSlowDown', 2, SLOW_DOWN_SCRIPT);
@@ -207,7 +214,7 @@ export class NumberPacer implements OnApplicationShutdown {
     await this.close();
   }
 
-  /** Closes the pre-emption channel's connection (the shared client is not this class's to close). */
+  /** Closes the channels' connection (the shared client is not this class's to close). */
   async close(): Promise<void> {
     const sub = this.subscriber?.client;
     this.subscriber = null;
@@ -235,24 +242,52 @@ export class NumberPacer implements OnApplicationShutdown {
   }
 
   /**
-   * Starts listening on the pre-emption channel (once; the first normal reservation does it) and
-   * resolves when subscribed. Until then, or while reconnecting, a pre-emption is not heard: the
-   * normal batches finish their slots and the emergency follows them, as without it.
+   * A campaign was paused or cancelled: every worker stops sending its messages on the slots they
+   * reserved before hearing this (stoppedSince), rather than letting a batch's slots run out, up to
+   * RESERVATION_HORIZON_MS of the number's traffic (1,500 messages at 1,000/s). Messages already
+   * handed to Meta are not affected. Published after the campaign's new status is committed: a
+   * batch that reserves after hearing it finds the campaign no longer sending when it claims.
    */
-  listenForPreemptions(): Promise<void> {
+  async stopCampaign(campaignId: string): Promise<void> {
+    await this.redis.publish(this.stopChannel, campaignId);
+  }
+
+  /** Whether the campaign was paused or cancelled after `since` (this clock): its sends reserved before then must not go. */
+  stoppedSince(campaignId: string, since: number): boolean {
+    const at = this.stops.get(campaignId);
+    return at !== undefined && at >= since;
+  }
+
+  /**
+   * Starts listening on the pre-emption and stop channels (once; the first campaign reservation
+   * does it) and resolves when subscribed. Until then, or while reconnecting, a pre-emption or a
+   * stop is not heard: the batches finish their slots (the emergency follows them; a paused
+   * campaign's last messages go), as without them.
+   */
+  listenForSignals(): Promise<void> {
     if (this.subscriber) return this.subscriber.subscribed;
     // The process's usual client set-up (its one line per kind of connection error); ioredis
     // subscribes again after a reconnect.
-    const sub = createRedisClient(this.config, 'pace-preempt');
-    sub.on('message', (_channel: string, numberId: string) => this.preemptions.set(numberId, Date.now()));
-    const subscribed = sub.subscribe(this.channel).then(
+    const sub = createRedisClient(this.config, 'pace-signals');
+    sub.on('message', (channel: string, id: string) => {
+      if (channel === this.channel) this.preemptions.set(id, Date.now());
+      else if (channel === this.stopChannel) this.heardStop(id, Date.now());
+    });
+    const subscribed = sub.subscribe(this.channel, this.stopChannel).then(
       () => undefined,
       (err: Error) => {
-        this.logger.warn({ event: 'pace_preempt_subscribe_failed', reason: err.message }, 'could not listen for emergency pre-emptions');
+        this.logger.warn({ event: 'pace_signals_subscribe_failed', reason: err.message }, 'could not listen for pre-emptions and campaign stops');
       },
     );
     this.subscriber = { client: sub, subscribed };
     return subscribed;
+  }
+
+  /** Records a stop; stops older than STOP_KEPT_MS can no longer matter (no slot is reserved that far ahead) and are dropped. */
+  private heardStop(campaignId: string, now: number): void {
+    this.stops.set(campaignId, now);
+    if (this.stops.size <= STOPS_KEPT) return;
+    for (const [id, at] of this.stops) if (at < now - STOP_KEPT_MS) this.stops.delete(id);
   }
 
   /**
@@ -275,7 +310,7 @@ export class NumberPacer implements OnApplicationShutdown {
 
   /** Reserves up to `wanted` send slots for the number. */
   async reserve(numberId: string, mpsCap: number, wanted: number, lane: PacingLane): Promise<Reservation> {
-    if (lane === 'normal') void this.listenForPreemptions();
+    if (lane !== 'reply') void this.listenForSignals();
     const rate = Math.max(0.1, mpsCap * this.config.whatsapp.pacingShare);
     const interval = 1000 / rate;
     const sentAt = Date.now();

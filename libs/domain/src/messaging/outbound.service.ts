@@ -71,6 +71,8 @@ const HOLD_BEYOND_RETRY_MS = 1_000;
 const RETRY_SPREAD_MS = 250;
 
 type Granted = Extract<Reservation, { tat: string }>;
+/** Why a message was not sent on its reserved slot: an emergency took the slot back, or its campaign was paused or cancelled meanwhile. */
+type Withheld = 'preempted' | 'stopped';
 
 /** A claimed message with what goes to the provider. */
 interface Ready {
@@ -399,15 +401,23 @@ export class OutboundService {
     const t0 = slots.startAt;
     const numberId = sender.number.id;
     const provider = this.providers.for(sender.providerKind);
-    const preempted = (): boolean => lane === 'normal' && this.pacer.preemptedSince(numberId, slots.reservedAt);
+    // A slot an emergency took back, or a message of a campaign paused or cancelled since the slots were reserved.
+    const withheld = (row: OutboundMessageEntity): Withheld | null =>
+      lane === 'normal' && this.pacer.preemptedSince(numberId, slots.reservedAt)
+        ? 'preempted'
+        : row.campaignId !== null && this.pacer.stoppedSince(row.campaignId, slots.reservedAt)
+          ? 'stopped'
+          : null;
     const outcomes = await Promise.all(
       ready.map(async (item, i) => {
         const wait = t0 + i * slots.intervalMs - Date.now();
         if (wait > 1) await sleep(wait);
         // Checked before the send is counted and again after any wait for room: the nearest to the send.
-        if (preempted()) return { item, accepted: null, error: null, preempted: true };
+        let held = withheld(item.row);
+        if (held) return { item, accepted: null, error: null, withheld: held };
         await this.pacer.waitForRoom(numberId, sender.number.mpsCap);
-        if (preempted()) return { item, accepted: null, error: null, preempted: true };
+        held = withheld(item.row);
+        if (held) return { item, accepted: null, error: null, withheld: held };
         handedOff.add(item.row.id);
         try {
           const accepted = await provider.send({
@@ -417,9 +427,9 @@ export class OutboundService {
             replyTo: item.row.replyToWamid ?? undefined,
             correlationId: item.row.id,
           });
-          return { item, accepted, error: null, preempted: false };
+          return { item, accepted, error: null, withheld: null };
         } catch (error) {
-          return { item, accepted: null, error, preempted: false };
+          return { item, accepted: null, error, withheld: null };
         }
       }),
     );
@@ -468,7 +478,7 @@ export class OutboundService {
     for (const { rows, error } of throttled.values()) {
       await this.recording(tenantId, sender.number.id, () => this.retryThrottled(tenantId, sender, rows, error));
     }
-    const yielded = outcomes.filter((o) => o.preempted).map((o) => o.item.row);
+    const yielded = outcomes.filter((o) => o.withheld === 'preempted').map((o) => o.item.row);
     if (yielded.length > 0) {
       // Never handed to Meta: queued again, due once the emergency's hold would have lapsed (their
       // jobs wait while it is renewed).
@@ -482,6 +492,22 @@ export class OutboundService {
           yielded,
           yielded.map((r) => r.id),
           new Date(Date.now() + EMERGENCY_HOLD_MS),
+          true,
+        ),
+      );
+    }
+    const stopped = outcomes.filter((o) => o.withheld === 'stopped').map((o) => o.item.row);
+    if (stopped.length > 0) {
+      // Never handed to Meta. Back in the queue with a job due now: its claim finds the campaign
+      // paused (resume plans them again) or resumed already; a cancelled campaign's are cancelled
+      // by the release itself.
+      this.logger.log({ event: 'send_stopped', tenantId, numberId, count: stopped.length }, 'campaign paused or cancelled: messages not sent');
+      await this.recording(tenantId, numberId, () =>
+        this.requeueMany(
+          tenantId,
+          stopped,
+          stopped.map((r) => r.id),
+          new Date(),
           true,
         ),
       );
