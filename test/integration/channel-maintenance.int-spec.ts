@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { getQueueToken } from '@nestjs/bull';
 import type { INestApplicationContext } from '@nestjs/common';
+import type { Queue } from 'bull';
 import type { Client } from 'pg';
 import { newId, type MediaFileId } from '#common';
 import { ChannelMaintenanceService, MEDIA_STORAGE, NumberDirectory, type MediaStorage } from '#domain';
+import { QueueName, type SendOutboundPayload } from '#queue';
 import { ownerClient } from '../support/database.js';
 import { createComune, createProviderApp, uniq, type Comune } from '../support/factories.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -103,6 +106,24 @@ describe('channel maintenance', () => {
         expect(times.length).toBeGreaterThanOrEqual(180);
         expect(Math.min(...times)).toBeGreaterThanOrEqual(sweptAt - 1_000);
         expect(Math.max(...times)).toBeGreaterThan(sweptAt + 150_000);
+        // Each new job carries that time as its rows' planned time: a batch waiting for slots then
+        // does not write it again, believing the sweep about to take its rows for lost.
+        const rowsAt = new Map(
+          (
+            await db.query(
+              `SELECT id, extract(epoch FROM next_attempt_at) * 1000 AS at FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2`,
+              [amaro.tenant.id, campaignId],
+            )
+          ).rows.map((r: { id: string; at: string }) => [r.id, Number(r.at)]),
+        );
+        const jobs = (await t.app.get<Queue>(getQueueToken(QueueName.Outbound)).getDelayed()).filter((j) =>
+          (j.data as SendOutboundPayload).outboundIds.some((id) => rowsAt.has(id)),
+        );
+        expect(jobs.length).toBeGreaterThanOrEqual(10);
+        for (const j of jobs) {
+          const data = j.data as SendOutboundPayload;
+          expect(Math.abs(data.plannedAt! - Math.min(...data.outboundIds.map((id) => rowsAt.get(id)!)))).toBeLessThanOrEqual(1);
+        }
         // The next sweep takes none of them for lost again.
         await maintenance().sweep();
         const again = await db.query(

@@ -35,7 +35,10 @@ export class SendPlanner {
    */
   async requeueLost(refs: readonly QueuedRef[]): Promise<number> {
     const now = Date.now();
-    const batches = await this.plan(refs, now);
+    // A lost row's planned time is minutes old; the lease below makes it the new job's due time,
+    // and the job carries that (a campaign batch's plannedAt), or each time the batch waits for
+    // slots it would write its rows' time again, believing the sweep about to take them for lost.
+    const batches = (await this.plan(refs, now)).map((b) => (b.lane !== undefined ? { ...b, plannedAt: now + b.delayMs } : b));
     await this.outbound.leaseUnscoped(
       batches.flatMap((b) => b.outboundIds.map((id) => ({ tenantId: b.tenantId, id, at: new Date(now + b.delayMs) }))),
     );
