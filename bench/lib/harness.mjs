@@ -71,7 +71,7 @@ export function benchEnv({ databaseUrl, redisPrefix, port, redisUrl }) {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     MEDIA_STORAGE_DIR: join(tmpdir(), 'araldo-bench-media'),
   };
-  for (const k of ['WEBHOOK_BATCH_MAX', 'WEBHOOK_BATCH_WAIT_MS', 'WHATSAPP_PACING_SHARE', 'WHATSAPP_MAX_CONNECTIONS'])
+  for (const k of ['WEBHOOK_BATCH_MAX', 'WEBHOOK_BATCH_WAIT_MS', 'WHATSAPP_PACING_SHARE', 'WHATSAPP_WARM_UP_FACTOR', 'WHATSAPP_MAX_CONNECTIONS'])
     if (process.env[k]) env[k] = process.env[k];
   return env;
 }

@@ -9,5 +9,6 @@ export * from './crypto/secret-box.js';
 export * from './ids/ids.js';
 export * from './phone/phone.js';
 export * from './redis/redis.module.js';
+export * from './redis/lua-command.js';
 export * from './clock/clock.js';
 export * from './cache/shared-loads.js';

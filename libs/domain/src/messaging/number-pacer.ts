@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, createRedisClient, REDIS, type AppConfig } from '#common';
+import { APP_CONFIG, createRedisClient, luaCommand, REDIS, type AppConfig, type LuaCommand } from '#common';
 
 /**
  * Which traffic a reservation is for. Emergencies pre-empt a number's normal campaign traffic;
@@ -375,20 +375,6 @@ export class NumberPacer implements OnApplicationShutdown {
     )) as string;
     return Number(factor);
   }
-}
-
-type LuaCommand = (...args: string[]) => Promise<unknown>;
-
-/**
- * A Lua script called by its SHA1 (EVALSHA; sent again whole only when Redis no longer has it,
- * after a restart or SCRIPT FLUSH), through ioredis' defineCommand, which prefixes its keys like
- * any command's. EVAL sends the whole script and has Redis hash it on every call: a kilobyte and a
- * half per reservation, a few thousand reservations a second at full speed.
- */
-function luaCommand(redis: Redis, name: string, numberOfKeys: number, lua: string): LuaCommand {
-  redis.defineCommand(name, { numberOfKeys, lua });
-  const command = (redis as unknown as Record<string, LuaCommand>)[name];
-  return (...args) => command.apply(redis, args);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { newId, REDIS } from '#common';
+import { luaCommand, newId, REDIS, type LuaCommand } from '#common';
 import { OutboundMessageRepository } from '#database';
 import { QueueProducer } from '#queue';
 import { SendPlanner } from './send-planner.js';
@@ -20,13 +20,16 @@ const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return red
 @Injectable()
 export class QueueReconciler {
   private readonly logger = new Logger('QueueReconciler');
+  private readonly releaseScript: LuaCommand;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly outbound: OutboundMessageRepository,
     private readonly planner: SendPlanner,
     private readonly producer: QueueProducer,
-  ) {}
+  ) {
+    this.releaseScript = luaCommand(redis, 'araldoQueueEpochRelease', 1, RELEASE_SCRIPT);
+  }
 
   /** Returns how many messages were enqueued again (0 when Redis still had its marker). */
   async check(): Promise<number> {
@@ -50,7 +53,7 @@ export class QueueReconciler {
       // Not rebuilt (PostgreSQL was down too, say): the marker goes, so the next check, here or in
       // another worker, starts over. Left in place, it said "all is well" and nothing was sent until
       // the sweep took the messages for lost two minutes later (125 s in a fault benchmark run).
-      await this.redis.eval(RELEASE_SCRIPT, 1, EPOCH_KEY, epoch).catch(() => undefined);
+      await this.releaseScript(EPOCH_KEY, epoch).catch(() => undefined);
       throw err;
     }
     this.logger.warn({ event: 'queues_rebuilt', messages: total }, 'Redis had lost its queues: rebuilt from Postgres');
