@@ -717,13 +717,14 @@ export class CampaignsService {
       return this.snapshotChunk(tenantId, started, plan, plan.firstChunk, null);
     });
     if (!first) return;
-    // The start runs in a worker: the batches it is about to queue find their campaign read (never fails).
+    // The start runs in a worker: the batches it is about to queue find their campaign read. Waited
+    // for only at the end, beside the next chunks (it never fails).
     const warming = this.dispatch.warm(tenantId, id);
     await this.enqueueChunk(tenantId, c.numberId, id, plan, first.queued);
-    await warming;
     let rest = { rows: 0, queued: 0, skipped: 0 };
     if (!first.last) rest = await this.materialiseRest(tenantId, id, plan, plan.firstChunk * CHUNK_GROWTH);
     else await this.afterSnapshot(tenantId, id, first.rows);
+    await warming;
     const queued = first.queued.length + rest.queued;
     const skipped = first.skipped + rest.skipped;
     this.logger.log(
