@@ -160,6 +160,27 @@ describe('NumberPacer', () => {
     await warm.close();
   });
 
+  it('counts the warm-up in slot time: slots from two seconds after it began go at full pace, however early reserved', async () => {
+    const warm = new NumberPacer(
+      redis,
+      testConfig({ REDIS_KEY_PREFIX: config.redis.keyPrefix, WHATSAPP_PACING_SHARE: '1', WHATSAPP_WARM_UP_FACTOR: '1.25' }),
+    );
+    try {
+      const n = `n-${uniq()}`;
+      expect(await warm.reserve(n, 10, 10, 'normal')).toMatchObject({ granted: 10, intervalMs: 125 });
+      // The warm-up began 1.9 s ago (as if), and the schedule ends 200 ms from now: the next slots
+      // start after its two seconds, at full pace, though they are reserved while it is still on.
+      await redis.set(`pace:{${n}}:warm`, String(Date.now() - 1_900), 'PX', 5_000);
+      await redis.set(`pace:{${n}}:tat`, String(Date.now() + 200), 'PX', 5_000);
+      expect(await warm.reserve(n, 10, 1, 'normal')).toMatchObject({ granted: 1, intervalMs: 100 });
+      // Slots still inside its two seconds go at the warm-up pace.
+      await redis.set(`pace:{${n}}:warm`, String(Date.now() - 1_000), 'PX', 5_000);
+      expect(await warm.reserve(n, 10, 1, 'normal')).toMatchObject({ granted: 1, intervalMs: 125 });
+    } finally {
+      await warm.close();
+    }
+  });
+
   it('takes back unused slots only when no reservation came after', async () => {
     const n = `n-${uniq()}`;
     const a = await granted(n, 10, 5);
