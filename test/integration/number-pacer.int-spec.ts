@@ -13,6 +13,9 @@ describe('NumberPacer', () => {
   let pacer: NumberPacer;
   /** Just after the start of the next quarter of the slow-down window (500 ms), from now: the error counts expire in real time. */
   const quarterStart = () => Math.ceil(Date.now() / 500) * 500 + 10;
+  /** A pacer on the same Redis and prefix whose warm-up is 1.25× (100 ms slots at 10/s become 125 ms). */
+  const warmPacer = () =>
+    new NumberPacer(redis, testConfig({ REDIS_KEY_PREFIX: config.redis.keyPrefix, WHATSAPP_PACING_SHARE: '1', WHATSAPP_WARM_UP_FACTOR: '1.25' }));
   const granted = async (numberId: string, cap: number, wanted: number, lane: 'normal' | 'emergency' | 'reply' = 'normal') => {
     const r = await pacer.reserve(numberId, cap, wanted, lane);
     if (!('startAt' in r)) throw new Error(`nothing granted, retry in ${r.retryInMs} ms`);
@@ -144,10 +147,7 @@ describe('NumberPacer', () => {
   });
 
   it('starts an idle number at the warm-up pace for two seconds, then at its full pace', async () => {
-    const warm = new NumberPacer(
-      redis,
-      testConfig({ REDIS_KEY_PREFIX: config.redis.keyPrefix, WHATSAPP_PACING_SHARE: '1', WHATSAPP_WARM_UP_FACTOR: '1.25' }),
-    );
+    const warm = warmPacer();
     const n = `n-${uniq()}`;
     const first = await warm.reserve(n, 10, 1, 'normal');
     expect(first).toMatchObject({ granted: 1, intervalMs: 125 });
@@ -161,10 +161,7 @@ describe('NumberPacer', () => {
   });
 
   it('counts the warm-up in slot time: slots from two seconds after it began go at full pace, however early reserved', async () => {
-    const warm = new NumberPacer(
-      redis,
-      testConfig({ REDIS_KEY_PREFIX: config.redis.keyPrefix, WHATSAPP_PACING_SHARE: '1', WHATSAPP_WARM_UP_FACTOR: '1.25' }),
-    );
+    const warm = warmPacer();
     try {
       const n = `n-${uniq()}`;
       expect(await warm.reserve(n, 10, 10, 'normal')).toMatchObject({ granted: 10, intervalMs: 125 });

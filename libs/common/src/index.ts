@@ -11,4 +11,5 @@ export * from './phone/phone.js';
 export * from './redis/redis.module.js';
 export * from './redis/lua-command.js';
 export * from './clock/clock.js';
+export * from './clock/with-timeout.js';
 export * from './cache/shared-loads.js';

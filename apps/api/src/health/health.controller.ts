@@ -9,7 +9,7 @@ import {
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
-import { REDIS } from '#common';
+import { REDIS, withTimeout } from '#common';
 import { Public } from '../http/auth.decorators.js';
 
 @ApiTags('health')
@@ -33,10 +33,7 @@ export class HealthController {
   private async redisCheck(): Promise<HealthIndicatorResult> {
     const indicator = this.indicators.check('redis');
     try {
-      await Promise.race([
-        this.redis.ping(),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout after 2000 ms')), 2000).unref()),
-      ]);
+      await withTimeout(this.redis.ping(), 2000, 'timeout after 2000 ms');
       return indicator.up();
     } catch (err) {
       return indicator.down({ message: (err as Error).message });

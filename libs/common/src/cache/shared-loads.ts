@@ -19,7 +19,7 @@ export class SharedLoads<T> {
   ) {}
 
   get(key: string, load: () => Promise<T>): Promise<T> {
-    const now = this.options.now?.() ?? Date.now();
+    const now = this.now();
     const hit = this.entries.get(key);
     if (hit && now - hit.at < this.ttlMs) return hit.value;
     if (hit?.loaded && now - hit.at < this.ttlMs + (this.options.staleMs ?? 0)) {
@@ -32,6 +32,10 @@ export class SharedLoads<T> {
   /** Forgets a key (the value changed): the next caller loads it again. */
   delete(key: string): void {
     this.entries.delete(key);
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
   }
 
   private store(key: string, at: number, value: Promise<T>): Promise<T> {
@@ -62,7 +66,7 @@ export class SharedLoads<T> {
       (v) => {
         if (this.entries.get(key) !== stale) return; // deleted or replaced meanwhile
         if (this.options.keep && !this.options.keep(v)) this.entries.delete(key);
-        else this.entries.set(key, { at: this.options.now?.() ?? Date.now(), value: Promise.resolve(v), loaded: true, reloading: false });
+        else this.entries.set(key, { at: this.now(), value: Promise.resolve(v), loaded: true, reloading: false });
       },
       () => {
         stale.reloading = false;

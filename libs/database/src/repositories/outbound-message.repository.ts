@@ -295,15 +295,6 @@ export class OutboundMessageRepository {
     );
   }
 
-  /** Puts a claimed message back in the queue (number paused, pacing, retry), optionally not counting the attempt. */
-  async release(
-    tenantId: TenantId,
-    id: OutboundMessageId,
-    opts: { nextAttemptAt: Date | null; refundAttempt: boolean; error?: { code: number | null; reason: string; action: string } },
-  ): Promise<void> {
-    await this.releaseMany(tenantId, [id], opts);
-  }
-
   /**
    * Meta accepted the message. A receipt may already have moved it further (a receipt can beat the
    * send response), so the status only moves up to 'accepted'.

@@ -8,6 +8,7 @@ import {
   ValidationError,
   newId,
   normalizePhone,
+  withTimeout,
   type AppConfig,
   type NumberId,
   type TenantId,
@@ -859,22 +860,14 @@ export class CampaignsService {
    * already claimed go, up to the reservation horizon.
    */
   private async stopSending(tenantId: TenantId, id: string): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
     try {
       // Not waited for beyond a second: the editor's request does not hang on Redis reconnecting.
-      await Promise.race([
-        this.pacer.stopCampaign(id),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('Redis did not answer within a second')), STOP_PUBLISH_TIMEOUT_MS);
-        }),
-      ]);
+      await withTimeout(this.pacer.stopCampaign(id), STOP_PUBLISH_TIMEOUT_MS, 'Redis did not answer within a second');
     } catch (err) {
       this.logger.warn(
         { event: 'campaign_stop_not_published', tenantId, campaignId: id, reason: (err as Error).message },
         'workers not told the campaign stopped: its claimed messages may still go',
       );
-    } finally {
-      clearTimeout(timer);
     }
   }
 

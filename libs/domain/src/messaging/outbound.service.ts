@@ -645,7 +645,7 @@ export class OutboundService {
       }
       case 'pause_number':
         await this.health.pauseForError(tenantId, row.numberId, err.code, reason);
-        await this.outbound.release(tenantId, row.id, { nextAttemptAt: null, refundAttempt: true, error });
+        await this.outbound.releaseMany(tenantId, [row.id], { nextAttemptAt: null, refundAttempt: true, error });
         return;
       case 'recipient_permanent':
       case 'marketing_opt_out':
@@ -683,7 +683,7 @@ export class OutboundService {
     refundAttempt: boolean,
     error?: { code: number | null; reason: string; action: string },
   ): Promise<void> {
-    await this.outbound.release(tenantId, row.id, { nextAttemptAt: at, refundAttempt, error });
+    await this.outbound.releaseMany(tenantId, [row.id], { nextAttemptAt: at, refundAttempt, error });
     await this.planner.enqueue([{ tenantId, id: row.id, numberId: row.numberId, campaignId: null, priority: row.priority, nextAttemptAt: at }]);
   }
 }
