@@ -2,6 +2,8 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '#common';
 import { buildDataSourceOptions } from './data-source.js';
+import { STARTUP_WAIT_MS } from './database-readiness.js';
+import { isDatabaseUnavailable } from './database-unavailable.js';
 import { AuditEventRepository } from './repositories/audit-event.repository.js';
 import { ProviderAppRepository } from './repositories/provider-app.repository.js';
 import { RefreshTokenRepository } from './repositories/refresh-token.repository.js';
@@ -70,14 +72,32 @@ const REPOSITORIES = [
   PrivacyPolicyRepository,
 ];
 
+/** How long the application's connection waits before it is opened again at start-up (see DatabaseModule). */
+const CONNECT_RETRY_DELAY_MS = 2_000;
+
 /** The connection as the application role, and the scoped repositories on top of it. */
 @Global()
 @Module({})
 export class DatabaseModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /**
+   * `connectRetryDelayMs` is for tests. A process checks that PostgreSQL answers before it starts
+   * (assertDatabaseReady); should the server go away between that check and the pool's own first
+   * queries (a restart: one fault run's worker exited so), the connection is opened again, every
+   * `connectRetryDelayMs` for up to STARTUP_WAIT_MS. Only while the database is unreachable: any
+   * other error (a missing database, a bad role) stops the start at once.
+   */
+  static forRoot(config: AppConfig, opts: { connectRetryDelayMs?: number } = {}): DynamicModule {
+    const delay = opts.connectRetryDelayMs ?? CONNECT_RETRY_DELAY_MS;
     return {
       module: DatabaseModule,
-      imports: [TypeOrmModule.forRoot({ ...buildDataSourceOptions(config, 'app'), retryAttempts: 0 })],
+      imports: [
+        TypeOrmModule.forRoot({
+          ...buildDataSourceOptions(config, 'app'),
+          retryAttempts: Math.ceil(STARTUP_WAIT_MS / delay),
+          retryDelay: delay,
+          toRetry: isDatabaseUnavailable,
+        }),
+      ],
       providers: REPOSITORIES,
       exports: REPOSITORIES,
     };
