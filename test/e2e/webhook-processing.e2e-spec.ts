@@ -372,6 +372,32 @@ describe('WhatsApp webhook processing', () => {
       expect((await db.query(`SELECT 1 FROM pending_receipts WHERE provider_message_id = $1`, [pmid])).rowCount).toBe(0);
     });
 
+    it('name, when a batch is recorded as accepted, the messages that have a receipt parked', async () => {
+      const [early, plain] = [await sending(amaro, { recipient: '+393331234570' }), await sending(amaro, { recipient: '+393331234571' })];
+      const [earlyPmid, plainPmid] = [wamid(), wamid()];
+      await post([statusChange(pnid(amaro), { id: earlyPmid, status: 'delivered' })]);
+      await waitFor(
+        async () =>
+          (await db.query(`SELECT 1 FROM pending_receipts WHERE tenant_id = $1 AND provider_message_id = $2`, [amaro.tenant.id, earlyPmid])).rowCount,
+      );
+      const record = (id: OutboundMessageId, pmid: string) => ({ id, providerMessageId: pmid, providerWaId: null, content: null, category: null });
+      const parked = await outbound().markAcceptedMany(amaro.tenant.id, [record(early, earlyPmid), record(plain, plainPmid)]);
+      expect(parked).toEqual([earlyPmid]);
+      expect((await row(amaro, early)).status).toBe('accepted');
+      expect((await row(amaro, plain)).provider_message_id).toBe(plainPmid);
+      expect(await t.app.get(ReceiptsService).applyParked(amaro.tenant.id, parked)).toBe(1);
+      expect((await row(amaro, early)).status).toBe('delivered');
+      // Another comune's parked receipt with the same id is not named.
+      const other = await sending(cavazzo, { recipient: '+393331234572' });
+      const shared = wamid();
+      await post([statusChange(pnid(amaro), { id: shared, status: 'sent' })]);
+      await waitFor(
+        async () =>
+          (await db.query(`SELECT 1 FROM pending_receipts WHERE tenant_id = $1 AND provider_message_id = $2`, [amaro.tenant.id, shared])).rowCount,
+      );
+      expect(await outbound().markAcceptedMany(cavazzo.tenant.id, [record(other, shared)])).toEqual([]);
+    });
+
     it('never apply one comune’s receipt to another comune’s message', async () => {
       const m = await accepted(cavazzo);
       await post([statusChange(pnid(amaro), { id: m.pmid, status: 'read', correlation: m.id })]);

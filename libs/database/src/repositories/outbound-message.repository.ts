@@ -252,13 +252,17 @@ export class OutboundMessageRepository {
    * Records what Meta accepted in a batch, in one statement. A receipt may already have moved a row
    * further (it can beat the send response), so the status only moves up to 'accepted'. Rows are
    * locked in id order, as receipts lock them, so the two never deadlock.
+   *
+   * Returns the provider ids among them that have receipts parked (receipts that beat the response
+   * and carried no correlation id), looked up by the same statement: one round trip a batch fewer.
+   * A receipt parked after this statement's snapshot is applied by the maintenance sweep.
    */
-  async markAcceptedMany(tenantId: TenantId, accepted: readonly AcceptedSend[]): Promise<void> {
-    if (accepted.length === 0) return;
-    await this.db.forTenant(tenantId, (m) =>
-      m.query(
-        `WITH v AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, pmid text, wa_id text, content jsonb, category text))
-         UPDATE outbound_messages o SET
+  async markAcceptedMany(tenantId: TenantId, accepted: readonly AcceptedSend[]): Promise<string[]> {
+    if (accepted.length === 0) return [];
+    const rows = await this.db.forTenant(tenantId, (m) =>
+      m.query<{ parked: string[] }[]>(
+        `WITH v AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, pmid text, wa_id text, content jsonb, category text)),
+         u AS (UPDATE outbound_messages o SET
             status = CASE WHEN o.status IN ('queued', 'sending', 'unknown') THEN 'accepted' ELSE o.status END,
             provider_message_id = coalesce(o.provider_message_id, v.pmid), provider_wa_id = coalesce(v.wa_id, o.provider_wa_id),
             accepted_at = coalesce(o.accepted_at, now()), next_attempt_at = NULL,
@@ -271,7 +275,10 @@ export class OutboundMessageRepository {
           WHERE o.tenant_id = $1 AND o.id = v.id
             -- Locked one primary key at a time, in id order (as receipts lock them), whatever the statistics.
             AND o.id = ANY(ARRAY(SELECT l.id FROM (SELECT id FROM v ORDER BY id) AS w
-                                 CROSS JOIN LATERAL (SELECT x.id FROM outbound_messages x WHERE x.tenant_id = $1 AND x.id = w.id FOR UPDATE OF x) l))`,
+                                 CROSS JOIN LATERAL (SELECT x.id FROM outbound_messages x WHERE x.tenant_id = $1 AND x.id = w.id FOR UPDATE OF x) l))
+          RETURNING 1)
+         SELECT coalesce(array_agg(DISTINCT p.provider_message_id), '{}') AS parked
+           FROM pending_receipts p WHERE p.tenant_id = $1 AND p.provider_message_id IN (SELECT pmid FROM v)`,
         [
           tenantId,
           JSON.stringify(
@@ -280,6 +287,7 @@ export class OutboundMessageRepository {
         ],
       ),
     );
+    return rows[0]?.parked ?? [];
   }
 
   /** Ends claimed or queued messages without sending them: failed (with the reason) or skipped. */

@@ -456,12 +456,8 @@ export class OutboundService {
     // wait the settle period (a message Meta refused was certainly not sent).
     await this.recording(tenantId, sender.number.id, () =>
       this.db.forTenant(tenantId, async () => {
-        await this.outbound.markAcceptedMany(tenantId, accepted);
-        if (accepted.length > 0)
-          await this.receipts.applyParked(
-            tenantId,
-            accepted.map((a) => a.providerMessageId),
-          );
+        const parked = await this.outbound.markAcceptedMany(tenantId, accepted);
+        if (parked.length > 0) await this.receipts.applyParked(tenantId, parked);
       }),
     );
     // 130429s (the number over its throughput) come in clusters: a batch's go back together.
