@@ -3,7 +3,7 @@ import type { ContactId, NumberId, TenantId } from '#common';
 import { ContactEntity } from '../entities/contact.entity.js';
 import { TenantDb } from '../tenant-db.js';
 import type { Page, PageRequest } from './pagination.js';
-import { entityColumns, returningRows } from './sql.js';
+import { returningRows } from './sql.js';
 
 export interface InboundContactSighting {
   numberId: NumberId;
@@ -73,20 +73,6 @@ export class ContactRepository {
       }
       return ids;
     });
-  }
-
-  /** Several contacts at once (a send batch), keyed by id. */
-  async findByIds(tenantId: TenantId, ids: readonly ContactId[]): Promise<Map<ContactId, ContactEntity>> {
-    if (ids.length === 0) return new Map();
-    // Plain SQL: on the send path (every batch) TypeORM's find building and hydration cost more than the query.
-    const rows = await this.db.forTenant(tenantId, async (m) => {
-      const raw = await m.query<Partial<ContactEntity>[]>(
-        `SELECT ${entityColumns(m, ContactEntity, 'c')} FROM contacts c WHERE c.tenant_id = $1 AND c.id = ANY($2::uuid[])`,
-        [tenantId, [...new Set(ids)]],
-      );
-      return raw.map((r) => m.create(ContactEntity, r));
-    });
-    return new Map(rows.map((r) => [r.id, r]));
   }
 
   findById(tenantId: TenantId, id: ContactId): Promise<ContactEntity | null> {

@@ -74,19 +74,6 @@ export class SubscriberRepository {
     return this.db.forTenant(tenantId, (m) => m.findOneBy(SubscriberEntity, { tenantId, id }));
   }
 
-  /** The profile fields a send batch renders from (and the policy version it checks), keyed by id. */
-  async profilesByIds(tenantId: TenantId, ids: readonly string[]): Promise<Map<string, SubscriberProfile>> {
-    if (ids.length === 0) return new Map();
-    const rows: (SubscriberProfile & { id: string })[] = await this.db.forTenant(tenantId, (m) =>
-      m.query(
-        `SELECT id, first_name AS "firstName", last_name AS "lastName", frazione, policy_version_accepted AS "policyVersionAccepted"
-           FROM subscribers WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
-        [tenantId, [...new Set(ids)]],
-      ),
-    );
-    return new Map(rows.map((r) => [r.id, r]));
-  }
-
   findByPhone(tenantId: TenantId, phoneE164: string): Promise<SubscriberEntity | null> {
     return this.db.forTenant(tenantId, (m) => m.findOneBy(SubscriberEntity, { tenantId, phoneE164 }));
   }

@@ -3,7 +3,6 @@ import { Clock, CoalescedRuns, NotFoundError, SharedLoads, type ContactId, type 
 import {
   CampaignRepository,
   PrivacyPolicyRepository,
-  SubscriberRepository,
   TenantDb,
   TenantRepository,
   type CampaignEntity,
@@ -81,7 +80,6 @@ export class CampaignDispatchService implements BeforeApplicationShutdown {
 
   constructor(
     private readonly campaigns: CampaignRepository,
-    private readonly subscribers: SubscriberRepository,
     private readonly tenants: TenantRepository,
     private readonly templates: MessageTemplatesService,
     private readonly policies: PrivacyPolicyRepository,
@@ -89,14 +87,6 @@ export class CampaignDispatchService implements BeforeApplicationShutdown {
     private readonly clock: Clock,
     private readonly db: TenantDb,
   ) {}
-
-  /** The name, surname and frazione of a batch's campaign recipients, for their variables. */
-  profilesOf(tenantId: TenantId, rows: readonly OutboundMessageEntity[]): Promise<RecipientProfiles> {
-    return this.subscribers.profilesByIds(
-      tenantId,
-      rows.flatMap((r) => (r.campaignId !== null && r.subscriberId ? [r.subscriberId] : [])),
-    );
-  }
 
   async prepare(
     tenantId: TenantId,

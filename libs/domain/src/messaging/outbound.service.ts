@@ -197,23 +197,13 @@ export class OutboundService {
         reserved = slots;
       }
     }
-    // The claim and what deciding each message needs (contacts, campaign recipients' profiles) in one
-    // transaction: should a look-up fail, the claim rolls back and the rows stay queued for the retry.
-    const claimed = await this.db.forTenant(tenantId, async () => {
-      const rows = await this.outbound.claimBatch(tenantId, ids, CLAIM_AHEAD_MS, reserved?.granted);
-      if (rows.length === 0) return null;
-      const contacts = await this.contacts.findByIds(
-        tenantId,
-        rows.flatMap((r) => (r.contactId ? [r.contactId] : [])),
-      );
-      const profiles = await this.campaignContent.profilesOf(tenantId, rows);
-      return { rows, contacts, profiles };
-    });
-    if (!claimed) {
+    // The claim and what deciding each message needs (contacts, campaign recipients' profiles), in
+    // one statement: should it fail, nothing is claimed and the rows stay queued for the retry.
+    const { rows, contacts, profiles } = await this.outbound.claimBatch(tenantId, ids, CLAIM_AHEAD_MS, reserved?.granted);
+    if (rows.length === 0) {
       if (reserved && hint) await this.pacer.refund(hint.numberId, reserved, reserved.granted);
       return;
     }
-    const { rows, contacts, profiles } = claimed;
     if (reserved && hint && rows.length === reserved.granted && reserved.granted < ids.length) {
       // More of the batch than the slots: the rest follows once these slots have gone.
       const taken = new Set<string>(rows.map((r) => r.id));
