@@ -31,6 +31,8 @@ export class CoalescedRuns {
     const last = this.lastStart.get(key);
     if (this.closing || last === undefined || now - last >= this.windowMs) return this.start(key, work, now);
     const timer = setTimeout(() => void this.runDeferred(key), last + this.windowMs - now);
+    // A waiting run does not keep a process alive by itself; one that shuts down calls flush().
+    timer.unref();
     this.deferred.set(key, { timer, work });
     return Promise.resolve();
   }
