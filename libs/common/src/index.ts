@@ -13,4 +13,4 @@ export * from './redis/lua-command.js';
 export * from './clock/clock.js';
 export * from './clock/with-timeout.js';
 export * from './cache/shared-loads.js';
-export * from './cache/coalesced-runs.js';
+export * from './clock/coalesced-runs.js';

@@ -73,6 +73,16 @@ const RETRY_SPREAD_MS = 250;
 type Granted = Extract<Reservation, { tat: string }>;
 /** Why a message was not sent on its reserved slot: an emergency took the slot back, or its campaign was paused or cancelled meanwhile. */
 type Withheld = 'preempted' | 'stopped';
+/**
+ * When withheld messages are due again, and what is logged. Pre-empted: once the emergency's hold
+ * would have lapsed (their jobs wait while it is renewed). Stopped: now, and the claim finds the
+ * campaign paused (resume plans them again) or resumed already; a cancelled campaign's are
+ * cancelled by the release itself.
+ */
+const WITHHELD: Record<Withheld, { dueInMs: number; event: string; message: string }> = {
+  preempted: { dueInMs: EMERGENCY_HOLD_MS, event: 'send_preempted', message: "an emergency took these messages' slots: queued again" },
+  stopped: { dueInMs: 0, event: 'send_stopped', message: 'campaign paused or cancelled: messages not sent' },
+};
 
 /** A claimed message with what goes to the provider. */
 interface Ready {
@@ -464,36 +474,17 @@ export class OutboundService {
     for (const { rows, error } of throttled.values()) {
       await this.recording(tenantId, sender.number.id, () => this.retryThrottled(tenantId, sender, rows, error));
     }
-    const yielded = outcomes.filter((o) => o.withheld === 'preempted').map((o) => o.item.row);
-    if (yielded.length > 0) {
-      // Never handed to Meta: queued again, due once the emergency's hold would have lapsed (their
-      // jobs wait while it is renewed).
-      this.logger.log(
-        { event: 'send_preempted', tenantId, numberId, count: yielded.length },
-        "an emergency took these messages' slots: queued again",
-      );
+    // Withheld messages were never handed to Meta: queued again, each kind due as WITHHELD says.
+    for (const [reason, how] of Object.entries(WITHHELD) as [Withheld, (typeof WITHHELD)[Withheld]][]) {
+      const rows = outcomes.filter((o) => o.withheld === reason).map((o) => o.item.row);
+      if (rows.length === 0) continue;
+      this.logger.log({ event: how.event, tenantId, numberId, count: rows.length }, how.message);
       await this.recording(tenantId, numberId, () =>
         this.requeueMany(
           tenantId,
-          yielded,
-          yielded.map((r) => r.id),
-          new Date(Date.now() + EMERGENCY_HOLD_MS),
-          true,
-        ),
-      );
-    }
-    const stopped = outcomes.filter((o) => o.withheld === 'stopped').map((o) => o.item.row);
-    if (stopped.length > 0) {
-      // Never handed to Meta. Back in the queue with a job due now: its claim finds the campaign
-      // paused (resume plans them again) or resumed already; a cancelled campaign's are cancelled
-      // by the release itself.
-      this.logger.log({ event: 'send_stopped', tenantId, numberId, count: stopped.length }, 'campaign paused or cancelled: messages not sent');
-      await this.recording(tenantId, numberId, () =>
-        this.requeueMany(
-          tenantId,
-          stopped,
-          stopped.map((r) => r.id),
-          new Date(),
+          rows,
+          rows.map((r) => r.id),
+          new Date(Date.now() + how.dueInMs),
           true,
         ),
       );
