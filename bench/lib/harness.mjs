@@ -5,7 +5,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, readFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { cpus, freemem, totalmem, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -198,7 +198,10 @@ export async function insertFixtures(db, env) {
 
 export const sign = (secret, body) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
-/** Starts an araldo process from dist/, its output going to a log file (warnings and errors only at LOG_LEVEL=warn). */
+/**
+ * Starts an araldo process from dist/ (or a script at an absolute path), its output going to a log
+ * file (warnings and errors only at LOG_LEVEL=warn).
+ */
 export function startProcess(name, script, env, execArgv = []) {
   const dir = join(tmpdir(), 'araldo-bench-logs');
   mkdirSync(dir, { recursive: true });
@@ -210,7 +213,11 @@ export function startProcess(name, script, env, execArgv = []) {
     : [];
   // BENCH_NODE_FLAGS: more Node flags for every process the bench starts (e.g. --trace-gc, whose lines go to its log).
   const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...prof, ...extra, ...execArgv, join(DIST, script)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...prof, ...extra, ...execArgv, isAbsolute(script) ? script : join(DIST, script)], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
