@@ -39,6 +39,8 @@ const USAGE = `node bench/dispatch-baseline.mjs [options]
   --job-size N         message ids per Bull job (default 100)
   --concurrency N      jobs the worker processes at once (default 8)
   --connections N      undici keep-alive connections to the stand-in (default 64)
+  --araldo-indexes     give baseline_messages indexes shaped like outbound_messages' eight (status,
+                       time and campaign keys that every claim and acceptance changes)
   --database-url URL   database (created when missing; only the table baseline_messages is touched)
                        (default ${DEFAULTS.databaseUrl})
   --redis-prefix P     Redis key prefix, cleared before and after (default {araldo-bench-baseline})
@@ -59,6 +61,7 @@ const flags = parseFlags(
     'job-size': { type: 'string', default: '100' },
     concurrency: { type: 'string', default: '8' },
     connections: { type: 'string', default: '64' },
+    'araldo-indexes': { type: 'boolean', default: false },
     'database-url': { type: 'string', default: DEFAULTS.databaseUrl },
     'redis-prefix': { type: 'string', default: '{araldo-bench-baseline}' },
     'no-wait-quiet': { type: 'boolean', default: false },
@@ -73,6 +76,7 @@ const opts = {
   jobSize: Math.max(1, int(flags['job-size'], 'job-size')),
   concurrency: Math.max(1, int(flags.concurrency, 'concurrency')),
   connections: Math.max(1, int(flags.connections, 'connections')),
+  araldoIndexes: flags['araldo-indexes'],
   databaseUrl: flags['database-url'],
   redisPrefix: flags['redis-prefix'],
   waitQuiet: !flags['no-wait-quiet'],
@@ -121,6 +125,21 @@ async function seed(db, n) {
      FROM generate_series(1, $1::int) AS i, LATERAL (SELECT (393200000000 + i)::text AS r) AS x`,
     [n],
   );
+  if (opts.araldoIndexes) {
+    // outbound_messages' indexes, one for one, on this table's columns (campaign_id stands for the
+    // tenant and campaign keys). Both UPDATEs change indexed columns, so neither can be HOT.
+    for (const ddl of [
+      `ALTER TABLE baseline_messages ADD COLUMN campaign_id int NOT NULL DEFAULT 1, ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now(),
+         ADD COLUMN created_at timestamptz NOT NULL DEFAULT now(), ADD COLUMN accepted_at timestamptz`,
+      'CREATE UNIQUE INDEX ON baseline_messages (campaign_id, recipient)',
+      'CREATE INDEX ON baseline_messages (campaign_id, status)',
+      'CREATE INDEX ON baseline_messages (campaign_id, accepted_at) WHERE accepted_at IS NOT NULL',
+      'CREATE INDEX ON baseline_messages (campaign_id, created_at)',
+      "CREATE INDEX ON baseline_messages (campaign_id, created_at) WHERE status = 'queued'",
+      "CREATE INDEX ON baseline_messages (campaign_id, updated_at) WHERE status = 'unknown'",
+    ])
+      await db.query(ddl);
+  }
   await db.query('VACUUM ANALYZE baseline_messages');
 }
 
@@ -208,6 +227,7 @@ async function main() {
     STANDIN_URL: standIn,
     BASELINE_CONCURRENCY: String(opts.concurrency),
     BASELINE_CONNECTIONS: String(opts.connections),
+    BASELINE_ARALDO_INDEXES: opts.araldoIndexes ? '1' : '',
   });
   onCleanUp(() => worker.stop());
   await waitForLine(worker, /^ready$/m);

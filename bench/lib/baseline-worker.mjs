@@ -29,15 +29,19 @@ async function send(row) {
   return json.messages[0].id;
 }
 
+// --araldo-indexes: the table has updated_at and accepted_at, which araldo's statements set too.
+const touch = process.env.BASELINE_ARALDO_INDEXES ? ', updated_at = now()' : '';
+const accept = process.env.BASELINE_ARALDO_INDEXES ? ', updated_at = now(), accepted_at = now()' : '';
+
 queue.process('send', concurrency, async (job) => {
   const claimed = await db.query(
-    `UPDATE baseline_messages SET status = 'sending' WHERE id = ANY($1::bigint[]) AND status = 'queued' RETURNING id, body`,
+    `UPDATE baseline_messages SET status = 'sending'${touch} WHERE id = ANY($1::bigint[]) AND status = 'queued' RETURNING id, body`,
     [job.data.ids],
   );
   const ids = claimed.rows.map((r) => r.id);
   const wamids = await Promise.all(claimed.rows.map(send));
   await db.query(
-    `UPDATE baseline_messages m SET status = 'accepted', provider_message_id = a.wamid, sent_at = now()
+    `UPDATE baseline_messages m SET status = 'accepted', provider_message_id = a.wamid, sent_at = now()${accept}
        FROM unnest($1::bigint[], $2::text[]) AS a(id, wamid) WHERE m.id = a.id`,
     [ids, wamids],
   );

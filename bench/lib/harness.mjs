@@ -376,7 +376,7 @@ export function cpuSampler(procs, database = dbName(DEFAULTS.databaseUrl)) {
       clearInterval(timer);
       const { wall, cores } = diff(start, snap());
       // Per second: how busy the machine was, and how much of it was none of ours.
-      const timeline = { machine: perSecond.map((c) => c.machine), other: perSecond.map((c) => c.other) };
+      const timeline = { machine: perSecond.map((c) => c.machine), other: perSecond.map((c) => c.other), perSecond };
       return { wallSeconds: Math.round(wall * 10) / 10, cores, timeline };
     },
   };

@@ -4,7 +4,7 @@ import { ContactEntity } from '../entities/contact.entity.js';
 import { OutboundMessageEntity, type OutboundStatus } from '../entities/outbound-message.entity.js';
 import { TenantDb } from '../tenant-db.js';
 import type { Page, PageRequest } from './pagination.js';
-import { entityColumns, prefixed, returningRows } from './sql.js';
+import { entityColumns, entityFrom, prefixed, returningRows } from './sql.js';
 import type { SubscriberProfile } from './subscriber.repository.js';
 
 export type NewOutboundMessage = Pick<
@@ -227,10 +227,9 @@ export class OutboundMessageRepository {
       // The claimed rows as they now are, straight from the UPDATE: a second SELECT and its
       // entity hydration cost a round trip and about a twentieth of the worker's time at 4,000 msg/s.
       for (const r of raw) {
-        // create() takes the entity's own columns only; the prefixed ones are read below.
-        claimed.rows.push(m.create(OutboundMessageEntity, r as Partial<OutboundMessageEntity>));
-        const contact = prefixed<ContactEntity>(r, 'contact');
-        if (contact) claimed.contacts.set(contact.id!, m.create(ContactEntity, contact));
+        claimed.rows.push(entityFrom(m, OutboundMessageEntity, r)!);
+        const contact = entityFrom(m, ContactEntity, r, 'contact.');
+        if (contact) claimed.contacts.set(contact.id, contact);
         const profile = prefixed<SubscriberProfile & { id: string }>(r, 'profile');
         if (profile) {
           const { id, ...fields } = profile;

@@ -31,3 +31,33 @@ export function prefixed<T>(row: Record<string, unknown>, prefix: string): Parti
   for (const key in row) if (key.startsWith(prefix) && key.charCodeAt(prefix.length) === 46) out[key.slice(start)] = row[key];
   return out as Partial<T>;
 }
+
+/** Each entity's column properties, with and without a prefix, worked out once. */
+const hydration = new WeakMap<object, Map<string, { properties: string[]; keys: string[] }>>();
+
+/**
+ * An entity read from a row that {@link entityColumns} named (with the same `prefix`), or null when
+ * its `id` is null or absent (a LEFT JOIN that found nothing). The same object TypeORM's
+ * `m.create` makes from those columns (an instance of the entity class, every column property set;
+ * our entities have no transformers, embeddeds or relations), without its general-purpose walk of
+ * the metadata: that walk was the worker's largest allocation per message sent (about 4 KB).
+ */
+export function entityFrom<T extends ObjectLiteral>(m: EntityManager, entity: new () => T, row: Record<string, unknown>, prefix = ''): T | null {
+  let byPrefix = hydration.get(entity);
+  if (!byPrefix) hydration.set(entity, (byPrefix = new Map<string, { properties: string[]; keys: string[] }>()));
+  let shape = byPrefix.get(prefix);
+  if (!shape) {
+    const metadata = m.connection.getMetadata(entity);
+    if (metadata.relations.length > 0 || metadata.embeddeds.length > 0 || metadata.columns.some((c) => c.transformer !== undefined)) {
+      throw new Error(`entityFrom: ${metadata.name} has relations, embeddeds or transformers; use m.create`);
+    }
+    const properties = metadata.columns.map((c) => c.propertyName);
+    byPrefix.set(prefix, (shape = { properties, keys: properties.map((p) => `${prefix}${p}`) }));
+  }
+  const id = row[`${prefix}id`];
+  if (id === null || id === undefined) return null;
+  const out = new entity() as Record<string, unknown>;
+  const { properties, keys } = shape;
+  for (let i = 0; i < properties.length; i++) out[properties[i]] = row[keys[i]];
+  return out as T;
+}

@@ -405,6 +405,30 @@ describe('CloudApiAdapter', () => {
       expect((await providerError(impatient.send(request({ type: 'text', body: 'x' })))).kind).toBe('unknown_outcome');
     });
 
+    it('maps a body shorter than its Content-Length to unknown_outcome, whether it stalls or the connection drops', async () => {
+      // A declared length within maxBodyBytes is read in one go: its failures must stay unknown_outcome too.
+      graph.handler = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' });
+        res.write('{"messages":[');
+      };
+      const impatient = make({ requestTimeoutMs: 150 });
+      expect((await providerError(impatient.send(request({ type: 'text', body: 'x' })))).kind).toBe('unknown_outcome');
+      graph.handler = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' });
+        res.write('{"messages":[', () => res.socket?.destroy());
+      };
+      expect((await providerError(adapter.send(request({ type: 'text', body: 'x' })))).kind).toBe('unknown_outcome');
+    });
+
+    it('reads a declared-length answer in one go, and still refuses one declared over maxBodyBytes', async () => {
+      const body = JSON.stringify({ ...ACCEPTED, note: 'è arrivato 🌧️' });
+      graph.handler = (_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }).end(body);
+      expect((await adapter.send(request({ type: 'text', body: 'x' }))).providerMessageId).toBe(ACCEPTED.messages[0].id);
+      const small = make({ maxBodyBytes: 64 });
+      expect(await providerError(small.send(request({ type: 'text', body: 'x' })))).toMatchObject({ kind: 'invalid_response' });
+    });
+
     it('maps a connection dropped after the request was read to unknown_outcome, and never re-sends', async () => {
       graph.handler = (req, res) => res.socket?.destroy();
       const err = await providerError(adapter.send(request({ type: 'text', body: 'x' })));
