@@ -201,8 +201,8 @@ export class OutboundMessageRepository {
     // walk the comune's whole queue once per id.
     const sorted = [...new Set(ids)].sort();
     return this.db.forTenant(tenantId, async (m) => {
-      const raw = await returningRows<Record<string, unknown>>(
-        m,
+      // A SELECT over the UPDATE's CTE: TypeORM answers it with the rows themselves.
+      const raw = await m.query<Record<string, unknown>[]>(
         `WITH o AS (
            UPDATE outbound_messages o SET status = 'sending', attempts = o.attempts + 1, updated_at = now()
             WHERE o.tenant_id = $1 AND o.id = ANY(ARRAY(
@@ -230,7 +230,7 @@ export class OutboundMessageRepository {
         claimed.rows.push(entityFrom(m, OutboundMessageEntity, r)!);
         const contact = entityFrom(m, ContactEntity, r, 'contact.');
         if (contact) claimed.contacts.set(contact.id, contact);
-        const profile = prefixed<SubscriberProfile & { id: string }>(r, 'profile');
+        const profile = prefixed<SubscriberProfile & { id: string }>(r, 'profile.');
         if (profile) {
           const { id, ...fields } = profile;
           claimed.profiles.set(id!, fields as SubscriberProfile);

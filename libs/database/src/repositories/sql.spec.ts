@@ -13,11 +13,11 @@ describe('prefixed', () => {
   };
 
   it("takes one entity's fields out of a joined row, by their prefix only", () => {
-    expect(prefixed(row, 'contact')).toEqual({ id: 'c1', lastInboundAt: new Date(0), heldUntil: null });
+    expect(prefixed(row, 'contact.')).toEqual({ id: 'c1', lastInboundAt: new Date(0), heldUntil: null });
   });
 
   it('is null when the LEFT JOIN found nothing (its id is null or absent)', () => {
-    expect(prefixed(row, 'profile')).toBeNull();
-    expect(prefixed(row, 'policy')).toBeNull();
+    expect(prefixed(row, 'profile.')).toBeNull();
+    expect(prefixed(row, 'policy.')).toBeNull();
   });
 });

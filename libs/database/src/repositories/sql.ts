@@ -12,9 +12,9 @@ export async function returningRows<T>(m: EntityManager, sql: string, params: un
 
 /**
  * Every column of an entity as `alias.column AS "property"`, for a RETURNING or SELECT whose rows
- * become entities with `m.create` (no second query to read back what a statement just wrote).
- * With `prefix`, the names are `"prefix.property"`: two entities in one row, taken apart with
- * {@link prefixed}.
+ * become entities with `m.create` or {@link entityFrom} (no second query to read back what a
+ * statement just wrote). With a `prefix` such as `'contact.'`, the names are `"contact.property"`:
+ * two entities in one row, taken apart with entityFrom (or {@link prefixed} for a few columns).
  */
 export function entityColumns(m: EntityManager, entity: EntityTarget<ObjectLiteral>, alias: string, prefix = ''): string {
   return m.connection
@@ -23,12 +23,15 @@ export function entityColumns(m: EntityManager, entity: EntityTarget<ObjectLiter
     .join(', ');
 }
 
-/** The fields of a row named `prefix.property`, as `property`; null when its `prefix.id` is null (a LEFT JOIN that found nothing). */
+/**
+ * The fields of a row named `prefix` + property (`prefix` as in entityColumns, e.g. `'profile.'`), as
+ * `property`; null when its `id` is null or absent (a LEFT JOIN that found nothing). For columns
+ * that are not a whole entity; an entity's are read with {@link entityFrom}.
+ */
 export function prefixed<T>(row: Record<string, unknown>, prefix: string): Partial<T> | null {
-  if (row[`${prefix}.id`] === null || row[`${prefix}.id`] === undefined) return null;
+  if (row[`${prefix}id`] === null || row[`${prefix}id`] === undefined) return null;
   const out: Record<string, unknown> = {};
-  const start = prefix.length + 1;
-  for (const key in row) if (key.startsWith(prefix) && key.charCodeAt(prefix.length) === 46) out[key.slice(start)] = row[key];
+  for (const key in row) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = row[key];
   return out as Partial<T>;
 }
 
