@@ -13,6 +13,7 @@ import {
   benchEnv,
   clearRedisPrefix,
   connectDb,
+  cpuPerMessage,
   cpuSampler,
   dbName,
   fmt,
@@ -389,13 +390,6 @@ const cpuLine = (c) =>
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
 
-/**
- * Each process's CPU time per message accepted (µs): busy cores times the measured seconds, over
- * the messages. On a CPU-bound, shared VM the rate moves with whatever else runs; this moves less
- * (it still grows when the machine is busier), so two codes compare better by it.
- */
-const cpuPerMessage = (c, messages) =>
-  Object.fromEntries(Object.entries(c.cores).map(([k, v]) => [k, messages > 0 ? Math.round((v * c.wallSeconds * 1e6) / messages) : null]));
 const cpuPerMessageLine = (us) =>
   ['worker', 'simulator', 'postgres', 'redis', 'machine']
     .filter((k) => us[k] !== undefined)

@@ -17,6 +17,7 @@ import {
   DEFAULTS,
   ROOT,
   clearRedisPrefix,
+  cpuPerMessage,
   cpuSampler,
   dbName,
   fmt,
@@ -242,9 +243,7 @@ async function main() {
     const cpu = cpuSampler([standInProc, worker], dbName(opts.databaseUrl));
     const measured = await sendRange(queue, db, standIn, base + opts.warmup + 1, base + perRun);
     const usage = cpu.stop();
-    const perMessage = Object.fromEntries(
-      Object.entries(usage.cores).map(([k, v]) => [k, Math.round((v * usage.wallSeconds * 1e6) / opts.messages)]),
-    );
+    const perMessage = cpuPerMessage(usage, opts.messages);
     runs.push({ ...measured, warmup: warm, cpu: usage, cpuMicrosPerMessage: perMessage, quietBefore: quiet });
     log(`run ${r + 1}: ${fmt(measured.endToEndPerSecond)} msg/s to the last acceptance, ${fmt(measured.recordedPerSecond)} to the last row recorded`);
   }

@@ -383,6 +383,14 @@ export function cpuSampler(procs, database = dbName(DEFAULTS.databaseUrl)) {
 }
 
 /**
+ * Each group's CPU time per message (µs) from a cpuSampler result: busy cores times the measured
+ * seconds, over the messages. On a CPU-bound, shared VM the rate moves with whatever else runs;
+ * this moves less (it still grows when the machine is busier), so two codes compare better by it.
+ */
+export const cpuPerMessage = (usage, messages) =>
+  Object.fromEntries(Object.entries(usage.cores).map(([k, v]) => [k, messages > 0 ? Math.round((v * usage.wallSeconds * 1e6) / messages) : null]));
+
+/**
  * Waits until the machine is quiet (under `maxBusyCores` busy over a 2 s window), so a measured
  * phase does not start in the middle of someone else's build or test run. Gives up after
  * timeoutMs and says how busy it was.
