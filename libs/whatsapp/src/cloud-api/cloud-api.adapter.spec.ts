@@ -406,7 +406,7 @@ describe('CloudApiAdapter', () => {
     });
 
     it('maps a body shorter than its Content-Length to unknown_outcome, whether it stalls or the connection drops', async () => {
-      // A declared length within maxBodyBytes is read in one go: its failures must stay unknown_outcome too.
+      // A declared length the answer never reaches: the request is not complete, whatever came.
       graph.handler = (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' });
         res.write('{"messages":[');
@@ -420,13 +420,42 @@ describe('CloudApiAdapter', () => {
       expect((await providerError(adapter.send(request({ type: 'text', body: 'x' })))).kind).toBe('unknown_outcome');
     });
 
-    it('reads a declared-length answer in one go, and still refuses one declared over maxBodyBytes', async () => {
+    it('reads a declared-length answer, and still refuses one declared over maxBodyBytes', async () => {
       const body = JSON.stringify({ ...ACCEPTED, note: 'è arrivato 🌧️' });
       graph.handler = (_req, res) =>
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }).end(body);
       expect((await adapter.send(request({ type: 'text', body: 'x' }))).providerMessageId).toBe(ACCEPTED.messages[0].id);
       const small = make({ maxBodyBytes: 64 });
       expect(await providerError(small.send(request({ type: 'text', body: 'x' })))).toMatchObject({ kind: 'invalid_response' });
+    });
+
+    it('reads an answer that comes in many chunks, a character split between two of them', async () => {
+      const body = Buffer.from(JSON.stringify({ ...ACCEPTED, note: 'è arrivato 🌧️ a Cavazzo' }));
+      const cut = body.indexOf(Buffer.from('🌧️')) + 2;
+      graph.handler = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(body.subarray(0, cut));
+        setTimeout(() => res.end(body.subarray(cut)), 20);
+      };
+      expect((await adapter.send(request({ type: 'text', body: 'x' }))).providerMessageId).toBe(ACCEPTED.messages[0].id);
+    });
+
+    it('after refusing an answer over maxBodyBytes, the next call on the same adapter goes through', async () => {
+      const small = make({ maxBodyBytes: 256 });
+      graph.handler = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(`{"padding":"${'p'.repeat(300)}`);
+        setTimeout(() => res.end('"}'), 20);
+      };
+      expect(await providerError(small.send(request({ type: 'text', body: 'x' })))).toMatchObject({ kind: 'invalid_response' });
+      graph.handler = (_req, res) => json(res, 200, ACCEPTED);
+      expect((await small.send(request({ type: 'text', body: 'x' }))).providerMessageId).toBe(ACCEPTED.messages[0].id);
+    });
+
+    it('maps an error answer over maxBodyBytes to its HTTP status, unread', async () => {
+      const small = make({ maxBodyBytes: 64 });
+      graph.handler = (_req, res) => json(res, 500, { error: { code: 131000, message: 'x'.repeat(500) } });
+      expect(await providerError(small.send(request({ type: 'text', body: 'x' })))).toMatchObject({ kind: 'http', httpStatus: 500 });
     });
 
     it('maps a connection dropped after the request was read to unknown_outcome, and never re-sends', async () => {

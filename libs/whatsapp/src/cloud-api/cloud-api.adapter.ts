@@ -90,7 +90,9 @@ type ResponseBody = Dispatcher.ResponseData['body'];
  */
 export class CloudApiAdapter implements WhatsAppProvider {
   private readonly dispatcher: Agent;
-  private readonly root: string;
+  /** Graph's origin and the path every call starts with (the base URL's own path, then the version). */
+  private readonly origin: string;
+  private readonly basePath: string;
   private readonly maxBodyBytes: number;
   private readonly maxTemplatePages: number;
   private readonly logger?: Pick<Logger, 'debug' | 'warn'>;
@@ -98,7 +100,9 @@ export class CloudApiAdapter implements WhatsAppProvider {
   constructor(options: CloudApiAdapterOptions) {
     if (!URL.canParse(options.baseUrl)) throw new Error('CloudApiAdapter: baseUrl must be an absolute URL');
     if (!/^v\d+\.\d+$/.test(options.apiVersion)) throw new Error('CloudApiAdapter: apiVersion must look like v25.0');
-    this.root = `${options.baseUrl.replace(/\/+$/, '')}/${options.apiVersion}`;
+    const base = new URL(options.baseUrl);
+    this.origin = base.origin;
+    this.basePath = `${base.pathname.replace(/\/+$/, '')}/${options.apiVersion}`;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.maxTemplatePages = options.maxTemplatePages ?? DEFAULT_MAX_TEMPLATE_PAGES;
     this.logger = options.logger;
@@ -116,7 +120,7 @@ export class CloudApiAdapter implements WhatsAppProvider {
 
   async send(req: SendRequest): Promise<SendAccepted> {
     const body = buildSendBody(req);
-    const { status, json } = await this.call('send', 'POST', this.url(req.from.phoneNumberId, 'messages'), req.from.accessToken, { json: body });
+    const { status, json } = await this.call('send', 'POST', this.path([req.from.phoneNumberId, 'messages']), req.from.accessToken, { json: body });
     const parsed = sendResponse.safeParse(json);
     // Meta may well have accepted a message whose answer we cannot read: never treat this as "not sent".
     if (!parsed.success) throw invalidResponse('send', status, 'no messages[0].id in the response');
@@ -136,7 +140,7 @@ export class CloudApiAdapter implements WhatsAppProvider {
       message_id: providerMessageId,
       ...(typingIndicator ? { typing_indicator: { type: 'text' } } : {}),
     };
-    const { status, json } = await this.call('markRead', 'POST', this.url(from.phoneNumberId, 'messages'), from.accessToken, { json: body });
+    const { status, json } = await this.call('markRead', 'POST', this.path([from.phoneNumberId, 'messages']), from.accessToken, { json: body });
     if (!successResponse.safeParse(json).success) throw invalidResponse('markRead', status, 'no success: true in the response');
   }
 
@@ -145,16 +149,14 @@ export class CloudApiAdapter implements WhatsAppProvider {
     form.append('messaging_product', 'whatsapp');
     form.append('type', file.mimeType);
     form.append('file', new Blob([file.bytes], { type: file.mimeType }), file.filename);
-    const { status, json } = await this.call('uploadMedia', 'POST', this.url(from.phoneNumberId, 'media'), from.accessToken, { form });
+    const { status, json } = await this.call('uploadMedia', 'POST', this.path([from.phoneNumberId, 'media']), from.accessToken, { form });
     const parsed = uploadResponse.safeParse(json);
     if (!parsed.success) throw invalidResponse('uploadMedia', status, 'no id in the response');
     return { mediaId: parsed.data.id };
   }
 
   async getMediaInfo(from: SenderCredentials, mediaId: string): Promise<MediaInfo> {
-    const url = this.url(mediaId);
-    url.searchParams.set('phone_number_id', from.phoneNumberId);
-    const { status, json } = await this.call('getMediaInfo', 'GET', url, from.accessToken);
+    const { status, json } = await this.call('getMediaInfo', 'GET', this.path([mediaId], { phone_number_id: from.phoneNumberId }), from.accessToken);
     const parsed = mediaInfoResponse.safeParse(json);
     if (!parsed.success) throw invalidResponse('getMediaInfo', status, 'missing url, mime_type, sha256 or file_size');
     const info = parsed.data;
@@ -175,11 +177,11 @@ export class CloudApiAdapter implements WhatsAppProvider {
     try {
       res = await request(url, { dispatcher: this.dispatcher, method: 'GET', headers: { authorization: `Bearer ${from.accessToken}` } });
     } catch (err) {
-      throw this.failed('downloadMedia', 'GET', url, started, transportError(err, 'downloadMedia'));
+      throw this.failed('downloadMedia', 'GET', url.pathname, started, transportError(err, 'downloadMedia'));
     }
     if (res.statusCode < 200 || res.statusCode > 299) {
-      const raw = await this.readBody('downloadMedia', 'GET', url, started, res.body, this.maxBodyBytes);
-      throw this.failed('downloadMedia', 'GET', url, started, errorFromResponse('downloadMedia', res.statusCode, raw));
+      const raw = await this.readBody('downloadMedia', 'GET', url.pathname, started, res.body, this.maxBodyBytes);
+      throw this.failed('downloadMedia', 'GET', url.pathname, started, errorFromResponse('downloadMedia', res.statusCode, raw));
     }
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
@@ -204,7 +206,7 @@ export class CloudApiAdapter implements WhatsAppProvider {
       }
     } catch (err) {
       if (err instanceof ProviderError) throw err;
-      throw this.failed('downloadMedia', 'GET', url, started, transportError(err, 'downloadMedia'));
+      throw this.failed('downloadMedia', 'GET', url.pathname, started, transportError(err, 'downloadMedia'));
     }
     const digest = hash.digest();
     if (!digest.equals(expected)) throw mediaError('checksum mismatch', `expected ${expected.toString('hex')}, got ${digest.toString('hex')}`);
@@ -218,11 +220,9 @@ export class CloudApiAdapter implements WhatsAppProvider {
     let skipped = 0;
     let after: string | null = null;
     for (let page = 0; page < this.maxTemplatePages; page += 1) {
-      const url = this.url(wabaId, 'message_templates');
-      url.searchParams.set('fields', TEMPLATE_FIELDS);
-      url.searchParams.set('limit', '100');
-      if (after !== null) url.searchParams.set('after', after);
-      const { status, json } = await this.call('listTemplates', 'GET', url, from.accessToken);
+      const query: Record<string, string> = { fields: TEMPLATE_FIELDS, limit: '100' };
+      if (after !== null) query.after = after;
+      const { status, json } = await this.call('listTemplates', 'GET', this.path([wabaId, 'message_templates'], query), from.accessToken);
       const parsed = templatePage.safeParse(json);
       if (!parsed.success) throw invalidResponse('listTemplates', status, 'no data[] in the response');
       for (const item of parsed.data.data) {
@@ -251,12 +251,14 @@ export class CloudApiAdapter implements WhatsAppProvider {
     await this.dispatcher.close();
   }
 
-  private url(...segments: string[]): URL {
-    return new URL(`${this.root}/${segments.map((s) => encodeURIComponent(s)).join('/')}`);
+  /** A Graph path under the base URL, its segments encoded, with the query if any. */
+  private path(segments: readonly string[], query?: Record<string, string>): string {
+    const path = `${this.basePath}/${segments.map((s) => encodeURIComponent(s)).join('/')}`;
+    return query ? `${path}?${new URLSearchParams(query).toString()}` : path;
   }
 
   /** One Graph call: the response JSON of a 2xx, or a ProviderError saying how far the request got. */
-  private async call(what: string, method: 'GET' | 'POST', url: URL, token: string, body?: Body): Promise<{ status: number; json: unknown }> {
+  private async call(what: string, method: 'GET' | 'POST', path: string, token: string, body?: Body): Promise<{ status: number; json: unknown }> {
     const started = Date.now();
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
     let payload: string | FormData | undefined;
@@ -266,48 +268,75 @@ export class CloudApiAdapter implements WhatsAppProvider {
     } else if (body) {
       payload = body.form;
     }
-    let res: Dispatcher.ResponseData;
+    const pathname = path.split('?', 1)[0];
+    let answer: { status: number; raw: Buffer | null };
     try {
-      res = await request(url, { dispatcher: this.dispatcher, method, headers, body: payload });
+      answer = await this.exchange(method, path, headers, payload, this.maxBodyBytes);
     } catch (err) {
-      throw this.failed(what, method, url, started, transportError(err, what));
+      throw this.failed(what, method, pathname, started, transportError(err, what));
     }
-    const raw = await this.readBody(what, method, url, started, res.body, this.maxBodyBytes, res.headers['content-length']);
-    if (res.statusCode < 200 || res.statusCode > 299) throw this.failed(what, method, url, started, errorFromResponse(what, res.statusCode, raw));
-    if (raw === null)
-      throw this.failed(what, method, url, started, invalidResponse(what, res.statusCode, `response over ${this.maxBodyBytes} bytes`));
+    const { status, raw } = answer;
+    if (status < 200 || status > 299) throw this.failed(what, method, pathname, started, errorFromResponse(what, status, raw));
+    if (raw === null) throw this.failed(what, method, pathname, started, invalidResponse(what, status, `response over ${this.maxBodyBytes} bytes`));
     let json: unknown;
     try {
       json = JSON.parse(raw.toString('utf8'));
     } catch {
-      throw this.failed(what, method, url, started, invalidResponse(what, res.statusCode, 'response is not JSON'));
+      throw this.failed(what, method, pathname, started, invalidResponse(what, status, 'response is not JSON'));
     }
-    this.logger?.debug({ op: what, method, url: redactUrl(url.pathname), status: res.statusCode, ms: Date.now() - started }, 'whatsapp call');
-    return { status: res.statusCode, json };
+    this.logger?.debug({ op: what, method, url: redactUrl(pathname), status, ms: Date.now() - started }, 'whatsapp call');
+    return { status, json };
   }
 
   /**
-   * The whole body, or null past `max` bytes (the rest is discarded, not buffered). A body whose
-   * Content-Length is within `max` is read in one go (the HTTP parser stops at that length); the
-   * chunk-by-chunk async iteration otherwise needed was about a tenth of what the worker allocated per send.
+   * One request to Graph's origin through the keep-alive pool, with undici's handler interface
+   * rather than `request()`: no response stream, no async resource, no URL to parse per call
+   * (`request()` took about 1.5 times the CPU per call with AsyncLocalStorage on, as it is in the
+   * worker; docs/benchmarks.md, tenth pass). Resolves with the status and the whole body, or a null body past `max` bytes (the
+   * request is then aborted, the rest never buffered); rejects with undici's own error when no
+   * complete answer came (refused, timed out, cut off), which transportError classifies.
    */
-  private async readBody(
-    what: string,
-    method: string,
-    url: URL,
-    started: number,
-    body: ResponseBody,
+  private exchange(
+    method: 'GET' | 'POST',
+    path: string,
+    headers: Record<string, string>,
+    body: string | FormData | undefined,
     max: number,
-    contentLength?: string | string[],
-  ): Promise<Buffer | null> {
-    const declared = typeof contentLength === 'string' ? Number(contentLength) : NaN;
-    if (Number.isSafeInteger(declared) && declared >= 0 && declared <= max) {
-      try {
-        return Buffer.from(await body.arrayBuffer());
-      } catch (err) {
-        throw this.failed(what, method, url, started, transportError(err, what));
-      }
-    }
+  ): Promise<{ status: number; raw: Buffer | null }> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      let status = 0;
+      let tooLarge = false;
+      this.dispatcher.dispatch(
+        { origin: this.origin, path, method, headers, body },
+        {
+          // Its presence is how undici tells this handler interface from the older one.
+          onRequestStart: () => undefined,
+          onResponseStart: (_controller, statusCode) => {
+            // An informational 1xx is followed by the real answer.
+            if (statusCode >= 200) status = statusCode;
+          },
+          onResponseData: (controller, chunk) => {
+            if (tooLarge) return;
+            total += chunk.length;
+            if (total > max) {
+              tooLarge = true;
+              chunks.length = 0;
+              controller.abort(new ResponseTooLargeError(max));
+              return;
+            }
+            chunks.push(chunk);
+          },
+          onResponseEnd: () => resolve({ status, raw: Buffer.concat(chunks, total) }),
+          onResponseError: (_controller, err) => (tooLarge ? resolve({ status, raw: null }) : reject(err)),
+        },
+      );
+    });
+  }
+
+  /** The whole body of a media download's error answer, or null past `max` bytes (the rest is discarded, not buffered). */
+  private async readBody(what: string, method: string, path: string, started: number, body: ResponseBody, max: number): Promise<Buffer | null> {
     const chunks: Buffer[] = [];
     let total = 0;
     try {
@@ -322,17 +351,17 @@ export class CloudApiAdapter implements WhatsAppProvider {
       }
     } catch (err) {
       // Headers arrived but the body did not: Meta has processed the request, its answer is lost.
-      throw this.failed(what, method, url, started, transportError(err, what));
+      throw this.failed(what, method, path, started, transportError(err, what));
     }
     return Buffer.concat(chunks, total);
   }
 
-  private failed(what: string, method: string, url: URL, started: number, error: ProviderError): ProviderError {
+  private failed(what: string, method: string, path: string, started: number, error: ProviderError): ProviderError {
     this.logger?.debug(
       {
         op: what,
         method,
-        url: redactUrl(url.pathname),
+        url: redactUrl(path),
         ms: Date.now() - started,
         kind: error.kind,
         status: error.httpStatus,
@@ -342,6 +371,14 @@ export class CloudApiAdapter implements WhatsAppProvider {
       'whatsapp call failed',
     );
     return error;
+  }
+}
+
+/** Aborts a Graph answer longer than the adapter reads (maxBodyBytes). */
+class ResponseTooLargeError extends Error {
+  constructor(max: number) {
+    super(`response over ${max} bytes`);
+    this.name = 'ResponseTooLargeError';
   }
 }
 
