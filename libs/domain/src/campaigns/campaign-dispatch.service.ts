@@ -7,8 +7,8 @@ import {
   TenantRepository,
   type CampaignEntity,
   type CampaignSettingsEntity,
-  type ContactEntity,
-  type OutboundMessageEntity,
+  type ClaimedContact,
+  type ClaimedMessage,
   type SubscriberProfile,
   type TenantEntity,
 } from '#database';
@@ -90,8 +90,8 @@ export class CampaignDispatchService implements BeforeApplicationShutdown {
 
   async prepare(
     tenantId: TenantId,
-    rows: readonly OutboundMessageEntity[],
-    contacts: ReadonlyMap<ContactId, ContactEntity>,
+    rows: readonly ClaimedMessage[],
+    contacts: ReadonlyMap<ContactId, ClaimedContact>,
     profiles: RecipientProfiles,
   ): Promise<Map<OutboundMessageId, RecipientPlan>> {
     const plans = new Map<OutboundMessageId, RecipientPlan>();
@@ -168,7 +168,7 @@ export class CampaignDispatchService implements BeforeApplicationShutdown {
    * A campaign message failed: true when Meta refused the id of the campaign's uploaded file
    * (expired or unknown) and the message should go again, once, with a fresh upload.
    */
-  async retryWithFreshMedia(tenantId: TenantId, row: OutboundMessageEntity, content: MessageContent, err: unknown): Promise<boolean> {
+  async retryWithFreshMedia(tenantId: TenantId, row: ClaimedMessage, content: MessageContent, err: unknown): Promise<boolean> {
     if (row.campaignId === null || row.errorAction === MEDIA_REUPLOAD_ACTION) return false;
     if (typeof err !== 'object' || err === null || !isMediaIdRefusal(err as { kind: string; code: number | null })) return false;
     const providerMediaId = providerMediaIdOf(content);

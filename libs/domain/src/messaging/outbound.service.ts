@@ -15,7 +15,8 @@ import {
   OutboundMessageRepository,
   TenantDb,
   WhatsappNumberRepository,
-  type ContactEntity,
+  type ClaimedContact,
+  type ClaimedMessage,
   type MessageCategory,
   type OutboundKind,
   type OutboundMessageEntity,
@@ -86,7 +87,7 @@ const WITHHELD: Record<Withheld, { dueInMs: number; event: string; message: stri
 
 /** A claimed message with what goes to the provider. */
 interface Ready {
-  row: OutboundMessageEntity;
+  row: ClaimedMessage;
   content: MessageContent;
   category: MessageCategory | null;
   /** Campaign messages record the content each recipient got (it is rendered at send time). */
@@ -224,7 +225,7 @@ export class OutboundService {
         reserved.startInMs + reserved.granted * reserved.intervalMs,
       );
     }
-    const byNumber = new Map<NumberId, OutboundMessageEntity[]>();
+    const byNumber = new Map<NumberId, ClaimedMessage[]>();
     for (const r of rows) {
       const group = byNumber.get(r.numberId);
       if (group) group.push(r);
@@ -277,8 +278,8 @@ export class OutboundService {
   private async dispatchNumber(
     tenantId: TenantId,
     numberId: NumberId,
-    rows: OutboundMessageEntity[],
-    lookups: { contacts: ReadonlyMap<ContactId, ContactEntity>; profiles: RecipientProfiles },
+    rows: ClaimedMessage[],
+    lookups: { contacts: ReadonlyMap<ContactId, ClaimedContact>; profiles: RecipientProfiles },
     handedOff: Set<OutboundMessageId>,
     reserved: Granted | null = null,
   ): Promise<void> {
@@ -402,7 +403,7 @@ export class OutboundService {
     const numberId = sender.number.id;
     const provider = this.providers.for(sender.providerKind);
     // A slot an emergency took back, or a message of a campaign paused or cancelled since the slots were reserved.
-    const withheld = (row: OutboundMessageEntity): Withheld | null =>
+    const withheld = (row: ClaimedMessage): Withheld | null =>
       lane === 'normal' && this.pacer.preemptedSince(numberId, slots.reservedAt)
         ? 'preempted'
         : row.campaignId !== null && this.pacer.stoppedSince(row.campaignId, slots.reservedAt)
@@ -461,7 +462,7 @@ export class OutboundService {
       }),
     );
     // 130429s (the number over its throughput) come in clusters: a batch's go back together.
-    const throttled = new Map<number | null, { rows: OutboundMessageEntity[]; error: ProviderError }>();
+    const throttled = new Map<number | null, { rows: ClaimedMessage[]; error: ProviderError }>();
     for (const o of failures) {
       if (isThroughputRefusal(o.error)) {
         const group = throttled.get(o.error.code);
@@ -504,7 +505,7 @@ export class OutboundService {
    * release, a job, a claim and a log line for each: in a storm on a busy machine those had
    * doubled the claims, and the CPU they took made the storm worse.
    */
-  private async retryThrottled(tenantId: TenantId, sender: SendingNumber, rows: readonly OutboundMessageEntity[], err: ProviderError): Promise<void> {
+  private async retryThrottled(tenantId: TenantId, sender: SendingNumber, rows: readonly ClaimedMessage[], err: ProviderError): Promise<void> {
     const numberId = sender.number.id;
     await this.pacer.slowDown(numberId, sender.number.mpsCap, SLOW_DOWN_MS, rows.length);
     const delayMs = retryDelayMs('pace_number', 1, { code: err.code }) ?? 60_000;
@@ -555,7 +556,7 @@ export class OutboundService {
 
   private async requeueMany(
     tenantId: TenantId,
-    rows: readonly OutboundMessageEntity[],
+    rows: readonly ClaimedMessage[],
     ids: readonly OutboundMessageId[],
     at: Date,
     refundAttempt: boolean,
@@ -570,13 +571,7 @@ export class OutboundService {
     );
   }
 
-  private async handleFailure(
-    tenantId: TenantId,
-    row: OutboundMessageEntity,
-    err: unknown,
-    content: MessageContent,
-    sender: SendingNumber,
-  ): Promise<void> {
+  private async handleFailure(tenantId: TenantId, row: ClaimedMessage, err: unknown, content: MessageContent, sender: SendingNumber): Promise<void> {
     // Meta no longer knows the id of a campaign's uploaded file: once more, with a fresh upload.
     if (err instanceof ProviderError && (await this.campaignContent.retryWithFreshMedia(tenantId, row, content, err))) {
       await this.requeueAt(tenantId, row, new Date(), true, { code: err.code, reason: err.message, action: MEDIA_REUPLOAD_ACTION });
@@ -655,7 +650,7 @@ export class OutboundService {
 
   private async requeueAt(
     tenantId: TenantId,
-    row: OutboundMessageEntity,
+    row: ClaimedMessage,
     at: Date,
     refundAttempt: boolean,
     error?: { code: number | null; reason: string; action: string },
