@@ -1,17 +1,89 @@
-import { ClockOffset, SendWindow } from './number-pacer.js';
+import { ClockOffset, SendWindow, type SendTicket } from './number-pacer.js';
 
 describe('SendWindow', () => {
+  /** Admits and, when admitted, records the answer `rtt` ms later; returns the wait (0 when admitted). */
+  const sendAt = (w: SendWindow, key: string, limit: number, now: number, rtt = 0): number => {
+    const admitted = w.admit(key, limit, now);
+    if (typeof admitted === 'number') return admitted;
+    w.answered(admitted, now + rtt);
+    return 0;
+  };
+
   it('lets `limit` sends through in any window and says how long the next must wait', () => {
     const w = new SendWindow(1_000);
-    for (let i = 0; i < 3; i++) expect(w.admit('n', 3, 10_000 + i)).toBe(0);
-    // The oldest of the three went at 10,000: one more fits once it is a full second old.
-    expect(w.admit('n', 3, 10_500)).toBe(501);
-    expect(w.admit('n', 3, 11_000)).toBe(0);
-    expect(w.admit('n', 3, 11_000)).toBe(2);
-    expect(w.admit('n', 3, 11_001)).toBe(0);
+    for (let i = 0; i < 3; i++) expect(sendAt(w, 'n', 3, 10_000 + i)).toBe(0);
+    // The oldest of the three was answered at 10,000: one more fits once that is a full second old.
+    expect(sendAt(w, 'n', 3, 10_500)).toBe(501);
+    expect(sendAt(w, 'n', 3, 11_000)).toBe(0);
+    expect(sendAt(w, 'n', 3, 11_000)).toBe(2);
+    expect(sendAt(w, 'n', 3, 11_001)).toBe(0);
     // A refused send is not counted: the window holds 10,002, 11,000 and 11,001.
-    expect(w.admit('n', 3, 11_001)).toBe(2);
-    expect(w.admit('n', 3, 11_002)).toBe(0);
+    expect(sendAt(w, 'n', 3, 11_001)).toBe(2);
+    expect(sendAt(w, 'n', 3, 11_002)).toBe(0);
+  });
+
+  it('counts a send until a full window after its answer, and an unanswered one until it is answered', () => {
+    const w = new SendWindow(1_000);
+    const first = w.admit('n', 2, 0);
+    expect(typeof first).toBe('object');
+    expect(sendAt(w, 'n', 2, 10, 5)).toBe(0);
+    // The first is still unanswered a second and more later: the next waits for it, briefly each time.
+    expect(w.admit('n', 2, 1_200)).toBe(5);
+    // Answered at 1,300 (a receiver that stalled): it counts until 2,300.
+    w.answered(first as SendTicket, 1_300);
+    expect(w.admit('n', 2, 1_400)).toBe(901);
+    expect(sendAt(w, 'n', 2, 2_301)).toBe(0);
+  });
+
+  it('frees the place of a send that did not go at once', () => {
+    const w = new SendWindow(1_000);
+    const ticket = w.admit('n', 1, 0);
+    expect(w.admit('n', 1, 1)).toBe(5);
+    w.release(ticket as SendTicket);
+    expect(typeof w.admit('n', 1, 2)).toBe('object');
+  });
+
+  it('never lets a stalled receiver count more than the limit in a second, where pacing by the clock alone did', () => {
+    const limit = 79;
+    const interval = 1_000 / 78.8;
+    // The receiver counts a request when it gets to it: at the end of any stall it is in, else 1 ms on; it answers 1 ms after counting.
+    const stalls: [number, number][] = [];
+    for (let t = 300; t < 20_000; t += 700 + ((t * 7) % 500)) stalls.push([t, t + 15 + ((t * 13) % 60)]);
+    const countedAt = (sent: number): number => {
+      const stall = stalls.find(([from, to]) => sent >= from && sent < to);
+      return stall ? stall[1] : sent + 1;
+    };
+    const overLimit = (counted: number[]): number => {
+      const sorted = [...counted].sort((a, b) => a - b);
+      let over = 0;
+      for (let i = limit; i < sorted.length; i++) if (sorted[i] - sorted[i - limit] <= 1_000) over += 1;
+      return over;
+    };
+
+    // By the clock alone: each send at its slot.
+    const slots = Array.from({ length: 1_500 }, (_, i) => i * interval);
+    expect(overLimit(slots.map(countedAt))).toBeGreaterThan(0);
+
+    // Through the window, each answered when the receiver answers it.
+    const w = new SendWindow(1_000);
+    const counted: number[] = [];
+    let now = 0;
+    for (const slot of slots) {
+      now = Math.max(now, slot);
+      for (let admitted = w.admit('n', limit, now); ; admitted = w.admit('n', limit, now)) {
+        if (typeof admitted === 'number') {
+          now += admitted;
+          continue;
+        }
+        const at = countedAt(now);
+        counted.push(at);
+        w.answered(admitted, at + 1);
+        break;
+      }
+    }
+    expect(overLimit(counted)).toBe(0);
+    // At the cost of the stalls themselves, not of the pace: well within 2 % of the clock's schedule.
+    expect(now).toBeLessThan(slots[slots.length - 1] * 1.02);
   });
 
   it('turns a burst of late sends into the pace the window allows, never more than the limit a second', () => {
@@ -21,7 +93,7 @@ describe('SendWindow', () => {
     // 400 sends all due at t=0 (a stalled event loop): each goes as soon as the window allows.
     let now = 0;
     for (let i = 0; i < 400; i++) {
-      for (let wait = w.admit('n', limit, now); wait > 0; wait = w.admit('n', limit, now)) now += wait;
+      for (let wait = sendAt(w, 'n', limit, now); wait > 0; wait = sendAt(w, 'n', limit, now)) now += wait;
       sent.push(now);
     }
     for (let i = limit; i < sent.length; i++) expect(sent[i] - sent[i - limit]).toBeGreaterThan(999);
@@ -39,7 +111,7 @@ describe('SendWindow', () => {
       ['a', 2, 20, false],
       ['a', 2, 30, true],
     ];
-    expect(steps.map(([key, limit, now]) => w.admit(key, limit, now) > 0)).toEqual(steps.map((s) => s[3]));
+    expect(steps.map(([key, limit, now]) => sendAt(w, key, limit, now) > 0)).toEqual(steps.map((s) => s[3]));
   });
 });
 

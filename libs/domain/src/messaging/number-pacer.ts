@@ -295,21 +295,40 @@ export class NumberPacer implements OnApplicationShutdown {
   }
 
   /**
-   * How long the next send on the number must still wait, in ms; 0 when it may go now, and then it
-   * is counted. A send that comes late for its slot (the event loop was busy) would otherwise go
-   * bunched with the next ones on time: over Meta's count of the last second (130429). This keeps
-   * what this process sends per number under pacingShare × cap in any second.
+   * A ticket when the next send on the number may go now (it is then counted), or how long it must
+   * still wait, in ms. A send that comes late for its slot (the event loop was busy), or whose
+   * receiver counted the previous ones late, would otherwise go bunched with the next ones on time:
+   * over Meta's count of the last second (130429). This keeps what this process sends per number
+   * under pacingShare × cap in any second as the receiver counts it (SendWindow).
    */
-  admit(numberId: string, mpsCap: number, now = Date.now()): number {
-    // Rounded up: never below the pace the slots are handed out at (78.8/s at 80 → 79 a second).
-    return this.window.admit(numberId, Math.max(1, Math.ceil(mpsCap * this.config.whatsapp.pacingShare)), now);
+  admit(numberId: string, mpsCap: number, now = Date.now()): SendTicket | number {
+    // The whole cap: counted to the answers, the window holds what the receiver counted at most, and
+    // a send waits its answer's round trip longer; at pacingShare × cap it would hold the number
+    // below the pace its slots come at (985 a second at 1,000 with round trips of 8 ms: 977). The
+    // share's headroom (inbound traffic, other processes) is kept by the slots.
+    return this.window.admit(numberId, Math.max(1, Math.floor(mpsCap)), now);
   }
 
-  /** Waits until the next send on the number fits in this process's last second (see admit), and counts it. */
-  async waitForRoom(numberId: string, mpsCap: number): Promise<void> {
-    for (let wait = this.admit(numberId, mpsCap); wait > 0; wait = this.admit(numberId, mpsCap)) {
-      await new Promise((resolve) => setTimeout(resolve, wait));
+  /**
+   * Waits until the next send on the number fits in this process's last second (see admit), and
+   * counts it: the caller reports its answer with `answered`, or `release`s it if it does not go.
+   */
+  async waitForRoom(numberId: string, mpsCap: number): Promise<SendTicket> {
+    for (;;) {
+      const admitted = this.admit(numberId, mpsCap);
+      if (typeof admitted !== 'number') return admitted;
+      await new Promise((resolve) => setTimeout(resolve, admitted));
     }
+  }
+
+  /** The answer (or error) of a send counted by waitForRoom came (now, unless given). */
+  answered(ticket: SendTicket, at = Date.now()): void {
+    this.window.answered(ticket, at);
+  }
+
+  /** A send counted by waitForRoom did not go after all. */
+  release(ticket: SendTicket): void {
+    this.window.release(ticket);
   }
 
   /** Reserves up to `wanted` send slots for the number. */
@@ -404,17 +423,38 @@ export class ClockOffset {
   }
 }
 
+/** A send counted by a SendWindow, until `SendWindow.answered` gives the time its answer came. */
+export interface SendTicket {
+  readonly ring: { times: number[] };
+  readonly index: number;
+}
+
+/** How long a send waits when the window's oldest send is still unanswered (a second or more: rare). */
+const UNANSWERED_RETRY_MS = 5;
+
 /**
- * The times of the last sends per key over a sliding window (Meta counts a number's throughput so):
- * a ring of `limit` times per key, so a check is O(1) and memory is bounded by the limit.
+ * The last sends per key over a sliding window, as the receiving end may have counted them (Meta
+ * counts a number's throughput so): a ring of `limit` sends per key, so a check is O(1) and memory
+ * is bounded by the limit.
+ *
+ * A send is counted from when it goes until a full window after its answer came, not after it went:
+ * Meta counted it somewhere in between, and a busy receiver counts late. Counted from when it went,
+ * sends that reached a receiver stalled for 20 ms were counted together at the end of the stall,
+ * bunched with the on-time sends one second later: at 0.985 of the cap, any stall over 15 ms made
+ * 130429s. Counted to the answer, the k-th send's count at the receiver is at least a window before
+ * the (k + limit)-th's, whatever the stalls; each stall delays the sends after it instead.
  */
 export class SendWindow {
   private readonly rings = new Map<string, { limit: number; times: number[]; next: number }>();
 
   constructor(private readonly windowMs: number) {}
 
-  /** 0 and counts the send when fewer than `limit` went in the window before `now`; otherwise the ms until one leaves it. */
-  admit(key: string, limit: number, now: number): number {
+  /**
+   * A ticket when fewer than `limit` of the key's sends are unanswered or were answered within the
+   * window before `now`: the send is counted, unanswered until {@link answered} (or {@link release}
+   * when it does not go after all). Otherwise the ms to wait before asking again.
+   */
+  admit(key: string, limit: number, now: number): SendTicket | number {
     let ring = this.rings.get(key);
     if (ring?.limit !== limit) {
       // New, or the number's cap changed: start over (at worst one window without the check).
@@ -422,14 +462,27 @@ export class SendWindow {
       this.rings.set(key, ring);
     }
     if (ring.times.length < limit) {
-      ring.times.push(now);
-      return 0;
+      ring.times.push(Infinity);
+      return { ring, index: ring.times.length - 1 };
     }
-    // Full: the slot to reuse holds the oldest time.
-    const oldest = ring.times[ring.next];
+    // Full: the slot to reuse holds the send that went first (the others were answered no earlier
+    // than it went, so waiting for it is at worst a little cautious).
+    const index = ring.next;
+    const oldest = ring.times[index];
+    if (oldest === Infinity) return UNANSWERED_RETRY_MS;
     if (oldest > now - this.windowMs) return oldest + this.windowMs - now + 1;
-    ring.times[ring.next] = now;
-    ring.next = (ring.next + 1) % ring.times.length;
-    return 0;
+    ring.times[index] = Infinity;
+    ring.next = (index + 1) % ring.times.length;
+    return { ring, index };
+  }
+
+  /** The send's answer (or its error) came at `at`: it leaves the window a full window later. */
+  answered(ticket: SendTicket, at: number): void {
+    ticket.ring.times[ticket.index] = at;
+  }
+
+  /** The send did not go: its place is free at once. */
+  release(ticket: SendTicket): void {
+    ticket.ring.times[ticket.index] = -Infinity;
   }
 }

@@ -416,9 +416,12 @@ export class OutboundService {
         // Checked before the send is counted and again after any wait for room: the nearest to the send.
         let held = withheld(item.row);
         if (held) return { item, accepted: null, error: null, withheld: held };
-        await this.pacer.waitForRoom(numberId, sender.number.mpsCap);
+        const room = await this.pacer.waitForRoom(numberId, sender.number.mpsCap);
         held = withheld(item.row);
-        if (held) return { item, accepted: null, error: null, withheld: held };
+        if (held) {
+          this.pacer.release(room);
+          return { item, accepted: null, error: null, withheld: held };
+        }
         handedOff.add(item.row.id);
         try {
           const accepted = await provider.send({
@@ -431,6 +434,9 @@ export class OutboundService {
           return { item, accepted, error: null, withheld: null };
         } catch (error) {
           return { item, accepted: null, error, withheld: null };
+        } finally {
+          // Meta counted the send by now, at the latest: it leaves this process's window a second later.
+          this.pacer.answered(room);
         }
       }),
     );
