@@ -423,29 +423,36 @@ export class ClockOffset {
   }
 }
 
-/** A send counted by a SendWindow, until `SendWindow.answered` gives the time its answer came. */
-export interface SendTicket {
-  readonly ring: { times: number[] };
-  readonly index: number;
+/** One key's sends in a SendWindow: those unanswered, and the answer times still within the window (oldest first). */
+interface WindowState {
+  unanswered: number;
+  answers: number[];
+  head: number;
 }
 
-/** How long a send waits when the window's oldest send is still unanswered (a second or more: rare). */
+/** A send counted by a SendWindow, until `answered` or `release` settles it (once). */
+export interface SendTicket {
+  readonly state: WindowState;
+  settled: boolean;
+}
+
+/** How long a send waits when every send counted is still unanswered (a window's worth in flight: rare). */
 const UNANSWERED_RETRY_MS = 5;
 
 /**
- * The last sends per key over a sliding window, as the receiving end may have counted them (Meta
- * counts a number's throughput so): a ring of `limit` sends per key, so a check is O(1) and memory
- * is bounded by the limit.
+ * The sends per key over a sliding window, as the receiving end may have counted them (Meta counts a
+ * number's throughput so); memory is bounded by the limit.
  *
  * A send is counted from when it goes until a full window after its answer came, not after it went:
  * Meta counted it somewhere in between, and a busy receiver counts late. Counted from when it went,
  * sends that reached a receiver stalled for 20 ms were counted together at the end of the stall,
  * bunched with the on-time sends one second later: at 0.985 of the cap, any stall over 15 ms made
  * 130429s. Counted to the answer, the k-th send's count at the receiver is at least a window before
- * the (k + limit)-th's, whatever the stalls; each stall delays the sends after it instead.
+ * the (k + limit)-th's, whatever the stalls; each stall delays the sends after it instead. A send
+ * whose answer never comes (until its timeout) holds one place, not the window.
  */
 export class SendWindow {
-  private readonly rings = new Map<string, { limit: number; times: number[]; next: number }>();
+  private readonly states = new Map<string, WindowState & { limit: number }>();
 
   constructor(private readonly windowMs: number) {}
 
@@ -455,34 +462,45 @@ export class SendWindow {
    * when it does not go after all). Otherwise the ms to wait before asking again.
    */
   admit(key: string, limit: number, now: number): SendTicket | number {
-    let ring = this.rings.get(key);
-    if (ring?.limit !== limit) {
-      // New, or the number's cap changed: start over (at worst one window without the check).
-      ring = { limit, times: [], next: 0 };
-      this.rings.set(key, ring);
+    let state = this.states.get(key);
+    if (state?.limit !== limit) {
+      // New, or the number's cap changed: start over (at worst one window without the check). Tickets
+      // of the old state still settle it, harmlessly.
+      state = { limit, unanswered: 0, answers: [], head: 0 };
+      this.states.set(key, state);
     }
-    if (ring.times.length < limit) {
-      ring.times.push(Infinity);
-      return { ring, index: ring.times.length - 1 };
+    const { answers } = state;
+    while (state.head < answers.length && answers[state.head] <= now - this.windowMs) state.head += 1;
+    if (state.head === answers.length) {
+      answers.length = 0;
+      state.head = 0;
+    } else if (state.head > 64 && state.head * 2 >= answers.length) {
+      answers.splice(0, state.head);
+      state.head = 0;
     }
-    // Full: the slot to reuse holds the send that went first (the others were answered no earlier
-    // than it went, so waiting for it is at worst a little cautious).
-    const index = ring.next;
-    const oldest = ring.times[index];
-    if (oldest === Infinity) return UNANSWERED_RETRY_MS;
-    if (oldest > now - this.windowMs) return oldest + this.windowMs - now + 1;
-    ring.times[index] = Infinity;
-    ring.next = (index + 1) % ring.times.length;
-    return { ring, index };
+    const answeredInWindow = answers.length - state.head;
+    if (state.unanswered + answeredInWindow < limit) {
+      state.unanswered += 1;
+      return { state, settled: false };
+    }
+    return answeredInWindow > 0 ? answers[state.head] + this.windowMs - now + 1 : UNANSWERED_RETRY_MS;
   }
 
   /** The send's answer (or its error) came at `at`: it leaves the window a full window later. */
   answered(ticket: SendTicket, at: number): void {
-    ticket.ring.times[ticket.index] = at;
+    if (ticket.settled) return;
+    ticket.settled = true;
+    const { state } = ticket;
+    state.unanswered -= 1;
+    // Kept in order: an answer reported out of order counts as late as the latest (never shorter).
+    const last = state.answers.length > state.head ? state.answers[state.answers.length - 1] : -Infinity;
+    state.answers.push(Math.max(at, last));
   }
 
   /** The send did not go: its place is free at once. */
   release(ticket: SendTicket): void {
-    ticket.ring.times[ticket.index] = -Infinity;
+    if (ticket.settled) return;
+    ticket.settled = true;
+    ticket.state.unanswered -= 1;
   }
 }
