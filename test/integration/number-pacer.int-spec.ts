@@ -238,6 +238,21 @@ describe('NumberPacer', () => {
     expect(await pacer.slowDown(big, 80, 5_000, 1, t0 + 1_000)).toBe(1.25);
   });
 
+  it('asks campaign batches to wait while this process holds more than two horizons of a number unsent', () => {
+    const n = `n-${uniq()}`;
+    expect(pacer.backlogWait(n, 80)).toBe(0);
+    // Two horizons (1.5 s each) at 80 msg/s: 240 messages in batches under way.
+    pacer.hold(n, 239);
+    expect(pacer.backlogWait(n, 80)).toBe(0);
+    pacer.hold(n, 41);
+    // 41 over the limit: about half a second of the number's pace.
+    expect(pacer.backlogWait(n, 80)).toBe(513);
+    pacer.unhold(n, 41);
+    expect(pacer.backlogWait(n, 80)).toBe(0);
+    pacer.unhold(n, 239);
+    expect(pacer.backlogWait(n, 80)).toBe(0);
+  });
+
   it('keeps what one process sends per number under the cap in any second as Meta counts it, however late its timers fire', () => {
     const n = `n-${uniq()}`;
     const t = 1_000_000;

@@ -188,6 +188,8 @@ export class NumberPacer implements OnApplicationShutdown {
   private readonly logger = new Logger('NumberPacer');
   private readonly clock = new ClockOffset();
   private readonly window = new SendWindow(1_000);
+  /** Messages per number in campaign batches under way in this process, from reservation to outcome (see backlogWait). */
+  private readonly holding = new Map<string, number>();
   /** When (this clock) an emergency last took each number's normal slots back, as heard on the channel. */
   private readonly preemptions = new Map<string, number>();
   /** When (this clock) each campaign was last paused or cancelled, as heard on the stop channel (see stopCampaign). */
@@ -299,7 +301,8 @@ export class NumberPacer implements OnApplicationShutdown {
    * still wait, in ms. A send that comes late for its slot (the event loop was busy), or whose
    * receiver counted the previous ones late, would otherwise go bunched with the next ones on time:
    * over Meta's count of the last second (130429). This keeps what this process sends per number
-   * under pacingShare × cap in any second as the receiver counts it (SendWindow).
+   * within the cap in any second as the receiver counts it (SendWindow); the slots keep it at
+   * pacingShare × cap on average.
    */
   admit(numberId: string, mpsCap: number, now = Date.now()): SendTicket | number {
     // The whole cap: counted to the answers, the window holds what the receiver counted at most, and
@@ -319,6 +322,32 @@ export class NumberPacer implements OnApplicationShutdown {
       if (typeof admitted !== 'number') return admitted;
       await new Promise((resolve) => setTimeout(resolve, admitted));
     }
+  }
+
+  /**
+   * How long a campaign batch on the number should wait before reserving, in ms; 0 when this
+   * process is keeping up. Slots are handed out on Redis's clock whatever this process manages to
+   * send: a process that falls behind them (its CPU starved, or its window waiting for answers)
+   * would go on claiming a horizon's worth of rows every 1.5 s while sending fewer, and the rows
+   * it holds in 'sending' (in doubt should it die, and taken for stale by the sweep after a minute)
+   * would pile up. Past two horizons of the number's cap in batches under way, batches wait instead.
+   */
+  backlogWait(numberId: string, mpsCap: number): number {
+    const held = this.holding.get(numberId) ?? 0;
+    const limit = Math.max(1, Math.ceil((mpsCap * 2 * RESERVATION_HORIZON_MS) / 1000));
+    return held < limit ? 0 : Math.ceil(((held - limit + 1) * 1000) / mpsCap);
+  }
+
+  /** A campaign batch of `count` messages of the number is under way in this process (see backlogWait). */
+  hold(numberId: string, count: number): void {
+    this.holding.set(numberId, (this.holding.get(numberId) ?? 0) + count);
+  }
+
+  /** It is done. */
+  unhold(numberId: string, count: number): void {
+    const held = (this.holding.get(numberId) ?? 0) - count;
+    if (held > 0) this.holding.set(numberId, held);
+    else this.holding.delete(numberId);
   }
 
   /** The answer (or error) of a send counted by waitForRoom came (now, unless given). */

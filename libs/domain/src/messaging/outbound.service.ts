@@ -188,12 +188,38 @@ export class OutboundService {
    * accepted in one statement.
    */
   async dispatchBatch(tenantId: TenantId, ids: readonly OutboundMessageId[], hint?: BatchHint): Promise<void> {
+    // A campaign batch counts towards its number's backlog in this process from its reservation
+    // until it is done (NumberPacer.backlogWait).
+    const holding: { numberId: NumberId | null; count: number } = { numberId: null, count: 0 };
+    try {
+      await this.dispatchHeldBatch(tenantId, ids, hint, holding);
+    } finally {
+      if (holding.numberId !== null) this.pacer.unhold(holding.numberId, holding.count);
+    }
+  }
+
+  private async dispatchHeldBatch(
+    tenantId: TenantId,
+    ids: readonly OutboundMessageId[],
+    hint: BatchHint | undefined,
+    holding: { numberId: NumberId | null; count: number },
+  ): Promise<void> {
     // A campaign batch reserves its number's slots first and claims no more rows than it got: a row
     // is 'sending' only when it is about to go, so a worker that dies leaves few in doubt (ADR 0009).
     let reserved: Granted | null = null;
     if (hint) {
       const sender = await this.directory.get(tenantId, hint.numberId);
       if (sender?.number.status === 'active') {
+        // This process is behind the batches it already holds for the number: no more rows claimed
+        // until it catches up. Checked and held in one step, so concurrent jobs cannot all pass.
+        const behind = this.pacer.backlogWait(hint.numberId, sender.number.mpsCap);
+        if (behind > 0) {
+          await this.postponeBatch(tenantId, ids, hint, behind);
+          return;
+        }
+        this.pacer.hold(hint.numberId, ids.length);
+        holding.numberId = hint.numberId;
+        holding.count = ids.length;
         const slots = await this.pacer.reserve(hint.numberId, sender.number.mpsCap, ids.length, hint.lane);
         if (!('startInMs' in slots)) {
           // The number is at its pace, or an emergency holds it: the batch comes back, nothing claimed.
@@ -409,37 +435,36 @@ export class OutboundService {
         : row.campaignId !== null && this.pacer.stoppedSince(row.campaignId, slots.reservedAt)
           ? 'stopped'
           : null;
-    const outcomes = await Promise.all(
-      ready.map(async (item, i) => {
-        const wait = t0 + i * slots.intervalMs - Date.now();
-        if (wait > 1) await sleep(wait);
-        // Checked before the send is counted and again after any wait for room: the nearest to the send.
-        let held = withheld(item.row);
-        if (held) return { item, accepted: null, error: null, withheld: held };
-        const room = await this.pacer.waitForRoom(numberId, sender.number.mpsCap);
-        held = withheld(item.row);
-        if (held) {
-          this.pacer.release(room);
-          return { item, accepted: null, error: null, withheld: held };
-        }
-        handedOff.add(item.row.id);
-        try {
-          const accepted = await provider.send({
-            from: sender.credentials,
-            to: item.row.recipientKind === 'phone' ? { kind: 'phone', e164: item.row.recipient } : { kind: 'bsuid', userId: item.row.recipient },
-            content: item.content,
-            replyTo: item.row.replyToWamid ?? undefined,
-            correlationId: item.row.id,
-          });
-          return { item, accepted, error: null, withheld: null };
-        } catch (error) {
-          return { item, accepted: null, error, withheld: null };
-        } finally {
-          // Meta counted the send by now, at the latest: it leaves this process's window a second later.
-          this.pacer.answered(room);
-        }
-      }),
-    );
+    const sendOne = async (item: Ready, i: number) => {
+      const wait = t0 + i * slots.intervalMs - Date.now();
+      if (wait > 1) await sleep(wait);
+      // Checked before the send is counted and again after any wait for room: the nearest to the send.
+      let held = withheld(item.row);
+      if (held) return { item, accepted: null, error: null, withheld: held };
+      const room = await this.pacer.waitForRoom(numberId, sender.number.mpsCap);
+      held = withheld(item.row);
+      if (held) {
+        this.pacer.release(room);
+        return { item, accepted: null, error: null, withheld: held };
+      }
+      handedOff.add(item.row.id);
+      try {
+        const accepted = await provider.send({
+          from: sender.credentials,
+          to: item.row.recipientKind === 'phone' ? { kind: 'phone', e164: item.row.recipient } : { kind: 'bsuid', userId: item.row.recipient },
+          content: item.content,
+          replyTo: item.row.replyToWamid ?? undefined,
+          correlationId: item.row.id,
+        });
+        return { item, accepted, error: null, withheld: null };
+      } catch (error) {
+        return { item, accepted: null, error, withheld: null };
+      } finally {
+        // Meta counted the send by now, at the latest: it leaves this process's window a second later.
+        this.pacer.answered(room);
+      }
+    };
+    const outcomes = await Promise.all(ready.map(sendOne));
     const accepted = outcomes.flatMap((o) =>
       o.accepted
         ? [
