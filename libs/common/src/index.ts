@@ -14,3 +14,4 @@ export * from './clock/clock.js';
 export * from './clock/with-timeout.js';
 export * from './cache/shared-loads.js';
 export * from './clock/coalesced-runs.js';
+export * from './clock/expiring-times.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, createRedisClient, luaCommand, REDIS, type AppConfig, type LuaCommand } from '#common';
+import { APP_CONFIG, createRedisClient, luaCommand, ExpiringTimes, REDIS, type AppConfig, type LuaCommand } from '#common';
 
 /**
  * Which traffic a reservation is for. Emergencies pre-empt a number's normal campaign traffic;
@@ -452,11 +452,10 @@ export class ClockOffset {
   }
 }
 
-/** One key's sends in a SendWindow: those unanswered, and the answer times still within the window (oldest first). */
+/** One key's sends in a SendWindow: those unanswered, and the answer times still within the window. */
 interface WindowState {
   unanswered: number;
-  answers: number[];
-  head: number;
+  answers: ExpiringTimes;
 }
 
 /** A send counted by a SendWindow, until `answered` or `release` settles it (once). */
@@ -495,35 +494,24 @@ export class SendWindow {
     if (state?.limit !== limit) {
       // New, or the number's cap changed: start over (at worst one window without the check). Tickets
       // of the old state still settle it, harmlessly.
-      state = { limit, unanswered: 0, answers: [], head: 0 };
+      state = { limit, unanswered: 0, answers: new ExpiringTimes(this.windowMs) };
       this.states.set(key, state);
     }
-    const { answers } = state;
-    while (state.head < answers.length && answers[state.head] <= now - this.windowMs) state.head += 1;
-    if (state.head === answers.length) {
-      answers.length = 0;
-      state.head = 0;
-    } else if (state.head > 64 && state.head * 2 >= answers.length) {
-      answers.splice(0, state.head);
-      state.head = 0;
-    }
-    const answeredInWindow = answers.length - state.head;
+    const answeredInWindow = state.answers.countAt(now);
     if (state.unanswered + answeredInWindow < limit) {
       state.unanswered += 1;
       return { state, settled: false };
     }
-    return answeredInWindow > 0 ? answers[state.head] + this.windowMs - now + 1 : UNANSWERED_RETRY_MS;
+    return answeredInWindow > 0 ? state.answers.nextExpiry - now + 1 : UNANSWERED_RETRY_MS;
   }
 
   /** The send's answer (or its error) came at `at`: it leaves the window a full window later. */
   answered(ticket: SendTicket, at: number): void {
     if (ticket.settled) return;
     ticket.settled = true;
-    const { state } = ticket;
-    state.unanswered -= 1;
-    // Kept in order: an answer reported out of order counts as late as the latest (never shorter).
-    const last = state.answers.length > state.head ? state.answers[state.answers.length - 1] : -Infinity;
-    state.answers.push(Math.max(at, last));
+    ticket.state.unanswered -= 1;
+    // An answer reported out of order counts as late as the latest (never shorter).
+    ticket.state.answers.push(at);
   }
 
   /** The send did not go: its place is free at once. */
