@@ -4,6 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createLogger, PinoNestLogger, redactUrl, type Logger } from '#common';
 import { SimulatorSettings } from './config/simulator-settings.js';
+import { MessagesController } from './graph/messages.controller.js';
+import { MessagesService } from './graph/messages.service.js';
 import { SimulatorExceptionFilter } from './http/simulator-exception.filter.js';
 import { SimulatorModule } from './simulator.module.js';
 
@@ -48,7 +50,9 @@ export async function createSimulatorApp(options: SimulatorAppOptions = {}): Pro
     abortOnError: false,
   });
   await app.register(fastifyMultipart, { limits: { fileSize: UPLOAD_LIMIT_BYTES, files: 1, fields: 10 } });
-  app.useGlobalFilters(new SimulatorExceptionFilter());
+  const errors = new SimulatorExceptionFilter();
+  app.useGlobalFilters(errors);
+  new MessagesController(app.get(MessagesService), errors).register(fastify);
 
   if (settings.publicUrl === null) {
     const server = app.getHttpServer();

@@ -10,7 +10,6 @@ import { WebhooksController } from './control/webhooks.controller.js';
 import { GraphAuthService } from './graph/graph-auth.service.js';
 import { MessageTemplatesController } from './graph/message-templates.controller.js';
 import { MessageTemplatesService } from './graph/message-templates.service.js';
-import { MessagesController } from './graph/messages.controller.js';
 import { MessagesService } from './graph/messages.service.js';
 import { InboundService } from './inbound/inbound.service.js';
 import { MediaStoreService } from './media/media-store.service.js';
@@ -44,7 +43,6 @@ export class SimulatorModule {
         MessagesLogController,
         FaultsController,
         PhonePageController,
-        MessagesController,
         MessageTemplatesController,
         MediaController,
       ],

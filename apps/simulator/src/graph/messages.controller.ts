@@ -1,20 +1,37 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
-import { MessagesService, type SendResponse } from './messages.service.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SimulatorExceptionFilter } from '../http/simulator-exception.filter.js';
+import type { MessagesService, SendResponse } from './messages.service.js';
 
-@Controller()
+interface MessagesRoute {
+  Params: { version: string; phoneNumberId: string };
+  Headers: { authorization?: string };
+  Body: unknown;
+}
+
+/**
+ * POST /{version}/{phone-number-id}/messages, Meta's send: the one route a campaign calls once per
+ * recipient. Registered on Fastify directly, not as a Nest controller: Nest's router, parameter
+ * extraction and promise chain around the handler took about a third of the simulator's CPU per
+ * send (docs/benchmarks.md, eleventh pass), and the simulator shares the machine with what it
+ * measures. Errors, Fastify's own included (malformed JSON), get the same Graph-shaped answer from
+ * the exception filter as every other route.
+ */
 export class MessagesController {
-  constructor(private readonly messages: MessagesService) {}
+  constructor(
+    private readonly messages: MessagesService,
+    private readonly errors: SimulatorExceptionFilter,
+  ) {}
 
-  @Post(':version/:phoneNumberId/messages')
-  @HttpCode(200)
-  send(
-    @Param('version') version: string,
-    @Param('phoneNumberId') phoneNumberId: string,
-    @Headers('authorization') authorization: string | undefined,
-    @Body() body: unknown,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<SendResponse | { success: true }> {
+  register(fastify: FastifyInstance): void {
+    fastify.route<MessagesRoute>({
+      method: 'POST',
+      url: '/:version/:phoneNumberId/messages',
+      handler: (request, reply) => this.send(request, reply),
+      errorHandler: (error, request, reply) => this.errors.replyWith(error, request, reply),
+    });
+  }
+
+  private send(request: FastifyRequest<MessagesRoute>, reply: FastifyReply): Promise<SendResponse | { success: true }> {
     // A held response (latency, acceptThenTimeout) ends as soon as the client gives up on it. Made
     // only for those: a controller and a listener per request cost the simulator's hot path.
     let signal: AbortSignal | undefined;
@@ -27,6 +44,7 @@ export class MessagesController {
       }
       return signal;
     };
-    return this.messages.handle({ version, phoneNumberId, authorization, body, hangUp });
+    const { version, phoneNumberId } = request.params;
+    return this.messages.handle({ version, phoneNumberId, authorization: request.headers.authorization, body: request.body, hangUp });
   }
 }

@@ -33,8 +33,11 @@ export class SimulatorExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const reply = http.getResponse<FastifyReply>();
-    const request = http.getRequest<FastifyRequest>();
+    this.replyWith(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+  }
+
+  /** Answers `exception` in its route's shape: also the error handler of the routes registered on Fastify directly. */
+  replyWith(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const path = request.url.split('?')[0] ?? '';
     if (path.startsWith('/_sim') || path === '/') {
       const body = this.controlBody(exception, `${request.method} ${path}`);
