@@ -11,10 +11,10 @@ interface MessagesRoute {
 /**
  * POST /{version}/{phone-number-id}/messages, Meta's send: the one route a campaign calls once per
  * recipient. Registered on Fastify directly, not as a Nest controller: Nest's router, parameter
- * extraction and promise chain around the handler took about a third of the simulator's CPU per
- * send (docs/benchmarks.md, eleventh pass), and the simulator shares the machine with what it
- * measures. Errors, Fastify's own included (malformed JSON), get the same Graph-shaped answer from
- * the exception filter as every other route.
+ * extraction and promise chain around the handler cost the simulator's CPU on every send, and the
+ * simulator shares the machine with what it measures (docs/benchmarks.md, eleventh pass).
+ * Errors, Fastify's own included (malformed JSON), get the same Graph-shaped answer from the
+ * exception filter as every other route.
  */
 export class MessagesController {
   constructor(
