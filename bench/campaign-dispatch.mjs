@@ -56,6 +56,7 @@ const USAGE = `node bench/campaign-dispatch.mjs [options]
   --per-comune N       scenario c (default 5000)
   --emergency N        scenario c: recipients of the emergency (default 500)
   --emergency-at S     scenario c: seconds after the first send the emergency starts (default 20)
+  --workers N          worker processes (default 1); the pacing in Redis is shared by all of them
   --in-window          recipients wrote in the last hour: free text instead of the approved template
   --receipts           the simulator posts sent/delivered/read webhooks to the api (default: held back)
   --timeout S          give up on a phase after S seconds (default 300)
@@ -80,6 +81,7 @@ const flags = parseFlags(
     'per-comune': { type: 'string', default: '5000' },
     emergency: { type: 'string', default: '500' },
     'emergency-at': { type: 'string', default: '20' },
+    workers: { type: 'string', default: '1' },
     'in-window': { type: 'boolean', default: false },
     receipts: { type: 'boolean', default: false },
     timeout: { type: 'string', default: '300' },
@@ -102,6 +104,7 @@ const opts = {
   perComune: int(flags['per-comune'], 'per-comune'),
   emergency: int(flags.emergency, 'emergency'),
   emergencyAtS: int(flags['emergency-at'], 'emergency-at'),
+  workers: int(flags.workers, 'workers'),
   inWindow: flags['in-window'],
   receipts: flags.receipts,
   timeoutS: int(flags.timeout, 'timeout'),
@@ -142,13 +145,14 @@ async function setUp(comuniSpec) {
   const sim = await startSimulator(opts.port + 1, opts.receipts ? 200 : 600_000);
   await registerOnSimulator(sim.url, fx, opts.port, { mps: (c) => comuniSpec[c.index].simMps ?? comuniSpec[c.index].cap, receipts: opts.receipts });
   const api = startProcess('api', 'apps/api/src/main.js', env);
-  const worker = startProcess('worker', 'apps/worker/src/main.js', env);
+  const workers = Array.from({ length: opts.workers }, () => startProcess('worker', 'apps/worker/src/main.js', env));
   await waitForHttp(`http://127.0.0.1:${opts.port}/health`, api);
   const client = await apiClient(`http://127.0.0.1:${opts.port}`, creds);
   for (const c of fx.comuni) await setUpTemplates(client, c);
   await sleep(1500); // the worker's queues are connected
-  const procs = [api, worker, sim.proc];
+  const procs = [api, ...workers, sim.proc];
   return {
+    workers,
     env,
     db,
     fx,
@@ -161,6 +165,13 @@ async function setUp(comuniSpec) {
       await clearRedisPrefix(env.REDIS_KEY_PREFIX);
     },
   };
+}
+
+/** The send errors every worker logged, by code, summed. */
+function workerSendErrors(w) {
+  const sum = {};
+  for (const p of w.workers) for (const [k, v] of Object.entries(sendErrors(p.logPath))) sum[k] = (sum[k] ?? 0) + v;
+  return sum;
 }
 
 /** Waits until every campaign is completed (Postgres says so; the rates come from the simulator). */
@@ -234,7 +245,7 @@ async function scenarioA() {
     }
     const r = await sendAndMeasure(w, c, { title: 'Ceiling', expected: opts.ceilingRecipients });
     r.warmup = warm && { recipients: warmup, sim: warm.sim, done: warm.done };
-    r.workerErrors = sendErrors(w.procs[1].logPath);
+    r.workerErrors = workerSendErrors(w);
     r.ratioToTarget = r.sim.endToEndPerSecond / TARGETS.ceiling;
     r.cpuMicrosPerMessage = cpuPerMessage(r.cpu, r.sim.count);
     return r;
@@ -253,9 +264,9 @@ async function scenarioB() {
   try {
     const out = [];
     for (const [k, c] of w.fx.comuni.entries()) {
-      const errorsBefore = sendErrors(w.procs[1].logPath);
+      const errorsBefore = workerSendErrors(w);
       const r = await sendAndMeasure(w, c, { title: `Saturated ${c.mpsCap}`, expected: k === 0 ? opts.bigRecipients : opts.smallRecipients });
-      const errorsAfter = sendErrors(w.procs[1].logPath);
+      const errorsAfter = workerSendErrors(w);
       r.cap = c.mpsCap;
       r.workerErrors = Object.fromEntries(Object.entries(errorsAfter).map(([key, v]) => [key, v - (errorsBefore[key] ?? 0)]));
       r.throughputErrors = Object.entries(r.workerErrors)
@@ -372,7 +383,7 @@ async function scenarioC() {
           endToEndPerSecond: whole.endToEndPerSecond,
         },
         wholeRatio: whole.endToEndPerSecond / sumCaps,
-        workerErrors: sendErrors(w.procs[1].logPath),
+        workerErrors: workerSendErrors(w),
         notAccepted: await failedRows(w.db, [...ids, emergencyId]),
         cpu: usage,
         quietBefore: q,
@@ -409,25 +420,28 @@ async function main() {
   if (opts.scenarios.includes('a')) {
     const a = (results.a = await scenarioA());
     out.push(
-      table(`(a) platform ceiling: ${fmt(a.expected)} recipients, number and simulator at 10,000 msg/s`, [
+      table(
+        `(a) platform ceiling: ${fmt(a.expected)} recipients, number and simulator at 10,000 msg/s${opts.workers > 1 ? `, ${opts.workers} worker processes` : ''}`,
         [
-          'warm-up campaign first (not measured)',
-          a.warmup
-            ? `${fmt(a.warmup.recipients)} recipients: ${fmt(a.warmup.sim.endToEndPerSecond)} msg/s end to end, first after ${a.warmup.sim.firstAfterSendMs} ms`
-            : 'none',
+          [
+            'warm-up campaign first (not measured)',
+            a.warmup
+              ? `${fmt(a.warmup.recipients)} recipients: ${fmt(a.warmup.sim.endToEndPerSecond)} msg/s end to end, first after ${a.warmup.sim.firstAfterSendMs} ms`
+              : 'none',
+          ],
+          ['accepted by the simulator / recipients', `${fmt(a.sim.count)} / ${fmt(a.expected)}`],
+          ['duplicates (same outbound id twice)', fmt(a.sim.duplicates)],
+          ['msg/s end to end (send click -> last accepted)', fmt(a.sim.endToEndPerSecond)],
+          ['msg/s steady (first -> last accepted)', fmt(a.sim.steadyPerSecond)],
+          ['per second min / median / max', `${a.sim.perSecondMin} / ${a.sim.perSecondMedian} / ${a.sim.perSecondMax}`],
+          ['first message after send (ms)', fmt(a.sim.firstAfterSendMs)],
+          ['message types', JSON.stringify(a.sim.types)],
+          ['worker send warnings', JSON.stringify(a.workerErrors)],
+          ['CPU cores busy', cpuLine(a.cpu)],
+          ['CPU per message (µs)', cpuPerMessageLine(a.cpuMicrosPerMessage)],
+          [`ratio to ${fmt(TARGETS.ceiling)} msg/s`, pct(a.ratioToTarget)],
         ],
-        ['accepted by the simulator / recipients', `${fmt(a.sim.count)} / ${fmt(a.expected)}`],
-        ['duplicates (same outbound id twice)', fmt(a.sim.duplicates)],
-        ['msg/s end to end (send click -> last accepted)', fmt(a.sim.endToEndPerSecond)],
-        ['msg/s steady (first -> last accepted)', fmt(a.sim.steadyPerSecond)],
-        ['per second min / median / max', `${a.sim.perSecondMin} / ${a.sim.perSecondMedian} / ${a.sim.perSecondMax}`],
-        ['first message after send (ms)', fmt(a.sim.firstAfterSendMs)],
-        ['message types', JSON.stringify(a.sim.types)],
-        ['worker send warnings', JSON.stringify(a.workerErrors)],
-        ['CPU cores busy', cpuLine(a.cpu)],
-        ['CPU per message (µs)', cpuPerMessageLine(a.cpuMicrosPerMessage)],
-        [`ratio to ${fmt(TARGETS.ceiling)} msg/s`, pct(a.ratioToTarget)],
-      ]),
+      ),
       '',
     );
   }

@@ -343,7 +343,8 @@ function groupTicks(procs, database) {
  * that starts counts from zero.
  */
 export function cpuSampler(procs, database = dbName(DEFAULTS.databaseUrl)) {
-  const groups = [...procs.map((p) => p.name), 'postgres', 'redis', 'client'];
+  // Processes of one name (several workers) count as one group.
+  const groups = [...new Set(procs.map((p) => p.name)), 'postgres', 'redis', 'client'];
   const snap = () => ({
     at: process.hrtime.bigint(),
     pids: groupTicks(procs, database),

@@ -34,3 +34,15 @@ describe('SlidingWindowCounter over long runs', () => {
     expect(counter.count('n', 10_000)).toBe(0);
   });
 });
+
+describe('SlidingWindowCounter keys', () => {
+  it('forgets keys with nothing in the window, so one key per recipient does not pile up', () => {
+    const counter = new SlidingWindowCounter(6_000);
+    // A campaign: every message to a new recipient, 100 a second for a minute.
+    for (let i = 0; i < 6_000; i++) expect(counter.tryAcquire(`n:${i}`, 45, i * 10)).toBe(true);
+    expect(counter.keys).toBeLessThanOrEqual(2 * 600 + 1);
+    // A key still in its window keeps its count through a sweep.
+    expect(counter.tryAcquire('n:5999', 1, 60_000)).toBe(false);
+    expect(counter.count('n:5999', 60_000)).toBe(1);
+  });
+});
