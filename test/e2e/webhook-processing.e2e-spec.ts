@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { Client } from 'pg';
 import { newId, type OutboundMessageId } from '#common';
 import { OutboundMessageRepository } from '#database';
-import { ReceiptsService } from '#domain';
+import { NumberPacer, ReceiptsService } from '#domain';
 import { ownerClient } from '../support/database.js';
 import { bearer, createComune, createOperator, createProviderApp, uniq, type Comune, type Session } from '../support/factories.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -203,6 +203,34 @@ describe('WhatsApp webhook processing', () => {
     await new Promise((r) => setTimeout(r, 500));
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM inbound_messages WHERE tenant_id = $1 AND wamid = $2`, [amaro.tenant.id, id]);
     expect(rows[0]).toEqual({ n: 1 });
+  });
+
+  it("gives each new citizen's message one of its number's send slots (Meta counts them in its throughput), and a redelivery none", async () => {
+    const verzegnis = await createComune(t, 'verzegnis', app);
+    // One message a second: each message pushes the number's next send about a second later.
+    await db.query(`UPDATE whatsapp_numbers SET mps_cap = 1 WHERE id = $1`, [verzegnis.number.id]);
+    const pacer = worker.get(NumberPacer);
+    const changes = Array.from({ length: 5 }, (_, i) =>
+      inboundText(pnid(verzegnis), `39333200000${i}`, 'Buongiorno, una segnalazione', { id: wamid() }),
+    );
+    await post(changes, verzegnis.number.wabaId);
+    await waitFor(async () => {
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM inbound_messages WHERE tenant_id = $1`, [verzegnis.tenant.id]);
+      return rows[0].n === 5 ? true : undefined;
+    });
+    const wait = async (): Promise<number> => {
+      const r = await pacer.reserve(verzegnis.number.id, 1, 1, 'reply');
+      if ('startAt' in r) throw new Error('a slot was free: the messages took none');
+      return r.retryInMs;
+    };
+    // Five slots of about a second from when they were processed, less the 1.5 s reservations reach ahead.
+    const first = await wait();
+    expect(first).toBeGreaterThan(5 * 1015 - 1_500 - 1_000);
+    expect(first).toBeLessThanOrEqual(5 * 1016 - 1_500);
+    // The same messages again: stored once, counted once.
+    await post(changes, verzegnis.number.wabaId);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await wait()).toBeLessThan(first);
   });
 
   it('keeps a sender with only a business-scoped user id, and the profile name', async () => {

@@ -178,6 +178,40 @@ describe('NumberPacer', () => {
     }
   });
 
+  it("gives one slot per citizen's message to the number's inbound traffic, after the slots already handed out", async () => {
+    for (let i = 0; i < 3; i++) await granted(`warm-${uniq()}`, 10, 1);
+    // Sending at its pace: the messages take the slots after those reserved.
+    const n = `n-${uniq()}`;
+    const a = await granted(n, 10, 5);
+    await pacer.takeForInbound(n, 10, 3);
+    const b = await granted(n, 10, 1);
+    expect(Math.abs(b.startAt - (a.startAt + 5 * 100 + 3 * 100))).toBeLessThan(5);
+    // Idle: the messages came now, so the next slot is three slots from now rather than at once.
+    const idle = `n-${uniq()}`;
+    const before = Date.now();
+    const ahead = await pacer.takeForInbound(idle, 10, 3);
+    expect(ahead).toBeGreaterThanOrEqual(300);
+    expect(ahead).toBeLessThanOrEqual(301);
+    const c = await granted(idle, 10, 1);
+    expect(c.startAt).toBeGreaterThanOrEqual(before + 300 - 5);
+    expect(c.startAt).toBeLessThan(Date.now() + 300 + 5);
+    // Nothing to count, nothing taken.
+    expect(await pacer.takeForInbound(`n-${uniq()}`, 10, 0)).toBe(0);
+  });
+
+  it('starts a number idle until its citizens wrote at the warm-up pace, as if the messages were its first reservation', async () => {
+    const warm = warmPacer();
+    try {
+      const n = `n-${uniq()}`;
+      await warm.takeForInbound(n, 10, 1);
+      const r = await warm.reserve(n, 10, 2, 'normal');
+      if (!('startAt' in r)) throw new Error('nothing granted');
+      expect(r.intervalMs).toBe(125);
+    } finally {
+      await warm.close();
+    }
+  });
+
   it('takes back unused slots only when no reservation came after', async () => {
     const n = `n-${uniq()}`;
     const a = await granted(n, 10, 5);

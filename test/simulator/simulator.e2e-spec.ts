@@ -269,16 +269,20 @@ describe('WhatsApp Cloud API simulator', () => {
   });
 
   describe('limits', () => {
-    it('enforces the number’s messages per second with 130429', async () => {
-      await sim.registerNumber({
+    /** The test number again, at `mps` messages per second. */
+    const registerAtMps = (mps: number) =>
+      sim.registerNumber({
         phoneNumberId: PNID,
         wabaId: WABA,
         displayPhoneNumber: '393339990001',
         accessToken: TOKEN,
         appSecret: SECRET,
         webhookUrl: receiver.url,
-        mps: 5,
+        mps,
       });
+
+    it('enforces the number’s messages per second with 130429', async () => {
+      await registerAtMps(5);
       const results = await Promise.all(Array.from({ length: 7 }, (_, i) => send(text(`39333000000${i}`))));
       expect(results.filter((r) => r.status === 200)).toHaveLength(5);
       const refused = results.filter((r) => r.status !== 200);
@@ -290,6 +294,15 @@ describe('WhatsApp Cloud API simulator', () => {
       });
       await new Promise((resolve) => setTimeout(resolve, 1_050));
       expect((await send(text('393330000009'))).status).toBe(200);
+    });
+
+    it('counts the citizens’ messages to the number in its messages per second, as Meta does', async () => {
+      await registerAtMps(5);
+      // Three citizens write: never refused, but they take three of the second's five.
+      for (let i = 0; i < 3; i += 1) expect((await openWindow(`39333111000${i}`)).webhookStatus).toBe(200);
+      const results = await Promise.all(Array.from({ length: 3 }, (_, i) => send(text(`39333000000${i}`))));
+      expect(results.map((r) => r.status).sort()).toEqual([200, 200, 400]);
+      expect(results.find((r) => r.status === 400)?.body.error).toMatchObject({ code: 130429 });
     });
 
     it('enforces the pair rate limit with 131056 after a burst of 45 to one citizen', async () => {

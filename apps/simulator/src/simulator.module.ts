@@ -22,6 +22,7 @@ import { NumbersService } from './state/numbers.service.js';
 import { SchedulerService } from './state/scheduler.service.js';
 import { StatusBehaviourService } from './state/status-behaviour.service.js';
 import { TemplatesService } from './state/templates.service.js';
+import { ThroughputService } from './state/throughput.service.js';
 import { StatusWebhooksService } from './webhooks/status-webhooks.service.js';
 import { WebhookDispatcherService } from './webhooks/webhook-dispatcher.service.js';
 
@@ -51,6 +52,7 @@ export class SimulatorModule {
         SchedulerService,
         NumbersService,
         TemplatesService,
+        ThroughputService,
         MediaStoreService,
         MessageLogService,
         FaultsService,

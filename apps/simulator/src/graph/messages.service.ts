@@ -5,6 +5,7 @@ import { MessageLogService } from '../state/message-log.service.js';
 import { SchedulerService } from '../state/scheduler.service.js';
 import { SlidingWindowCounter } from '../state/sliding-window.js';
 import { TemplatesService, type SimulatedTemplate } from '../state/templates.service.js';
+import { ThroughputService } from '../state/throughput.service.js';
 import { AsyncErrors, type AsyncError } from '../webhooks/async-errors.js';
 import { StatusWebhooksService } from '../webhooks/status-webhooks.service.js';
 import type { Pricing } from '../webhooks/webhook-payloads.js';
@@ -35,7 +36,6 @@ export interface MessagesCall {
 /** POST /{phone-number-id}/messages: the checks Meta makes, in Meta's order, then acceptance. */
 @Injectable()
 export class MessagesService {
-  private readonly throughput = new SlidingWindowCounter(1_000);
   private readonly pairRate = new SlidingWindowCounter(PAIR_WINDOW_MS);
 
   constructor(
@@ -46,6 +46,7 @@ export class MessagesService {
     private readonly log: MessageLogService,
     private readonly statuses: StatusWebhooksService,
     private readonly scheduler: SchedulerService,
+    private readonly throughput: ThroughputService,
   ) {}
 
   async handle(call: MessagesCall): Promise<SendResponse | { success: true }> {
@@ -65,7 +66,7 @@ export class MessagesService {
     const now = Date.now();
     const waId =
       request.recipient.kind === 'phone' ? request.recipient.waId : (this.log.waIdForUser(number.phoneNumberId, request.recipient.input) ?? null);
-    if (this.faults.takeThroughputError(number.phoneNumberId) || !this.throughput.tryAcquire(number.phoneNumberId, number.mps, now)) {
+    if (this.faults.takeThroughputError(number.phoneNumberId) || !this.throughput.trySend(number.phoneNumberId, number.mps, now)) {
       throw GraphErrors.throughput();
     }
     if (!this.pairRate.tryAcquire(`${number.phoneNumberId}:${waId ?? request.recipient.input}`, PAIR_BURST, now)) throw GraphErrors.pairRate();

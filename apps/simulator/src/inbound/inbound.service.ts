@@ -7,6 +7,7 @@ import { newWamid } from '../graph/wamid.js';
 import { MediaStoreService } from '../media/media-store.service.js';
 import { MessageLogService, type OutboundRecord } from '../state/message-log.service.js';
 import { NumbersService, type SimulatedNumber } from '../state/numbers.service.js';
+import { ThroughputService } from '../state/throughput.service.js';
 import { toMetaJson } from '../webhooks/meta-json.js';
 import { WebhookDispatcherService } from '../webhooks/webhook-dispatcher.service.js';
 import { inboundPayload, unixSeconds } from '../webhooks/webhook-payloads.js';
@@ -40,6 +41,7 @@ export class InboundService {
     private readonly log: MessageLogService,
     private readonly dispatcher: WebhookDispatcherService,
     private readonly settings: SimulatorSettings,
+    private readonly throughput: ThroughputService,
   ) {}
 
   async send(input: InboundRequest): Promise<InboundResult> {
@@ -75,6 +77,8 @@ export class InboundService {
     };
     // Writing opens (or refreshes) the window whether or not the platform's webhook answers.
     this.log.addInbound(record, now.getTime());
+    // Meta counts a citizen's message in the number's throughput with the business's sends.
+    this.throughput.countInbound(number.phoneNumberId, now.getTime());
     const attempt = await this.dispatcher.deliver({
       phoneNumberId: number.phoneNumberId,
       kind: 'inbound',

@@ -9,6 +9,16 @@ describe('SlidingWindowCounter', () => {
     expect(counter.count('n', 1_000)).toBe(3);
   });
 
+  it('records events that are never refused but count against the limit', () => {
+    const counter = new SlidingWindowCounter(1_000);
+    for (let i = 0; i < 4; i += 1) counter.record('n', i);
+    expect(counter.count('n', 10)).toBe(4);
+    expect(counter.tryAcquire('n', 5, 10)).toBe(true);
+    expect(counter.tryAcquire('n', 5, 11)).toBe(false);
+    counter.record('n', 12);
+    expect(counter.count('n', 12)).toBe(6);
+  });
+
   it('does not count refused attempts and keeps keys apart', () => {
     const counter = new SlidingWindowCounter(6_000);
     expect(counter.tryAcquire('a', 1, 0)).toBe(true);

@@ -15,15 +15,15 @@ export class SlidingWindowCounter {
 
   /** Records one event and returns true when the key is under `limit`; records nothing and returns false otherwise. */
   tryAcquire(key: string, limit: number, now: number): boolean {
-    this.sweep(now);
-    let times = this.hits.get(key);
-    if (!times) {
-      times = new ExpiringTimes(this.windowMs);
-      this.hits.set(key, times);
-    }
+    const times = this.timesOf(key, now);
     if (times.countAt(now) >= limit) return false;
     times.push(now);
     return true;
+  }
+
+  /** Records one event whatever the count (one that is never refused, but counts). */
+  record(key: string, now: number): void {
+    this.timesOf(key, now).push(now);
   }
 
   count(key: string, now: number): number {
@@ -38,6 +38,16 @@ export class SlidingWindowCounter {
   clear(): void {
     this.hits.clear();
     this.nextSweep = -Infinity;
+  }
+
+  private timesOf(key: string, now: number): ExpiringTimes {
+    this.sweep(now);
+    let times = this.hits.get(key);
+    if (!times) {
+      times = new ExpiringTimes(this.windowMs);
+      this.hits.set(key, times);
+    }
+    return times;
   }
 
   private sweep(now: number): void {

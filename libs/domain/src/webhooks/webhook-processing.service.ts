@@ -25,7 +25,9 @@ import {
 } from '#database';
 import { QueueProducer } from '#queue';
 import { classifyErrorCode, parseWebhookBody, type InboundMessageEvent, type StatusEvent, type WebhookEvent } from '#whatsapp';
+import { NumberDirectory } from '../messaging/number-directory.js';
 import { NumberHealthService } from '../messaging/number-health.service.js';
+import { NumberPacer } from '../messaging/number-pacer.js';
 import { ReceiptsService } from '../messaging/receipts.service.js';
 import { webhookDeadLetters } from './webhook.metrics.js';
 
@@ -74,6 +76,8 @@ export class WebhookProcessingService {
     private readonly receipts: ReceiptsService,
     private readonly health: NumberHealthService,
     private readonly producer: QueueProducer,
+    private readonly directory: NumberDirectory,
+    private readonly pacer: NumberPacer,
   ) {}
 
   async processEvents(eventIds: readonly string[]): Promise<ProcessOutcome> {
@@ -264,6 +268,10 @@ export class WebhookProcessingService {
       }
       const inserted = await this.inbound.insertNew(tenantId, rows);
       inboundCount = inserted.size;
+      await this.takeSlotsForInbound(
+        tenantId,
+        rows.filter((r) => inserted.has(r.wamid)),
+      );
       // Keywords, the sign-up dialogue and auto-replies run in their own jobs, once per new message.
       await this.producer.handleInbound(rows.filter((r) => inserted.has(r.wamid)).map((r) => ({ tenantId, inboundMessageId: r.id })));
       // Only for messages seen for the first time: a redelivery downloads nothing again.
@@ -280,6 +288,29 @@ export class WebhookProcessingService {
 
     for (const { numberId, e } of other) await this.applyAccountEvent(tenantId, numberId, e);
     return { inbound: inboundCount, receipts: receiptCount };
+  }
+
+  /**
+   * Citizens' messages count in their number's throughput at Meta, with ours: each new one takes one
+   * of the number's send slots (NumberPacer.takeForInbound), so replies flooding in after an alert
+   * slow the number's campaigns instead of being refused as 130429s. A redelivered message took its
+   * slot the first time. Best effort: the messages are recorded whatever Redis answers, and the
+   * slow-down on 130429s stays the backstop.
+   */
+  private async takeSlotsForInbound(tenantId: TenantId, rows: readonly NewInboundMessage[]): Promise<void> {
+    const byNumber = new Map<NumberId, number>();
+    for (const r of rows) byNumber.set(r.numberId, (byNumber.get(r.numberId) ?? 0) + 1);
+    for (const [numberId, count] of byNumber) {
+      try {
+        const sending = await this.directory.get(tenantId, numberId);
+        if (sending) await this.pacer.takeForInbound(numberId, sending.number.mpsCap, count);
+      } catch (err) {
+        this.logger.warn(
+          { event: 'inbound_slots_not_taken', tenantId, numberId, count, reason: (err as Error).message },
+          "citizens' messages not counted in their number's pacing",
+        );
+      }
+    }
   }
 
   private async applyAccountEvent(tenantId: TenantId, numberId: NumberId | null, e: WebhookEvent): Promise<void> {
