@@ -37,6 +37,7 @@ import {
   rateOf,
   registerOnSimulator,
   sendErrors,
+  simCall,
   seedSubscribers,
   setUpTemplates,
   simMessages,
@@ -56,6 +57,8 @@ const USAGE = `node bench/campaign-dispatch.mjs [options]
   --per-comune N       scenario c (default 5000)
   --emergency N        scenario c: recipients of the emergency (default 500)
   --emergency-at S     scenario c: seconds after the first send the emergency starts (default 20)
+  --inbound-rate R     scenario b: citizens' messages per second to the 80 msg/s number while its
+                       campaign sends (default 0); Meta counts them in the number's throughput
   --workers N          worker processes (default 1); the pacing in Redis is shared by all of them
   --in-window          recipients wrote in the last hour: free text instead of the approved template
   --receipts           the simulator posts sent/delivered/read webhooks to the api (default: held back)
@@ -82,6 +85,7 @@ const flags = parseFlags(
     emergency: { type: 'string', default: '500' },
     'emergency-at': { type: 'string', default: '20' },
     workers: { type: 'string', default: '1' },
+    'inbound-rate': { type: 'string', default: '0' },
     'in-window': { type: 'boolean', default: false },
     receipts: { type: 'boolean', default: false },
     timeout: { type: 'string', default: '300' },
@@ -105,6 +109,7 @@ const opts = {
   emergency: int(flags.emergency, 'emergency'),
   emergencyAtS: int(flags['emergency-at'], 'emergency-at'),
   workers: int(flags.workers, 'workers'),
+  inboundRate: Number(flags['inbound-rate']),
   inWindow: flags['in-window'],
   receipts: flags.receipts,
   timeoutS: int(flags.timeout, 'timeout'),
@@ -213,17 +218,30 @@ async function failedRows(db, ids) {
 const quiet = async () => (opts.waitQuiet ? waitForQuiet({ timeoutMs: opts.quietTimeoutS * 1000, log }) : null);
 
 /** Sends one campaign through the api, waits for it, and measures it at the simulator. */
-async function sendAndMeasure(w, c, { title, priority, tags, expected }) {
+async function sendAndMeasure(w, c, { title, priority, tags, expected, beside }) {
   const id = await createCampaign(w.api, c, { title, priority, tags });
   const q = await quiet();
   const cpu = cpuSampler(w.procs, dbName(w.env.DATABASE_URL));
   const t0 = Date.now();
   await w.api.post(`/api/v1/tenants/${c.slug}/campaigns/${id}/send`);
   const ackMs = Date.now() - t0;
+  // Traffic beside the campaign (citizens writing), from the send until the campaign completes.
+  const besideRun = beside?.();
   const done = await waitCompleted(w.db, [[c, id]], title);
+  const besideResult = await besideRun?.stop();
   const usage = cpu.stop();
   const msgs = (await simMessages(w.sim.url, [c.phoneNumberId])).filter((m) => m.at >= t0 - 50);
-  return { id, expected, sendAckMs: ackMs, done, sim: rateOf(msgs, t0), cpu: usage, quietBefore: q, notAccepted: await failedRows(w.db, [id]) };
+  return {
+    id,
+    expected,
+    sendAckMs: ackMs,
+    done,
+    sim: rateOf(msgs, t0),
+    cpu: usage,
+    quietBefore: q,
+    notAccepted: await failedRows(w.db, [id]),
+    ...(besideResult ? { beside: besideResult } : {}),
+  };
 }
 
 async function scenarioA() {
@@ -255,6 +273,44 @@ async function scenarioA() {
   }
 }
 
+/**
+ * Citizens of comune `c` (its seeded subscribers, from `phoneBase`) writing to its number at
+ * `perSecond` messages a second through the simulator (`POST /_sim/inbound`, which posts the
+ * webhook to the api), until stopped.
+ */
+function citizensWriting(simUrl, c, perSecond, phoneBase, subscribers) {
+  const t0 = Date.now();
+  let started = 0;
+  let delivered = 0;
+  let failed = 0;
+  const inflight = new Set();
+  const timer = setInterval(() => {
+    const due = Math.floor(((Date.now() - t0) / 1000) * perSecond);
+    for (; started < due; started++) {
+      const from = `39${phoneBase + Math.floor(Math.random() * subscribers)}`;
+      const p = simCall(simUrl, 'POST', '/_sim/inbound', {
+        phoneNumberId: c.phoneNumberId,
+        from,
+        profileName: 'Cittadino',
+        message: { type: 'text', text: "Grazie per l'avviso, ricevuto" },
+      }).then(
+        () => void delivered++,
+        () => void failed++,
+      );
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+    }
+  }, 5);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(inflight);
+      const seconds = (Date.now() - t0) / 1000;
+      return { messages: delivered, failed, perSecond: delivered / seconds };
+    },
+  };
+}
+
 async function scenarioB() {
   log(`scenario b: ${fmt(opts.bigRecipients)} at ${opts.bigCap} msg/s, then ${fmt(opts.smallRecipients)} at 80 msg/s`);
   const w = await setUp([
@@ -265,7 +321,12 @@ async function scenarioB() {
     const out = [];
     for (const [k, c] of w.fx.comuni.entries()) {
       const errorsBefore = workerSendErrors(w);
-      const r = await sendAndMeasure(w, c, { title: `Saturated ${c.mpsCap}`, expected: k === 0 ? opts.bigRecipients : opts.smallRecipients });
+      const writing = k === 1 && opts.inboundRate > 0;
+      const r = await sendAndMeasure(w, c, {
+        title: `Saturated ${c.mpsCap}`,
+        expected: k === 0 ? opts.bigRecipients : opts.smallRecipients,
+        beside: writing ? () => citizensWriting(w.sim.url, c, opts.inboundRate, 3_200_000_000 + k * 1_000_000, opts.smallRecipients) : undefined,
+      });
       const errorsAfter = workerSendErrors(w);
       r.cap = c.mpsCap;
       r.workerErrors = Object.fromEntries(Object.entries(errorsAfter).map(([key, v]) => [key, v - (errorsBefore[key] ?? 0)]));
@@ -276,6 +337,8 @@ async function scenarioB() {
       r.throughputErrorShare = r.throughputErrors / r.sendAttempts;
       r.capRatio = r.sim.steadyPerSecond / c.mpsCap;
       r.capRatioEndToEnd = r.sim.endToEndPerSecond / c.mpsCap;
+      // With citizens writing, Meta's count is their messages and the sends together.
+      if (r.beside) r.withInboundRatio = (r.sim.steadyPerSecond + r.beside.perSecond) / c.mpsCap;
       out.push(r);
       log(
         `  cap ${c.mpsCap}: ${fmt(r.sim.steadyPerSecond, 1)} msg/s steady (${pct(r.capRatio)}), first after ${r.sim.firstAfterSendMs} ms, 130429 x ${r.throughputErrors}`,
@@ -463,6 +526,15 @@ async function main() {
           ],
           [`first message after send (target < ${TARGETS.firstMs} ms)`, `${fmt(r.sim.firstAfterSendMs)} ms (POST answered after ${r.sendAckMs} ms)`],
           ['worker send warnings', JSON.stringify(r.workerErrors)],
+          ...(r.beside
+            ? [
+                [
+                  "citizens' messages beside: delivered / failed (msg/s)",
+                  `${fmt(r.beside.messages)} / ${fmt(r.beside.failed)} (${fmt(r.beside.perSecond, 1)})`,
+                ],
+                ["(sends + citizens' messages) / cap", fmt(r.withInboundRatio, 3)],
+              ]
+            : []),
           ['rows not accepted', JSON.stringify(r.notAccepted)],
           ['CPU cores busy', cpuLine(r.cpu)],
         ]),

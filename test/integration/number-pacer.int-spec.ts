@@ -178,38 +178,32 @@ describe('NumberPacer', () => {
     }
   });
 
-  it("gives one slot per citizen's message to the number's inbound traffic, after the slots already handed out", async () => {
+  it("spaces a number's slots for its pace less its citizens' messages, and its send window for its cap less them", async () => {
     for (let i = 0; i < 3; i++) await granted(`warm-${uniq()}`, 10, 1);
-    // Sending at its pace: the messages take the slots after those reserved.
     const n = `n-${uniq()}`;
-    const a = await granted(n, 10, 5);
-    await pacer.takeForInbound(n, 10, 3);
-    const b = await granted(n, 10, 1);
-    expect(Math.abs(b.startAt - (a.startAt + 5 * 100 + 3 * 100))).toBeLessThan(5);
-    // Idle: the messages came now, so the next slot is three slots from now rather than at once.
-    const idle = `n-${uniq()}`;
-    const before = Date.now();
-    const ahead = await pacer.takeForInbound(idle, 10, 3);
-    expect(ahead).toBeGreaterThanOrEqual(300);
-    expect(ahead).toBeLessThanOrEqual(301);
-    const c = await granted(idle, 10, 1);
-    expect(c.startAt).toBeGreaterThanOrEqual(before + 300 - 5);
-    expect(c.startAt).toBeLessThan(Date.now() + 300 + 5);
-    // Nothing to count, nothing taken.
-    expect(await pacer.takeForInbound(`n-${uniq()}`, 10, 0)).toBe(0);
+    expect((await granted(n, 10, 1)).intervalMs).toBe(100);
+    // Four messages at once read as four a second: six of the ten are left, slots ~167 ms apart.
+    const rate = await pacer.takeForInbound(n, 4);
+    expect(rate).toBeCloseTo(4, 1);
+    const slower = await granted(n, 10, 2);
+    expect(slower.intervalMs).toBeGreaterThan(160);
+    expect(slower.intervalMs).toBeLessThan(10_000 / 60 + 1);
+    // This process's window admits six sends a second on the number, not ten.
+    const t = Date.now();
+    for (let i = 0; i < 6; i++) expect(typeof pacer.admit(n, 10, t)).toBe('object');
+    expect(typeof pacer.admit(n, 10, t)).toBe('number');
+    // The rate decays (time constant 1 s): two seconds later the number is nearly back to its pace.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const later = await granted(n, 10, 1);
+    expect(later.intervalMs).toBeLessThan(110);
+    // Nothing to count, nothing recorded.
+    expect(await pacer.takeForInbound(`n-${uniq()}`, 0)).toBe(0);
   });
 
-  it('starts a number idle until its citizens wrote at the warm-up pace, as if the messages were its first reservation', async () => {
-    const warm = warmPacer();
-    try {
-      const n = `n-${uniq()}`;
-      await warm.takeForInbound(n, 10, 1);
-      const r = await warm.reserve(n, 10, 2, 'normal');
-      if (!('startAt' in r)) throw new Error('nothing granted');
-      expect(r.intervalMs).toBe(125);
-    } finally {
-      await warm.close();
-    }
+  it("keeps a fifth of a number's pace for its own sends whatever its citizens write", async () => {
+    const n = `n-${uniq()}`;
+    await pacer.takeForInbound(n, 500);
+    expect((await granted(n, 10, 1)).intervalMs).toBeCloseTo(500, 0);
   });
 
   it('takes back unused slots only when no reservation came after', async () => {

@@ -53,12 +53,21 @@ export const EMERGENCY_HOLD_MS = 2_000;
  */
 const WARM_UP_MS = 2_000;
 const IDLE_MS = 1_000;
+/**
+ * Citizens' messages to a number are kept as a rate that decays with this time constant: a steady
+ * 8 a second reads about 8, a burst of 50 reads 50 a second at once and half of that 0.7 s later.
+ */
+const INBOUND_TAU_MS = 1_000;
+/** Whatever the citizens write, a number keeps at least this share of its pace for its own sends. */
+const INBOUND_FLOOR = 0.2;
 
 /**
  * GCRA (a token bucket without bursts) in one Lua script, so every worker process shares one
  * schedule per number: slots are `interval` apart, handed out at most HORIZON ahead of Redis's own
- * clock (no skew between processes). KEYS: tat, emergency flag, slow-down factor, warm-up start.
- * ARGV: interval ms, wanted, horizon ms, lane, warm-up factor, pre-emption channel, number id.
+ * clock (no skew between processes). KEYS: tat, emergency flag, slow-down factor, warm-up start,
+ * inbound rate. ARGV: interval ms, wanted, horizon ms, lane, warm-up factor, pre-emption channel,
+ * number id. The citizens' messages' rate (takeForInbound) comes off the number's: slots are spaced
+ * for what is left of it.
  *
  * The first emergency reservation on a number (no hold yet) takes back the normal slots already
  * handed out: its schedule starts LEAD from now, not after them, and it publishes the number on
@@ -80,6 +89,11 @@ if lane == 'normal' then
 elseif lane == 'emergency' then
   preempt = not redis.call('SET', KEYS[2], '1', 'PX', ${EMERGENCY_HOLD_MS}, 'GET')
 end
+local inbound = 0
+local was = redis.call('HMGET', KEYS[5], 'r', 'at')
+if was[1] then inbound = tonumber(was[1]) * math.exp(-math.max(0, now - tonumber(was[2])) / ${INBOUND_TAU_MS}) end
+local rate = 1000 / interval
+interval = interval * rate / math.max(rate * ${INBOUND_FLOOR}, rate - inbound)
 interval = interval * tonumber(redis.call('GET', KEYS[3]) or '1')
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if preempt then
@@ -100,7 +114,7 @@ if room < needed then return {0, math.max(1, math.ceil(wait - (horizon - (needed
 local granted = math.min(wanted, room)
 local newTat = tat + granted * interval
 redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.ceil(newTat - now) + 60000)
-return {granted, math.floor(wait), tostring(interval), tostring(newTat), tostring(now)}
+return {granted, math.floor(wait), tostring(interval), tostring(newTat), tostring(now), tostring(inbound)}
 `;
 
 /** Extends the emergency hold (KEYS[1]) to at least ARGV[1] ms from now. */
@@ -166,20 +180,19 @@ return tostring(f)
 `;
 
 /**
- * Citizens' messages to a number take its slots (Meta counts inbound with outbound in a number's
- * throughput). KEYS: tat, slow-down factor, warm-up start. ARGV: interval ms, messages. The schedule
- * moves on by one slot per message from where it stands, or from now when it is behind (the
- * messages came now); a number idle until then still warms up as its next reservation would have.
+ * Citizens' messages to a number, as a rate (messages a second, decaying with INBOUND_TAU_MS): Meta
+ * counts them in the number's throughput with its sends. KEYS: inbound rate. ARGV: messages.
  */
 const INBOUND_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1]) * tonumber(redis.call('GET', KEYS[2]) or '1')
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now - ${IDLE_MS} then redis.call('SET', KEYS[3], tostring(now), 'PX', ${WARM_UP_MS + RESERVATION_HORIZON_MS}) end
-local newTat = math.max(tat, now) + tonumber(ARGV[2]) * interval
-redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.ceil(newTat - now) + 60000)
-return tostring(newTat - now)
+local rate = 0
+local was = redis.call('HMGET', KEYS[1], 'r', 'at')
+if was[1] then rate = tonumber(was[1]) * math.exp(-math.max(0, now - tonumber(was[2])) / ${INBOUND_TAU_MS}) end
+rate = rate + tonumber(ARGV[1]) * 1000 / ${INBOUND_TAU_MS}
+redis.call('HSET', KEYS[1], 'r', tostring(rate), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], ${INBOUND_TAU_MS * 20})
+return tostring(rate)
 `;
 
 /**
@@ -209,6 +222,8 @@ export class NumberPacer implements OnApplicationShutdown {
   private readonly holding = new Map<string, number>();
   /** When (this clock) an emergency last took each number's normal slots back, as heard on the channel. */
   private readonly preemptions = new Map<string, number>();
+  /** The citizens' messages' rate per number (messages a second) as of its last reservation here. */
+  private readonly inbound = new Map<string, number>();
   /** When (this clock) each campaign was last paused or cancelled, as heard on the stop channel (see stopCampaign). */
   private readonly stops = new Map<string, number>();
   /** A connection of its own for the two channels, opened by the first campaign reservation (workers only). */
@@ -228,11 +243,11 @@ export class NumberPacer implements OnApplicationShutdown {
     // Channels are not prefixed by ioredis: the key prefix keeps deployments sharing a Redis apart.
     this.channel = `${config.redis.keyPrefix}:pace:preempt`;
     this.stopChannel = `${config.redis.keyPrefix}:pace:stop`;
-    this.reserveScript = luaCommand(redis, 'araldoPaceReserve', 4, RESERVE_SCRIPT);
+    this.reserveScript = luaCommand(redis, 'araldoPaceReserve', 5, RESERVE_SCRIPT);
     this.refundScript = luaCommand(redis, 'araldoPaceRefund', 1, REFUND_SCRIPT);
     this.slowDownScript = luaCommand(redis, 'araldoPaceSlowDown', 2, SLOW_DOWN_SCRIPT);
     this.holdScript = luaCommand(redis, 'araldoPaceHold', 1, HOLD_SCRIPT);
-    this.inboundScript = luaCommand(redis, 'araldoPaceInbound', 3, INBOUND_SCRIPT);
+    this.inboundScript = luaCommand(redis, 'araldoPaceInbound', 1, INBOUND_SCRIPT);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -327,8 +342,9 @@ export class NumberPacer implements OnApplicationShutdown {
     // The whole cap: counted to the answers, the window holds what the receiver counted at most, and
     // a send waits its answer's round trip longer; at pacingShare × cap it would hold the number
     // below the pace its slots come at (985 a second at 1,000 with round trips of 8 ms: 977). The
-    // share's headroom (inbound traffic, other processes) is kept by the slots.
-    return this.window.admit(numberId, Math.max(1, Math.floor(mpsCap)), now);
+    // share's headroom (other processes, the citizens' messages not yet counted) is kept by the
+    // slots. Less the citizens' messages' rate on the number, which Meta counts with the sends.
+    return this.window.admit(numberId, Math.max(1, Math.floor(mpsCap - (this.inbound.get(numberId) ?? 0))), now);
   }
 
   /**
@@ -390,6 +406,7 @@ export class NumberPacer implements OnApplicationShutdown {
       `pace:{${numberId}}:emergency`,
       `pace:{${numberId}}:slow`,
       `pace:{${numberId}}:warm`,
+      `pace:{${numberId}}:in`,
       String(interval),
       String(Math.max(1, wanted)),
       String(RESERVATION_HORIZON_MS),
@@ -397,9 +414,10 @@ export class NumberPacer implements OnApplicationShutdown {
       String(this.config.whatsapp.warmUpFactor),
       this.channel,
       numberId,
-    )) as [number, number, string?, string?, string?];
+    )) as [number, number, string?, string?, string?, string?];
     const receivedAt = Date.now();
-    const [granted, ms, usedInterval, tat, redisNow] = result;
+    const [granted, ms, usedInterval, tat, redisNow, inbound] = result;
+    if (inbound !== undefined) this.noteInbound(numberId, Number(inbound));
     if (granted === 0) return { granted: 0, retryInMs: Math.max(1, ms), ...(usedInterval === 'next' ? { nextInLine: true } : {}) };
     const intervalMs = Number(usedInterval);
     // The slots are times on Redis's clock, shared by every worker; here they become times on this
@@ -411,23 +429,24 @@ export class NumberPacer implements OnApplicationShutdown {
   }
 
   /**
-   * `messages` citizens' messages reached the number: Meta counts them in its throughput with ours,
-   * so each takes one of the number's slots, and its next reservations come that much later. Without
-   * this, the pacing share's slack (1.5 %: about one message a second at 80/s) was all the room
-   * inbound traffic had: replies to an emergency beyond it were refused as 130429s until the
-   * slow-down caught up. Returns how far (ms) the number's schedule now reaches past Redis's clock.
+   * `messages` citizens' messages reached the number: Meta counts them in its throughput with ours.
+   * They are kept as a rate (INBOUND_TAU_MS) that the number's reservations leave room for: its
+   * slots are spaced for its pace less that rate, and each worker's send window admits its cap less
+   * that rate in any second (as of its last reservation). Without this, the pacing share's slack
+   * (1.5 %: about one message a second at 80/s) was all the room inbound traffic had: replies to
+   * an alert beyond it were refused as 130429s. Returns the number's inbound rate now.
    */
-  async takeForInbound(numberId: string, mpsCap: number, messages: number): Promise<number> {
+  async takeForInbound(numberId: string, messages: number): Promise<number> {
     if (messages <= 0) return 0;
-    const interval = 1000 / Math.max(0.1, mpsCap * this.config.whatsapp.pacingShare);
-    const ahead = (await this.inboundScript(
-      `pace:{${numberId}}:tat`,
-      `pace:{${numberId}}:slow`,
-      `pace:{${numberId}}:warm`,
-      String(interval),
-      String(Math.floor(messages)),
-    )) as string;
-    return Number(ahead);
+    const rate = Number(await this.inboundScript(`pace:{${numberId}}:in`, String(Math.floor(messages))));
+    this.noteInbound(numberId, rate);
+    return rate;
+  }
+
+  /** The citizens' messages' rate on the number as Redis last told this process (see admit). */
+  private noteInbound(numberId: string, rate: number): void {
+    if (rate >= 0.5) this.inbound.set(numberId, rate);
+    else this.inbound.delete(numberId);
   }
 
   /**
@@ -519,7 +538,7 @@ const UNANSWERED_RETRY_MS = 5;
  * whose answer never comes (until its timeout) holds one place, not the window.
  */
 export class SendWindow {
-  private readonly states = new Map<string, WindowState & { limit: number }>();
+  private readonly states = new Map<string, WindowState>();
 
   constructor(private readonly windowMs: number) {}
 
@@ -530,10 +549,8 @@ export class SendWindow {
    */
   admit(key: string, limit: number, now: number): SendTicket | number {
     let state = this.states.get(key);
-    if (state?.limit !== limit) {
-      // New, or the number's cap changed: start over (at worst one window without the check). Tickets
-      // of the old state still settle it, harmlessly.
-      state = { limit, unanswered: 0, answers: new ExpiringTimes(this.windowMs) };
+    if (!state) {
+      state = { unanswered: 0, answers: new ExpiringTimes(this.windowMs) };
       this.states.set(key, state);
     }
     const answeredInWindow = state.answers.countAt(now);

@@ -25,7 +25,6 @@ import {
 } from '#database';
 import { QueueProducer } from '#queue';
 import { classifyErrorCode, parseWebhookBody, type InboundMessageEvent, type StatusEvent, type WebhookEvent } from '#whatsapp';
-import { NumberDirectory } from '../messaging/number-directory.js';
 import { NumberHealthService } from '../messaging/number-health.service.js';
 import { NumberPacer } from '../messaging/number-pacer.js';
 import { ReceiptsService } from '../messaging/receipts.service.js';
@@ -76,7 +75,6 @@ export class WebhookProcessingService {
     private readonly receipts: ReceiptsService,
     private readonly health: NumberHealthService,
     private readonly producer: QueueProducer,
-    private readonly directory: NumberDirectory,
     private readonly pacer: NumberPacer,
   ) {}
 
@@ -291,9 +289,10 @@ export class WebhookProcessingService {
   }
 
   /**
-   * Citizens' messages count in their number's throughput at Meta, with ours: each new one takes one
-   * of the number's send slots (NumberPacer.takeForInbound), so replies flooding in after an alert
-   * slow the number's campaigns instead of being refused as 130429s. A redelivered message took its
+   * Citizens' messages count in their number's throughput at Meta, with ours: the new ones go into
+   * the number's inbound rate (NumberPacer.takeForInbound), which its sends leave room for, so
+   * replies flooding in after an alert slow the number's campaigns instead of being refused as
+   * 130429s. A redelivered message took its
    * slot the first time. Best effort: the messages are recorded whatever Redis answers, and the
    * slow-down on 130429s stays the backstop.
    */
@@ -302,8 +301,7 @@ export class WebhookProcessingService {
     for (const r of rows) byNumber.set(r.numberId, (byNumber.get(r.numberId) ?? 0) + 1);
     for (const [numberId, count] of byNumber) {
       try {
-        const sending = await this.directory.get(tenantId, numberId);
-        if (sending) await this.pacer.takeForInbound(numberId, sending.number.mpsCap, count);
+        await this.pacer.takeForInbound(numberId, count);
       } catch (err) {
         this.logger.warn(
           { event: 'inbound_slots_not_taken', tenantId, numberId, count, reason: (err as Error).message },
