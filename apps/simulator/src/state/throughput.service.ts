@@ -20,11 +20,6 @@ export class ThroughputService {
     this.counter.record(phoneNumberId, now);
   }
 
-  /** Messages counted in the number's last second. */
-  count(phoneNumberId: string, now: number): number {
-    return this.counter.count(phoneNumberId, now);
-  }
-
   clear(): void {
     this.counter.clear();
   }

@@ -266,12 +266,10 @@ export class WebhookProcessingService {
       }
       const inserted = await this.inbound.insertNew(tenantId, rows);
       inboundCount = inserted.size;
-      await this.takeSlotsForInbound(
-        tenantId,
-        rows.filter((r) => inserted.has(r.wamid)),
-      );
+      const fresh = rows.filter((r) => inserted.has(r.wamid));
+      await this.countInPacing(tenantId, fresh);
       // Keywords, the sign-up dialogue and auto-replies run in their own jobs, once per new message.
-      await this.producer.handleInbound(rows.filter((r) => inserted.has(r.wamid)).map((r) => ({ tenantId, inboundMessageId: r.id })));
+      await this.producer.handleInbound(fresh.map((r) => ({ tenantId, inboundMessageId: r.id })));
       // Only for messages seen for the first time: a redelivery downloads nothing again.
       const mediaRows = [...mediaByWamid.entries()].filter(([wamid]) => inserted.has(wamid)).map(([, m]) => m);
       const mediaIds = await this.media.insertNew(tenantId, mediaRows);
@@ -292,11 +290,10 @@ export class WebhookProcessingService {
    * Citizens' messages count in their number's throughput at Meta, with ours: the new ones go into
    * the number's inbound rate (NumberPacer.takeForInbound), which its sends leave room for, so
    * replies flooding in after an alert slow the number's campaigns instead of being refused as
-   * 130429s. A redelivered message took its
-   * slot the first time. Best effort: the messages are recorded whatever Redis answers, and the
-   * slow-down on 130429s stays the backstop.
+   * 130429s. A redelivered message was counted the first time. Best effort: the messages are
+   * recorded whatever Redis answers, and the slow-down on 130429s stays the backstop.
    */
-  private async takeSlotsForInbound(tenantId: TenantId, rows: readonly NewInboundMessage[]): Promise<void> {
+  private async countInPacing(tenantId: TenantId, rows: readonly NewInboundMessage[]): Promise<void> {
     const byNumber = new Map<NumberId, number>();
     for (const r of rows) byNumber.set(r.numberId, (byNumber.get(r.numberId) ?? 0) + 1);
     for (const [numberId, count] of byNumber) {
@@ -304,7 +301,7 @@ export class WebhookProcessingService {
         await this.pacer.takeForInbound(numberId, count);
       } catch (err) {
         this.logger.warn(
-          { event: 'inbound_slots_not_taken', tenantId, numberId, count, reason: (err as Error).message },
+          { event: 'inbound_not_counted_in_pacing', tenantId, numberId, count, reason: (err as Error).message },
           "citizens' messages not counted in their number's pacing",
         );
       }
