@@ -118,6 +118,8 @@ const opts = {
   quietTimeoutS: int(flags['quiet-timeout'], 'quiet-timeout'),
 };
 for (const s of opts.scenarios) if (!['a', 'b', 'c'].includes(s)) throw new Error(`unknown scenario ${s}`);
+if (!Number.isFinite(opts.inboundRate) || opts.inboundRate < 0)
+  throw new Error(`--inbound-rate must be a number of messages a second, not ${flags['inbound-rate']}`);
 const log = (m) => process.stderr.write(`[dispatch] ${m}\n`);
 
 /**
