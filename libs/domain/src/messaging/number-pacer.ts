@@ -62,6 +62,16 @@ const INBOUND_TAU_MS = 1_000;
 const INBOUND_FLOOR = 0.2;
 
 /**
+ * Lua declaring `local <name>`: the citizens' messages' rate kept in hash `<key>` (fields r, at),
+ * decayed to `now` (the script's Redis time). Shared by the scripts that record and read it.
+ */
+function decayedInbound(name: string, key: string): string {
+  return `local ${name} = 0
+local was = redis.call('HMGET', ${key}, 'r', 'at')
+if was[1] then ${name} = tonumber(was[1]) * math.exp(-math.max(0, now - tonumber(was[2])) / ${INBOUND_TAU_MS}) end`;
+}
+
+/**
  * GCRA (a token bucket without bursts) in one Lua script, so every worker process shares one
  * schedule per number: slots are `interval` apart, handed out at most HORIZON ahead of Redis's own
  * clock (no skew between processes). KEYS: tat, emergency flag, slow-down factor, warm-up start,
@@ -89,9 +99,7 @@ if lane == 'normal' then
 elseif lane == 'emergency' then
   preempt = not redis.call('SET', KEYS[2], '1', 'PX', ${EMERGENCY_HOLD_MS}, 'GET')
 end
-local inbound = 0
-local was = redis.call('HMGET', KEYS[5], 'r', 'at')
-if was[1] then inbound = tonumber(was[1]) * math.exp(-math.max(0, now - tonumber(was[2])) / ${INBOUND_TAU_MS}) end
+${decayedInbound('inbound', 'KEYS[5]')}
 local rate = 1000 / interval
 interval = interval * rate / math.max(rate * ${INBOUND_FLOOR}, rate - inbound)
 interval = interval * tonumber(redis.call('GET', KEYS[3]) or '1')
@@ -186,9 +194,7 @@ return tostring(f)
 const INBOUND_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local rate = 0
-local was = redis.call('HMGET', KEYS[1], 'r', 'at')
-if was[1] then rate = tonumber(was[1]) * math.exp(-math.max(0, now - tonumber(was[2])) / ${INBOUND_TAU_MS}) end
+${decayedInbound('rate', 'KEYS[1]')}
 rate = rate + tonumber(ARGV[1]) * 1000 / ${INBOUND_TAU_MS}
 redis.call('HSET', KEYS[1], 'r', tostring(rate), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], ${INBOUND_TAU_MS * 20})
