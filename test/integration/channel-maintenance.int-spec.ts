@@ -5,6 +5,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { Queue } from 'bull';
 import type { Client } from 'pg';
 import { newId, type MediaFileId } from '#common';
+import { OutboundMessageRepository } from '#database';
 import { ChannelMaintenanceService, MEDIA_STORAGE, NumberDirectory, type MediaStorage } from '#domain';
 import { QueueName, type SendOutboundPayload } from '#queue';
 import { ownerClient } from '../support/database.js';
@@ -135,6 +136,64 @@ describe('channel maintenance', () => {
         await db.query(`UPDATE campaigns SET status = 'cancelled' WHERE tenant_id = $1 AND id = $2`, [amaro.tenant.id, campaignId]);
         await db.query(`UPDATE whatsapp_numbers SET mps_cap = 80 WHERE tenant_id = $1 AND id = $2`, [amaro.tenant.id, amaro.number.id]);
         for (const d of directories) d.invalidate(amaro.tenant.id, amaro.number.id);
+      }
+    });
+
+    it('finds the queued messages that may go: one-off ones and those of sending campaigns, by priority then age', async () => {
+      // Campaign messages are not in the queue index (migration LeanerOutboundIndexes): they are found
+      // through their campaign. A paused campaign's wait for its resume; other states never go.
+      const repo = t.app.get(OutboundMessageRepository);
+      const campaign = async (status: string): Promise<string> => {
+        const id = newId();
+        await db.query(`INSERT INTO campaigns (tenant_id, id, title, number_id, body, status) VALUES ($1, $2, 'Coda', $3, 'x', $4)`, [
+          amaro.tenant.id,
+          id,
+          amaro.number.id,
+          status,
+        ]);
+        return id;
+      };
+      const [sending, paused] = [await campaign('sending'), await campaign('paused')];
+      const row = async (campaignId: string | null, priority: number, minutesAgo: number, status = 'queued'): Promise<string> => {
+        const id = newId();
+        await db.query(
+          `INSERT INTO outbound_messages (tenant_id, id, number_id, recipient, recipient_kind, kind, campaign_id, priority, status, next_attempt_at, created_at)
+           VALUES ($1, $2, $3, '+393331234567', 'phone', $4, $5, $6, $7, now() - ($8 || ' minutes')::interval, now() - ($8 || ' minutes')::interval)`,
+          [amaro.tenant.id, id, amaro.number.id, campaignId ? 'campaign' : 'editor_reply', campaignId, priority, status, minutesAgo],
+        );
+        return id;
+      };
+      const oneOffOld = await row(null, 0, 30);
+      const campaignNew = await row(sending, 0, 20);
+      const emergency = await row(sending, 10, 10);
+      const oneOffNew = await row(null, 0, 15);
+      const waiting = await row(paused, 0, 40);
+      const sent = await row(sending, 0, 50, 'accepted');
+      const mine = new Set([oneOffOld, campaignNew, emergency, oneOffNew, waiting, sent]);
+      try {
+        const listed = (await repo.listQueuedIds(amaro.tenant.id, amaro.number.id, 1000)).map((q) => q.id).filter((id) => mine.has(id));
+        expect(listed).toEqual([emergency, oneOffOld, campaignNew, oneOffNew]);
+        const due = (await repo.listDueQueuedUnscoped(new Date(Date.now() - 5 * 60_000), 1000)).filter((q) => mine.has(q.id));
+        expect(due.map((q) => q.id)).toEqual([emergency, oneOffOld, campaignNew, oneOffNew]);
+        expect(due.find((q) => q.id === emergency)).toMatchObject({
+          tenantId: amaro.tenant.id,
+          numberId: amaro.number.id,
+          campaignId: sending,
+          priority: 10,
+        });
+        // Not yet past the grace: not taken for lost.
+        expect((await repo.listDueQueuedUnscoped(new Date(Date.now() - 25 * 60_000), 1000)).filter((q) => mine.has(q.id)).map((q) => q.id)).toEqual([
+          oneOffOld,
+        ]);
+      } finally {
+        await db.query(`UPDATE outbound_messages SET status = 'cancelled' WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [
+          amaro.tenant.id,
+          [...mine],
+        ]);
+        await db.query(`UPDATE campaigns SET status = 'cancelled' WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [
+          amaro.tenant.id,
+          [sending, paused],
+        ]);
       }
     });
 

@@ -73,6 +73,10 @@ const RANGE = (column: string, after: string, upTo: string): string =>
 
 const DAY_MS = 24 * 3600_000;
 
+/** The earliest and the latest of some times (null when there are none). */
+const earliest = (times: (Date | null)[]): Date | null => times.reduce<Date | null>((a, t) => (t !== null && (a === null || t < a) ? t : a), null);
+const latest = (times: (Date | null)[]): Date | null => times.reduce<Date | null>((a, t) => (t !== null && (a === null || t > a) ? t : a), null);
+
 /** Contacts after this many undeliverable results are treated as unreachable and skipped by campaigns. */
 export const UNREACHABLE_AFTER = 3;
 
@@ -507,8 +511,11 @@ export class CampaignRepository {
   /** Counts of a campaign's messages by state, read while it sends. */
   async counts(tenantId: TenantId, campaignId: string): Promise<CampaignCounts> {
     return this.db.forTenant(tenantId, async (m) => {
-      const byStatus: { status: string; count: number }[] = await m.query(
-        `SELECT status, count(*)::int AS count FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2 GROUP BY status`,
+      // One pass over the campaign's rows (through its (campaign, subscriber) index) for the counts
+      // and the acceptance times.
+      const byStatus: { status: string; count: number; first: Date | null; last: Date | null }[] = await m.query(
+        `SELECT status, count(*)::int AS count, min(accepted_at) AS first, max(accepted_at) AS last FROM outbound_messages
+          WHERE tenant_id = $1 AND campaign_id = $2 GROUP BY status`,
         [tenantId, campaignId],
       );
       const failedByReason: CampaignCounts['failedByReason'] = await m.query(
@@ -519,10 +526,6 @@ export class CampaignRepository {
       const skippedByReason: CampaignCounts['skippedByReason'] = await m.query(
         `SELECT error_reason AS reason, count(*)::int AS count FROM outbound_messages
           WHERE tenant_id = $1 AND campaign_id = $2 AND status = 'skipped' GROUP BY error_reason ORDER BY count DESC LIMIT 20`,
-        [tenantId, campaignId],
-      );
-      const times: { first: Date | null; last: Date | null }[] = await m.query(
-        `SELECT min(accepted_at) AS first, max(accepted_at) AS last FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2`,
         [tenantId, campaignId],
       );
       const get = (s: string): number => byStatus.find((b) => b.status === s)?.count ?? 0;
@@ -540,8 +543,8 @@ export class CampaignRepository {
         skipped: get('skipped'),
         failedByReason,
         skippedByReason,
-        firstAcceptedAt: times[0]?.first ?? null,
-        lastAcceptedAt: times[0]?.last ?? null,
+        firstAcceptedAt: earliest(byStatus.map((b) => b.first)),
+        lastAcceptedAt: latest(byStatus.map((b) => b.last)),
       };
     });
   }

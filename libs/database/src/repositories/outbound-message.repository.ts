@@ -129,6 +129,18 @@ const QUEUED_REF_COLUMNS = `o.tenant_id AS "tenantId", o.id, o.number_id AS "num
   o.next_attempt_at AS "nextAttemptAt"`;
 
 /**
+ * Queued messages that may go (`x`'s columns, meeting `where` over `x`): the one-off ones, through
+ * the queue index, and those of the campaigns that are sending, through each campaign's pending
+ * index. A campaign's messages are not in the queue index: its snapshot writes them by the tens of
+ * thousands, and jobs carry their ids (migration LeanerOutboundIndexes).
+ */
+const QUEUED_MAY_GO = (where: string): string => `
+  SELECT x.* FROM outbound_messages x WHERE x.status = 'queued' AND x.campaign_id IS NULL AND ${where}
+  UNION ALL
+  SELECT x.* FROM campaigns k JOIN outbound_messages x ON x.tenant_id = k.tenant_id AND x.campaign_id = k.id
+   WHERE k.status = 'sending' AND x.campaign_id IS NOT NULL AND x.status = 'queued' AND ${where}`;
+
+/**
  * Puts claimed ('sending') messages back in the queue: $2 the ids, $3 when they are due, $4 whether
  * the attempt is given back, $5-$7 the error to keep. A message whose campaign was cancelled or
  * failed meanwhile is cancelled instead (the cancel's own sweep of the queue ran while it was
@@ -410,9 +422,8 @@ export class OutboundMessageRepository {
   ): Promise<{ id: OutboundMessageId; nextAttemptAt: Date | null; priority: number; campaignId: string | null }[]> {
     return this.db.forTenant(tenantId, (m) =>
       m.query(
-        `SELECT o.id, o.next_attempt_at AS "nextAttemptAt", o.priority, o.campaign_id AS "campaignId" FROM outbound_messages o
-          WHERE o.tenant_id = $1 AND o.number_id = $2 AND o.status = 'queued'
-            AND (o.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns k WHERE k.tenant_id = $1 AND k.id = o.campaign_id AND k.status = 'sending'))
+        `SELECT o.id, o.next_attempt_at AS "nextAttemptAt", o.priority, o.campaign_id AS "campaignId"
+           FROM (${QUEUED_MAY_GO('x.tenant_id = $1 AND x.number_id = $2')}) o
           ORDER BY o.priority DESC, o.created_at LIMIT $3`,
         [tenantId, numberId, limit],
       ),
@@ -548,10 +559,8 @@ export class OutboundMessageRepository {
   async listDueQueuedUnscoped(before: Date, limit: number): Promise<QueuedRef[]> {
     return this.db.unscoped((m) =>
       m.query(
-        `SELECT ${QUEUED_REF_COLUMNS} FROM outbound_messages o
+        `SELECT ${QUEUED_REF_COLUMNS} FROM (${QUEUED_MAY_GO('coalesce(x.next_attempt_at, x.created_at) < $1')}) o
            JOIN whatsapp_numbers n ON n.tenant_id = o.tenant_id AND n.id = o.number_id AND n.status = 'active'
-          WHERE o.status = 'queued' AND coalesce(o.next_attempt_at, o.created_at) < $1
-            AND (o.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns k WHERE k.tenant_id = o.tenant_id AND k.id = o.campaign_id AND k.status = 'sending'))
           ORDER BY o.priority DESC, o.created_at LIMIT $2`,
         [before, limit],
       ),
