@@ -48,7 +48,7 @@ import { SubscribersService } from '../subscriptions/subscribers.service.js';
 import { MediaUploadFailedError } from '../media/media-library.errors.js';
 import { CampaignDispatchService } from './campaign-dispatch.service.js';
 import { CampaignMediaService } from './campaign-media.service.js';
-import { CHUNK_GROWTH, chunkLimit, firstChunkSize } from './snapshot-chunks.js';
+import { CHUNK_GROWTH, chunkLimit, chunkSize, firstChunkSize } from './snapshot-chunks.js';
 import { assertCanApply, capacityFor, outboundPriority, parseScheduleTime, type CapacityView } from './campaign-rules.js';
 import { MessageTemplatesService, type ResolvedMessageTemplate } from './message-templates.service.js';
 import {
@@ -736,7 +736,8 @@ export class CampaignsService {
   }
 
   /**
-   * The snapshot's later chunks, each growing CHUNK_GROWTH times, each in its own transaction that
+   * The snapshot's later chunks, each growing CHUNK_GROWTH times (or the whole rest, see
+   * chunkSize), each in its own transaction that
    * locks the campaign and reads where the snapshot stands (so a second caller, a retried start job
    * or the sweep, only ever continues it), each enqueued as soon as it commits. A chunk's jobs go
    * to Redis while the next chunk is written to PostgreSQL (one enqueue in flight at a time); rows
@@ -755,14 +756,15 @@ export class CampaignsService {
     // How much of the audience is still to be written, counted with the first of these chunks.
     let left: number | null = null;
     try {
-      for (let chunkSize = size; ; chunkSize *= CHUNK_GROWTH) {
+      for (let grown = size; ; grown *= CHUNK_GROWTH) {
         const chunk = await this.db.forTenant(tenantId, async () => {
           const locked = await this.campaigns.lockForSnapshot(tenantId, id);
           // Cancelled meanwhile: nothing more is materialised. Paused: the rows wait in the queue.
           if (!locked || locked.snapshotDoneAt !== null || (locked.status !== 'sending' && locked.status !== 'paused')) return null;
           const after = locked.targeted > 0 ? await this.campaigns.snapshotLastSubscriber(tenantId, id) : null;
           left ??= await this.campaigns.countAudienceAfter(tenantId, locked, after);
-          return this.snapshotChunk(tenantId, locked, plan, chunkLimit(chunkSize, left), after);
+          const size = chunkSize(grown, locked.targeted, left, 1000 / plan.intervalMs);
+          return this.snapshotChunk(tenantId, locked, plan, chunkLimit(size, left), after);
         });
         await enqueuing;
         enqueuing = null;

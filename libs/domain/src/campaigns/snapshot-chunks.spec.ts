@@ -1,4 +1,4 @@
-import { CHUNK_GROWTH, chunkLimit, firstChunkSize } from './snapshot-chunks.js';
+import { CHUNK_GROWTH, chunkLimit, chunkSize, firstChunkSize } from './snapshot-chunks.js';
 
 describe('firstChunkSize', () => {
   it('is about a second of the pace, at least 100 and at most 5,000', () => {
@@ -23,5 +23,27 @@ describe('chunkLimit', () => {
   it('leaves a small rest in one chunk', () => {
     expect(chunkLimit(409_600, 20_000)).toBe(409_600);
     expect(chunkLimit(1_600, 900)).toBe(1_600);
+  });
+});
+
+describe('chunkSize', () => {
+  it('takes the whole rest once the rows written outlast writing it', () => {
+    // 80 msg/s: 100 rows are 1.25 s of sending, 12,500 rows' writing at the floor; 1,700 are 21 s.
+    expect(chunkSize(1_600, 100, 99_900, 80)).toBe(1_600);
+    expect(chunkSize(25_600, 1_700, 98_300, 80)).toBe(98_300);
+    // Which chunkLimit then cuts in two, the tail 15 %.
+    expect(chunkLimit(chunkSize(25_600, 1_700, 98_300, 80), 98_300)).toBe(83_555);
+  });
+
+  it('keeps growing while the queue would run dry first', () => {
+    // 10,000 msg/s: 5,000 rows are half a second of sending, not enough to write 95,000.
+    expect(chunkSize(80_000, 5_000, 95_000, 10_000)).toBe(80_000);
+    // 1,000 msg/s, a million recipients: 17,000 rows written cover 170,000 more, not the rest.
+    expect(chunkSize(256_000, 17_000, 983_000, 1_000)).toBe(256_000);
+    expect(chunkSize(4_096_000, 273_000, 727_000, 1_000)).toBe(4_096_000);
+  });
+
+  it('never shrinks a chunk below the growing size', () => {
+    expect(chunkSize(25_600, 1_700, 900, 80)).toBe(25_600);
   });
 });

@@ -13,6 +13,26 @@ export function firstChunkSize(ratePerSecond: number): number {
   return Math.max(100, Math.min(5_000, Math.round(ratePerSecond)));
 }
 
+/**
+ * Rows a snapshot is counted on to write a second: a quarter of the slowest rate measured on the
+ * 2-core development machine (40,000 to 90,000; docs/benchmarks.md), so a loaded machine still
+ * keeps up. Sets when the rest of an audience can go in one chunk: see chunkSize.
+ */
+export const SNAPSHOT_ROWS_PER_S_FLOOR = 10_000;
+
+/**
+ * The next chunk's size before chunkLimit: the growing `size`, or the whole rest (`left`) once the
+ * rows already written (`written`, sent at `ratePerSecond`) last longer than writing the rest takes
+ * at SNAPSHOT_ROWS_PER_S_FLOOR, so the number never runs out of queued messages meanwhile. At
+ * 80 msg/s, 100,000 recipients go in chunks of 100, 1,600 and the rest (two statements fewer than
+ * growing by 16 to 25,600 first: each large chunk hashes the comune's contacts again); at
+ * 10,000 msg/s the growth stays as it was.
+ */
+export function chunkSize(size: number, written: number, left: number, ratePerSecond: number): number {
+  const coveredS = written / ratePerSecond;
+  return left <= coveredS * SNAPSHOT_ROWS_PER_S_FLOOR ? Math.max(size, left) : size;
+}
+
 /** Audiences left larger than this end in two chunks, the second TAIL_SHARE of the rest (see chunkLimit). */
 const TAIL_SPLIT_MIN = 20_000;
 const TAIL_SHARE = 0.15;
