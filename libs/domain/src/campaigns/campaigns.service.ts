@@ -737,9 +737,9 @@ export class CampaignsService {
 
   /**
    * The snapshot's later chunks, each growing CHUNK_GROWTH times (or the whole rest, see
-   * chunkSize), each in its own transaction that
-   * locks the campaign and reads where the snapshot stands (so a second caller, a retried start job
-   * or the sweep, only ever continues it), each enqueued as soon as it commits. A chunk's jobs go
+   * chunkSize), each in its own transaction that locks the campaign and reads where the snapshot
+   * stands (so a second caller, a retried start job or the sweep, only ever continues it), each
+   * enqueued as soon as it commits. A chunk's jobs go
    * to Redis while the next chunk is written to PostgreSQL (one enqueue in flight at a time); rows
    * committed whose jobs failed to go are the sweep's, as any queued row without a job.
    */
