@@ -15,7 +15,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   and got a new entry at each of its state changes. What needs the status by campaign is the
  *   completion check and the cancel (messages still pending) and the stats (all of them, which read
  *   the rows anyway for the acceptance times). The pending messages get a partial index; the stats
- *   read the campaign's rows through the `(campaign_id, subscriber_id)` unique index.
+ *   read the campaign's rows (by the `(campaign_id, subscriber_id)` index, or a scan of the
+ *   partition when the campaign is most of it).
  * - The queue index `(tenant_id, number_id, priority, created_at) WHERE status = 'queued'` held
  *   every campaign message too, all under one key per campaign (the same number, priority and
  *   creation time): the costliest index of the snapshot's INSERT. Workers claim campaign messages

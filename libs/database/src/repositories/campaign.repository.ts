@@ -511,8 +511,8 @@ export class CampaignRepository {
   /** Counts of a campaign's messages by state, read while it sends. */
   async counts(tenantId: TenantId, campaignId: string): Promise<CampaignCounts> {
     return this.db.forTenant(tenantId, async (m) => {
-      // One pass over the campaign's rows (through its (campaign, subscriber) index) for the counts
-      // and the acceptance times.
+      // One pass over the campaign's rows for the counts and the acceptance times (there is no
+      // index by status any more: migration LeanerOutboundIndexes).
       const byStatus: { status: string; count: number; first: Date | null; last: Date | null }[] = await m.query(
         `SELECT status, count(*)::int AS count, min(accepted_at) AS first, max(accepted_at) AS last FROM outbound_messages
           WHERE tenant_id = $1 AND campaign_id = $2 GROUP BY status`,
