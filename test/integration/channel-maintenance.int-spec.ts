@@ -141,7 +141,8 @@ describe('channel maintenance', () => {
 
     it('finds the queued messages that may go: one-off ones and those of sending campaigns, by priority then age', async () => {
       // Campaign messages are not in the queue index (migration LeanerOutboundIndexes): they are found
-      // through their campaign. A paused campaign's wait for its resume; other states never go.
+      // through their campaign. A paused campaign's wait for its resume; other states never go. The
+      // rows are planned in the next hour, so the worker's own minute sweep leaves them alone.
       const repo = t.app.get(OutboundMessageRepository);
       const campaign = async (status: string): Promise<string> => {
         const id = newId();
@@ -154,26 +155,26 @@ describe('channel maintenance', () => {
         return id;
       };
       const [sending, paused] = [await campaign('sending'), await campaign('paused')];
-      const row = async (campaignId: string | null, priority: number, minutesAgo: number, status = 'queued'): Promise<string> => {
+      const row = async (campaignId: string | null, priority: number, minutesAhead: number, status = 'queued'): Promise<string> => {
         const id = newId();
         await db.query(
           `INSERT INTO outbound_messages (tenant_id, id, number_id, recipient, recipient_kind, kind, campaign_id, priority, status, next_attempt_at, created_at)
-           VALUES ($1, $2, $3, '+393331234567', 'phone', $4, $5, $6, $7, now() - ($8 || ' minutes')::interval, now() - ($8 || ' minutes')::interval)`,
-          [amaro.tenant.id, id, amaro.number.id, campaignId ? 'campaign' : 'editor_reply', campaignId, priority, status, minutesAgo],
+           VALUES ($1, $2, $3, '+393331234567', 'phone', $4, $5, $6, $7, now() + ($8 || ' minutes')::interval, now() + ($8 || ' minutes')::interval)`,
+          [amaro.tenant.id, id, amaro.number.id, campaignId ? 'campaign' : 'editor_reply', campaignId, priority, status, minutesAhead],
         );
         return id;
       };
       const oneOffOld = await row(null, 0, 30);
-      const campaignNew = await row(sending, 0, 20);
-      const emergency = await row(sending, 10, 10);
-      const oneOffNew = await row(null, 0, 15);
-      const waiting = await row(paused, 0, 40);
-      const sent = await row(sending, 0, 50, 'accepted');
+      const campaignNew = await row(sending, 0, 40);
+      const emergency = await row(sending, 10, 50);
+      const oneOffNew = await row(null, 0, 45);
+      const waiting = await row(paused, 0, 20);
+      const sent = await row(sending, 0, 10, 'accepted');
       const mine = new Set([oneOffOld, campaignNew, emergency, oneOffNew, waiting, sent]);
       try {
         const listed = (await repo.listQueuedIds(amaro.tenant.id, amaro.number.id, 1000)).map((q) => q.id).filter((id) => mine.has(id));
         expect(listed).toEqual([emergency, oneOffOld, campaignNew, oneOffNew]);
-        const due = (await repo.listDueQueuedUnscoped(new Date(Date.now() - 5 * 60_000), 1000)).filter((q) => mine.has(q.id));
+        const due = (await repo.listDueQueuedUnscoped(new Date(Date.now() + 55 * 60_000), 1000)).filter((q) => mine.has(q.id));
         expect(due.map((q) => q.id)).toEqual([emergency, oneOffOld, campaignNew, oneOffNew]);
         expect(due.find((q) => q.id === emergency)).toMatchObject({
           tenantId: amaro.tenant.id,
@@ -181,8 +182,8 @@ describe('channel maintenance', () => {
           campaignId: sending,
           priority: 10,
         });
-        // Not yet past the grace: not taken for lost.
-        expect((await repo.listDueQueuedUnscoped(new Date(Date.now() - 25 * 60_000), 1000)).filter((q) => mine.has(q.id)).map((q) => q.id)).toEqual([
+        // Only what is planned before the given time.
+        expect((await repo.listDueQueuedUnscoped(new Date(Date.now() + 35 * 60_000), 1000)).filter((q) => mine.has(q.id)).map((q) => q.id)).toEqual([
           oneOffOld,
         ]);
       } finally {
