@@ -73,10 +73,6 @@ const RANGE = (column: string, after: string, upTo: string): string =>
 
 const DAY_MS = 24 * 3600_000;
 
-/** The earliest and the latest of some times (null when there are none). */
-const earliest = (times: (Date | null)[]): Date | null => times.reduce<Date | null>((a, t) => (t !== null && (a === null || t < a) ? t : a), null);
-const latest = (times: (Date | null)[]): Date | null => times.reduce<Date | null>((a, t) => (t !== null && (a === null || t > a) ? t : a), null);
-
 /** Contacts after this many undeliverable results are treated as unreachable and skipped by campaigns. */
 export const UNREACHABLE_AFTER = 3;
 
@@ -512,10 +508,10 @@ export class CampaignRepository {
   async counts(tenantId: TenantId, campaignId: string): Promise<CampaignCounts> {
     return this.db.forTenant(tenantId, async (m) => {
       // One pass over the campaign's rows for the counts and the acceptance times (there is no
-      // index by status any more: migration LeanerOutboundIndexes).
+      // index by status any more: migration LeanerOutboundIndexes); every row carries the times.
       const byStatus: { status: string; count: number; first: Date | null; last: Date | null }[] = await m.query(
-        `SELECT status, count(*)::int AS count, min(accepted_at) AS first, max(accepted_at) AS last FROM outbound_messages
-          WHERE tenant_id = $1 AND campaign_id = $2 GROUP BY status`,
+        `SELECT status, count(*)::int AS count, min(min(accepted_at)) OVER () AS first, max(max(accepted_at)) OVER () AS last
+           FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2 GROUP BY status`,
         [tenantId, campaignId],
       );
       const failedByReason: CampaignCounts['failedByReason'] = await m.query(
@@ -543,8 +539,8 @@ export class CampaignRepository {
         skipped: get('skipped'),
         failedByReason,
         skippedByReason,
-        firstAcceptedAt: earliest(byStatus.map((b) => b.first)),
-        lastAcceptedAt: latest(byStatus.map((b) => b.last)),
+        firstAcceptedAt: byStatus[0]?.first ?? null,
+        lastAcceptedAt: byStatus[0]?.last ?? null,
       };
     });
   }

@@ -763,8 +763,8 @@ export class CampaignsService {
           if (!locked || locked.snapshotDoneAt !== null || (locked.status !== 'sending' && locked.status !== 'paused')) return null;
           const after = locked.targeted > 0 ? await this.campaigns.snapshotLastSubscriber(tenantId, id) : null;
           left ??= await this.campaigns.countAudienceAfter(tenantId, locked, after);
-          const size = chunkSize(grown, locked.targeted, left, 1000 / plan.intervalMs);
-          return this.snapshotChunk(tenantId, locked, plan, chunkLimit(size, left), after);
+          const limit = chunkLimit(chunkSize(grown, locked.targeted, left, 1000 / plan.intervalMs), left);
+          return this.snapshotChunk(tenantId, locked, plan, limit, after);
         });
         await enqueuing;
         enqueuing = null;
