@@ -170,8 +170,9 @@ export async function simCall(url, method, path, body) {
 
 /**
  * Registers the comuni's numbers on the simulator with its throughput cap (`mps`, 130429 above it),
- * an approved UTILITY template per WABA, and each number's status webhooks: with `receipts` off they
- * are delayed by 10 minutes, i.e. never posted during a run (the api does not get 3 webhooks per send).
+ * an approved UTILITY template per WABA, and each number's status webhooks: with `receipts` off there
+ * are none for accepted messages (the api does not get 3 webhooks per send, and the simulator keeps
+ * no timer per message; before 2026-12-07 they were delayed by 10 minutes instead).
  */
 export async function registerOnSimulator(simUrl, fx, apiPort, { mps, receipts }) {
   for (const c of fx.comuni) {
@@ -191,7 +192,9 @@ export async function registerOnSimulator(simUrl, fx, apiPort, { mps, receipts }
       category: 'UTILITY',
       body: 'Gentile {{1}}, {{2}}. Comune di Bench.',
     });
-    if (!receipts) await simCall(simUrl, 'POST', '/_sim/status-behaviour', { phoneNumberId: c.phoneNumberId, delayMs: 600_000 });
+    // No status webhook for a message accepted (stopAt 'accepted'): the simulator keeps no timer for
+    // it either; an asynchronous failure would come only after 10 minutes.
+    if (!receipts) await simCall(simUrl, 'POST', '/_sim/status-behaviour', { phoneNumberId: c.phoneNumberId, stopAt: 'accepted', delayMs: 600_000 });
   }
 }
 

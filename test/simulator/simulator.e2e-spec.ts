@@ -517,6 +517,24 @@ describe('WhatsApp Cloud API simulator', () => {
       expect(receiver.statuses(wamid).map((s) => s.status)).toEqual(['sent', 'delivered']);
     });
 
+    it('posts no status for a message left at accepted, and still the failure of an undeliverable one', async () => {
+      await openWindow();
+      receiver.clear();
+      await sim.setStatusBehaviour({ phoneNumberId: PNID, stopAt: 'accepted' });
+      const ok = await send(text(CITIZEN));
+      expect(ok.status).toBe(200);
+      await sim.setFaults({ phoneNumberId: PNID, undeliverable: [CITIZEN] });
+      const failed = await send(text(CITIZEN));
+      const failedId = failed.body.messages[0].id;
+      // The failure is posted one delay after its send: the accepted message's statuses, had any
+      // been planned, would have come by then.
+      await receiver.waitUntil(() => receiver.statuses(failedId).length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      expect(receiver.statuses(ok.body.messages[0].id)).toEqual([]);
+      expect(receiver.statuses(failedId)[0]).toMatchObject({ status: 'failed', errors: [{ code: 131026 }] });
+      expect((await sim.listMessages()).find((m) => m.wamid === ok.body.messages[0].id)).toMatchObject({ status: 'accepted', statuses: [] });
+    });
+
     it('retries a failed delivery with backoff and records every attempt', async () => {
       await openWindow();
       receiver.clear();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TEMPLATE_CATEGORIES, TEMPLATE_STATUSES } from '../state/templates.service.js';
-import { STATUS_STEPS } from '../state/status-behaviour.service.js';
+import { STOP_AT } from '../state/status-behaviour.service.js';
 
 /** Bodies and queries of the control API (/_sim), for tests, demos and the phone page. */
 
@@ -175,7 +175,7 @@ export const statusBehaviourSchema = z.object({
     .union([z.boolean(), z.enum(['none', 'reverse', 'shuffle'])])
     .optional()
     .transform((r) => (r === true ? 'reverse' : r === false ? 'none' : r)),
-  stopAt: z.enum(STATUS_STEPS).optional(),
+  stopAt: z.enum(STOP_AT).optional(),
 });
 export type StatusBehaviourInput = z.input<typeof statusBehaviourSchema>;
 

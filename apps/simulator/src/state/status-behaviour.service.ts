@@ -2,6 +2,12 @@ import { Injectable } from '@nestjs/common';
 
 export const STATUS_STEPS = ['sent', 'delivered', 'read'] as const;
 export type StatusStep = (typeof STATUS_STEPS)[number];
+/**
+ * Where a successful message's statuses stop: one of the steps, or `accepted`, no status webhook
+ * at all (as for an app not subscribed to the messages field; benchmarks that leave receipts out).
+ */
+export const STOP_AT = ['accepted', ...STATUS_STEPS] as const;
+export type StopAt = (typeof STOP_AT)[number];
 
 /** How a number's status webhooks are sent, set by tests through POST /_sim/status-behaviour. */
 export interface StatusBehaviour {
@@ -11,8 +17,8 @@ export interface StatusBehaviour {
   duplicate: boolean;
   /** Send a message's statuses in reverse or shuffled order (Meta does not order them). */
   reorder: 'none' | 'reverse' | 'shuffle';
-  /** The last status a successful message reaches. */
-  stopAt: StatusStep;
+  /** The last status a successful message reaches (`accepted`: no status webhook). */
+  stopAt: StopAt;
 }
 
 const DEFAULT: StatusBehaviour = { duplicate: false, reorder: 'none', stopAt: 'read' };
@@ -38,7 +44,7 @@ export class StatusBehaviourService {
 
 /** The statuses of one successful message in the order they are posted. Pure apart from `random`. */
 export function plannedStatuses(behaviour: StatusBehaviour, random: () => number = Math.random): StatusStep[] {
-  const steps: StatusStep[] = STATUS_STEPS.slice(0, STATUS_STEPS.indexOf(behaviour.stopAt) + 1);
+  const steps: StatusStep[] = behaviour.stopAt === 'accepted' ? [] : STATUS_STEPS.slice(0, STATUS_STEPS.indexOf(behaviour.stopAt) + 1);
   if (behaviour.reorder === 'reverse') steps.reverse();
   if (behaviour.reorder === 'shuffle') {
     for (let i = steps.length - 1; i > 0; i -= 1) {

@@ -8,6 +8,7 @@ describe('plannedStatuses', () => {
     [{ stopAt: 'sent' }, ['sent']],
     [{ stopAt: 'delivered', reorder: 'reverse' }, ['delivered', 'sent']],
     [{ duplicate: true, stopAt: 'delivered' }, ['sent', 'sent', 'delivered', 'delivered']],
+    [{ stopAt: 'accepted', duplicate: true, reorder: 'reverse' }, []],
   ])('plans %j as %j', (b, expected) => {
     expect(plannedStatuses(behaviour(b))).toEqual(expected);
   });

@@ -3,7 +3,7 @@ import { SimulatorSettings } from '../config/simulator-settings.js';
 import { MessageLogService } from '../state/message-log.service.js';
 import { NumbersService } from '../state/numbers.service.js';
 import { SchedulerService } from '../state/scheduler.service.js';
-import { plannedStatuses, StatusBehaviourService } from '../state/status-behaviour.service.js';
+import { plannedStatuses, StatusBehaviourService, type StatusBehaviour, type StatusStep } from '../state/status-behaviour.service.js';
 import type { AsyncError } from './async-errors.js';
 import { toMetaJson } from './meta-json.js';
 import { WebhookDispatcherService } from './webhook-dispatcher.service.js';
@@ -36,14 +36,16 @@ export class StatusWebhooksService {
   ) {}
 
   schedule(plan: StatusPlan): void {
-    this.run(plan).catch((err: unknown) => this.logger.error({ msg: 'status webhooks stopped', err, wamid: plan.wamid }));
+    const behaviour = this.behaviours.get(plan.phoneNumberId);
+    const steps = plan.failure ? (behaviour.duplicate ? ['failed' as const, 'failed' as const] : ['failed' as const]) : plannedStatuses(behaviour);
+    // Nothing to post (stopAt 'accepted'): no timer, no promise, nothing kept for the message.
+    if (steps.length === 0) return;
+    this.run(plan, behaviour, steps).catch((err: unknown) => this.logger.error({ msg: 'status webhooks stopped', err, wamid: plan.wamid }));
   }
 
-  private async run(plan: StatusPlan): Promise<void> {
+  private async run(plan: StatusPlan, behaviour: StatusBehaviour, steps: readonly (StatusStep | 'failed')[]): Promise<void> {
     const generation = this.scheduler.generation;
-    const behaviour = this.behaviours.get(plan.phoneNumberId);
     const delay = behaviour.delayMs ?? this.settings.statusDelayMs;
-    const steps = plan.failure ? (behaviour.duplicate ? ['failed' as const, 'failed' as const] : ['failed' as const]) : plannedStatuses(behaviour);
     // Timestamps follow the real lifecycle (sent, then delivered, then read) even when the posts are reordered.
     const start = Date.now();
     const lifecycle = { sent: 1, delivered: 2, read: 3, failed: 1 };
