@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Client } from 'pg';
+import { CampaignRepository } from '#database';
 import { CampaignsService } from '#domain';
 import { ownerClient } from '../support/database.js';
 import { createComune, uniq, type Comune } from '../support/factories.js';
@@ -34,7 +35,7 @@ describe('campaign snapshot', () => {
     await t.close();
   });
 
-  it('writes 25,000 recipients in chunks of 100, 1,600, 19,805 and 3,495, each once, and enqueues every queued row in exactly one job', async () => {
+  it('writes 25,000 recipients in chunks of 100, 1,600, 19,805 (two pieces at once) and 3,495, each once, and enqueues every queued row in exactly one job', async () => {
     const tenantId = c.tenant.id;
     await db.query(`UPDATE whatsapp_numbers SET mps_cap = 80, messaging_tier = 'unlimited' WHERE id = $1`, [c.number.id]);
     await db.query(
@@ -78,7 +79,8 @@ describe('campaign snapshot', () => {
     const queued = rows.filter((r) => r.status === 'queued');
     expect(queued).toHaveLength(RECIPIENTS - UNREACHABLE.length);
 
-    // Each chunk is a run of ids with one prefix; in planned order the runs are the chunks.
+    // Each chunk (or piece of one) is a run of ids with one prefix; in planned order the runs are the
+    // chunks, the 19,805 one written as two pieces of 9,903 and 9,902 on two connections.
     const runs = new Map<string, { first: number; size: number }>();
     for (const r of rows) {
       const run = runs.get(r.id.slice(0, 24)) ?? { first: Infinity, size: 0 };
@@ -86,7 +88,7 @@ describe('campaign snapshot', () => {
       if (r.at !== null) run.first = Math.min(run.first, Number(r.at));
       runs.set(r.id.slice(0, 24), run);
     }
-    expect([...runs.values()].sort((a, b) => a.first - b.first).map((r) => r.size)).toEqual([100, 1_600, 19_805, 3_495]);
+    expect([...runs.values()].sort((a, b) => a.first - b.first).map((r) => r.size)).toEqual([100, 1_600, 9_903, 9_902, 3_495]);
     // One planned slot per row of the audience, skipped ones included, never two rows on one.
     const times = queued.map((r) => Number(r.at)).sort((a, b) => a - b);
     expect(new Set(times).size).toBe(times.length);
@@ -103,4 +105,23 @@ describe('campaign snapshot', () => {
     expect(carried).toHaveLength(queued.length);
     expect(new Set(carried)).toEqual(new Set(queued.map((r) => r.id)));
   }, 120_000);
+
+  it('cuts a chunk at the n-th subscriber of the audience', async () => {
+    const tenantId = c.tenant.id;
+    const campaigns = t.app.get(CampaignRepository);
+    const id = randomUUID();
+    await db.query(
+      `INSERT INTO campaigns (tenant_id, id, title, status, priority, number_id, body, variables, audience, category, requested_action)
+       VALUES ($1, $2, 'Pezzi', 'sending', 'normal', $3, 'Via Roma chiusa.', '{}', '{"tags":["tutti"]}', 'utility', 'send')`,
+      [tenantId, id, c.number.id],
+    );
+    const campaign = await campaigns.findById(tenantId, id);
+    if (!campaign) throw new Error('campaign not found');
+    const ids: string[] = (
+      await db.query(`SELECT id FROM subscribers WHERE tenant_id = $1 AND status = 'active' ORDER BY id LIMIT 12`, [tenantId])
+    ).rows.map((r: { id: string }) => r.id);
+    expect(await campaigns.audienceSubscriberAt(tenantId, campaign, null, 1)).toBe(ids[0]);
+    expect(await campaigns.audienceSubscriberAt(tenantId, campaign, ids[1], 10)).toBe(ids[11]);
+    expect(await campaigns.audienceSubscriberAt(tenantId, campaign, null, RECIPIENTS + 1)).toBeNull();
+  });
 });

@@ -37,6 +37,23 @@ describe('TenantDb transactions', () => {
     expect(await db.unscoped((m) => setting(m, 'app.all_tenants'))).toBe('on');
   });
 
+  it('opens a transaction of its own beside the current one with forTenantApart, scoped the same way', async () => {
+    const txid = (m: { query: (sql: string) => Promise<{ x: string }[]> }) => m.query(`SELECT txid_current()::text AS x`).then((r) => r[0].x);
+    const seen = await db.forTenant(amaro.tenant.id, async (outer) => {
+      const joined = await db.forTenant(amaro.tenant.id, (m) => txid(m));
+      const apart = await db.forTenantApart(cavazzo.tenant.id, async (m) => ({
+        tx: await txid(m),
+        tenant: await setting(m, 'app.tenant_id'),
+        numbers: await m.query<{ tenant_id: string }[]>(`SELECT DISTINCT tenant_id FROM whatsapp_numbers`),
+      }));
+      return { outer: await txid(outer), joined, apart };
+    });
+    expect(seen.joined).toBe(seen.outer);
+    expect(seen.apart.tx).not.toBe(seen.outer);
+    expect(seen.apart.tenant).toBe(cavazzo.tenant.id);
+    expect(seen.apart.numbers.map((r) => r.tenant_id)).toEqual([cavazzo.tenant.id]);
+  });
+
   it('commits the work, and rolls all of it back when the work fails', async () => {
     const insert = (m: { query: (sql: string, p: unknown[]) => Promise<unknown> }, action: string) =>
       m.query(`INSERT INTO audit_events (tenant_id, id, action, target_type) VALUES ($1, gen_random_uuid(), $2, 'test')`, [amaro.tenant.id, action]);

@@ -29,6 +29,15 @@ export class TenantDb {
   }
 
   /**
+   * Runs work in a transaction of its own for this tenant, on another connection, even when called
+   * inside a transaction: for work that goes on beside that transaction (a snapshot's second piece,
+   * CampaignsService.materialiseRest), never for work that must commit with it.
+   */
+  forTenantApart<T>(tenantId: TenantId, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.active.exit(() => this.run({ kind: 'tenant', tenantId }, work));
+  }
+
+  /**
    * Runs work in a transaction that sees every tenant. Only for look-ups that have no tenant yet
    * (a webhook's phone_number_id, a login's email, an operator's cross-tenant listing): callers
    * are named `...Unscoped` so a grep lists them.

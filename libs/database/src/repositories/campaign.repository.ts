@@ -62,6 +62,8 @@ export interface CampaignCounts {
 /** A chunk of a snapshot: the next `limit` subscribers of the audience, by id, after `after` (null: from the first). */
 export interface SnapshotChunk {
   after: string | null;
+  /** The last subscriber the chunk may take (null: no bound): a piece written beside the next one. */
+  upTo?: string | null;
   limit: number;
   /** Rows of the campaign materialised before this chunk: the planned times go on from there. */
   offset: number;
@@ -350,7 +352,7 @@ export class CampaignRepository {
     /** How many of the chunk's rows found no contact (see attachContacts). */
     withoutContact: number;
   }> {
-    const base = 16;
+    const base = 17;
     const a = audienceSql(campaign.audience, base);
     const capIdx = base + a.params.length;
     const capped = opts.frequencyCap ? this.cappedCte(capIdx, '$11', 'NULL') : null;
@@ -369,7 +371,7 @@ export class CampaignRepository {
                   END AS skip,
                   row_number() OVER (ORDER BY s.id) AS rc
              FROM (SELECT s.*, coalesce(s.wa_id, ltrim(s.phone_e164, '+')) AS wa_key FROM subscribers s
-                    WHERE ${a.where} AND ($11::uuid IS NULL OR s.id > $11::uuid) ORDER BY s.id LIMIT $12) s
+                    WHERE ${a.where} AND ${RANGE('s.id', '$11', '$16')} ORDER BY s.id LIMIT $12) s
                   ${CONTACT_JOIN('$3', 's.wa_key')}),
          ins AS (
            INSERT INTO outbound_messages (tenant_id, id, number_id, contact_id, subscriber_id, recipient, recipient_kind, kind, category, priority,
@@ -403,6 +405,7 @@ export class CampaignRepository {
           chunk.offset,
           ids.prefix,
           ids.start,
+          chunk.upTo ?? null,
           ...a.params,
           ...(opts.frequencyCap ? [opts.frequencyCap.campaignIds, opts.frequencyCap.perWeek] : []),
           ...(opts.policyGate ? [opts.policyGate.version, opts.policyGate.reason] : []),
@@ -445,6 +448,23 @@ export class CampaignRepository {
       ]),
     );
     return rows[0]?.n ?? 0;
+  }
+
+  /**
+   * The `n`-th subscriber (1-based) of the campaign's audience after `after`, in the snapshot's
+   * order (by id), or null when fewer are left: where a chunk written in two pieces is cut.
+   */
+  async audienceSubscriberAt(tenantId: TenantId, campaign: CampaignEntity, after: string | null, n: number): Promise<string | null> {
+    const a = audienceSql(campaign.audience, 4);
+    const rows: { id: string }[] = await this.db.forTenant(tenantId, (m) =>
+      m.query(`SELECT s.id FROM subscribers s WHERE ${a.where} AND ($2::uuid IS NULL OR s.id > $2::uuid) ORDER BY s.id OFFSET $3 LIMIT 1`, [
+        tenantId,
+        after,
+        n - 1,
+        ...a.params,
+      ]),
+    );
+    return rows[0]?.id ?? null;
   }
 
   /**

@@ -48,7 +48,7 @@ import { SubscribersService } from '../subscriptions/subscribers.service.js';
 import { MediaUploadFailedError } from '../media/media-library.errors.js';
 import { CampaignDispatchService } from './campaign-dispatch.service.js';
 import { CampaignMediaService } from './campaign-media.service.js';
-import { CHUNK_GROWTH, chunkLimit, chunkSize, firstChunkSize } from './snapshot-chunks.js';
+import { CHUNK_GROWTH, chunkLimit, chunkSize, firstChunkSize, splitChunk } from './snapshot-chunks.js';
 import { assertCanApply, capacityFor, outboundPriority, parseScheduleTime, type CapacityView } from './campaign-rules.js';
 import { MessageTemplatesService, type ResolvedMessageTemplate } from './message-templates.service.js';
 import {
@@ -132,6 +132,22 @@ function launchBlock(launch: CampaignEstimate['launch']): string | null {
 
 /** How long a pause or cancel waits for Redis to take the stop signal (see stopSending). */
 const STOP_PUBLISH_TIMEOUT_MS = 1_000;
+
+/** What one chunk (or piece of one) of a snapshot wrote. */
+interface SnapshotPiece {
+  queued: QueuedRun;
+  rows: number;
+  skipped: number;
+  last: boolean;
+  ms: number;
+}
+
+/** A second piece found the campaign not as it was numbered for (its first piece rolled back, the audience changed, or the campaign was cancelled meanwhile). */
+class SnapshotPieceAhead extends Error {
+  constructor() {
+    super('the first piece of the chunk did not commit the rows this piece was numbered after');
+  }
+}
 
 /**
  * Campaigns from draft to completion: validation against the comune's templates and lists, the
@@ -715,7 +731,7 @@ export class CampaignsService {
     const first = await this.db.forTenant(tenantId, async () => {
       const started = await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'sending', startedAt: new Date(), snapshotPlan: plan });
       if (!started) return null;
-      return this.snapshotChunk(tenantId, started, plan, plan.firstChunk, null);
+      return this.snapshotChunk(tenantId, started, plan, { limit: plan.firstChunk, after: null });
     });
     if (!first) return;
     // The start runs in a worker: the batches it is about to queue find their campaign read. Waited
@@ -755,8 +771,13 @@ export class CampaignsService {
     let enqueuing: Promise<void> | null = null;
     // How much of the audience is still to be written, counted with the first of these chunks.
     let left: number | null = null;
+    // A chunk's second piece, in flight on its own connection while the first is written: never
+    // left behind, even when the first piece fails (it then rolls back: secondPiece).
+    const inFlight: { second: Promise<SnapshotPiece | null> | null } = { second: null };
     try {
       for (let grown = size; ; grown *= CHUNK_GROWTH) {
+        // A large chunk goes in two pieces written at once on two connections (splitChunk): this
+        // transaction writes the first, the second piece the rest, committed only after this one.
         const chunk = await this.db.forTenant(tenantId, async () => {
           const locked = await this.campaigns.lockForSnapshot(tenantId, id);
           // Cancelled meanwhile: nothing more is materialised. Paused: the rows wait in the queue.
@@ -764,23 +785,40 @@ export class CampaignsService {
           const after = locked.targeted > 0 ? await this.campaigns.snapshotLastSubscriber(tenantId, id) : null;
           left ??= await this.campaigns.countAudienceAfter(tenantId, locked, after);
           const limit = chunkLimit(chunkSize(grown, locked.targeted, left, 1000 / plan.intervalMs), left);
-          return this.snapshotChunk(tenantId, locked, plan, limit, after);
+          const pieces = splitChunk(limit);
+          const cut = pieces ? await this.campaigns.audienceSubscriberAt(tenantId, locked, after, pieces[0]) : null;
+          if (!pieces || cut === null) return { first: await this.snapshotChunk(tenantId, locked, plan, { limit, after }), second: null };
+          const second = this.secondPiece(tenantId, locked, plan, { limit: pieces[1], after: cut, offset: locked.targeted + pieces[0] });
+          inFlight.second = second;
+          return { first: await this.snapshotChunk(tenantId, locked, plan, { limit: pieces[0], after, upTo: cut, last: false }), second };
         });
         await enqueuing;
         enqueuing = null;
         if (!chunk) break;
-        enqueuing = this.enqueueChunk(tenantId, plan.numberId, id, plan, chunk.queued);
+        const taken = [chunk.first];
+        enqueuing = this.enqueueChunk(tenantId, plan.numberId, id, plan, chunk.first.queued);
         enqueuing.catch(() => undefined);
-        total.rows += chunk.rows;
-        total.queued += chunk.queued.length;
-        total.skipped += chunk.skipped;
-        left = Math.max(0, (left ?? 0) - chunk.rows);
-        if (chunk.last) break;
+        const piece = await chunk.second;
+        inFlight.second = null;
+        if (piece) {
+          await enqueuing;
+          taken.push(piece);
+          enqueuing = this.enqueueChunk(tenantId, plan.numberId, id, plan, piece.queued);
+          enqueuing.catch(() => undefined);
+        }
+        for (const t of taken) {
+          total.rows += t.rows;
+          total.queued += t.queued.length;
+          total.skipped += t.skipped;
+          left = Math.max(0, (left ?? 0) - t.rows);
+        }
+        if (taken[taken.length - 1].last) break;
       }
       await enqueuing;
     } finally {
       // Never leave an enqueue behind, even when a chunk failed (that chunk's error is the one thrown).
       await enqueuing?.catch(() => undefined);
+      await inFlight.second;
     }
     await this.afterSnapshot(tenantId, id, total.rows);
     return total;
@@ -793,14 +831,46 @@ export class CampaignsService {
     await this.campaigns.completeIfDone(tenantId, [id]);
   }
 
-  /** One chunk of the snapshot, in the caller's transaction: the next `size` subscribers of the audience after `after`, the last one already in. */
+  /**
+   * The second piece of a chunk split in two (splitChunk), in a transaction of its own beside the
+   * first's: its rows are numbered after the first piece's, so it commits only once the first has,
+   * with exactly that many rows, and the campaign still sending or paused (it waits for the first
+   * piece's lock on the campaign, then reads it). Otherwise, or on any error, it rolls back and
+   * resolves null: the next chunk takes its subscribers, after the first piece's last.
+   */
+  private async secondPiece(
+    tenantId: TenantId,
+    c: CampaignEntity,
+    plan: SnapshotPlan,
+    piece: { limit: number; after: string; offset: number },
+  ): Promise<SnapshotPiece | null> {
+    try {
+      return await this.db.forTenantApart(tenantId, () =>
+        this.snapshotChunk(tenantId, c, plan, { limit: piece.limit, after: piece.after, offset: piece.offset, expectTargeted: piece.offset }),
+      );
+    } catch (err) {
+      if (!(err instanceof SnapshotPieceAhead)) {
+        this.logger.warn(
+          { event: 'snapshot_piece_rolled_back', tenantId, campaignId: c.id, reason: (err as Error).message },
+          'second piece of a snapshot chunk rolled back: the next chunk writes its rows',
+        );
+      }
+      return null;
+    }
+  }
+
+  /**
+   * One chunk of the snapshot, in the caller's transaction: the next `limit` subscribers of the
+   * audience after `after` (up to `upTo`), the last one already in, numbered after `offset` rows
+   * (the campaign's `targeted` when left out). `last` is left to the row count unless given.
+   */
   private async snapshotChunk(
     tenantId: TenantId,
     c: CampaignEntity,
     plan: SnapshotPlan,
-    size: number,
-    after: string | null,
-  ): Promise<{ queued: QueuedRun; rows: number; skipped: number; last: boolean; ms: number }> {
+    chunk: { limit: number; after: string | null; upTo?: string; offset?: number; last?: boolean; expectTargeted?: number },
+  ): Promise<SnapshotPiece> {
+    const { limit: size, after } = chunk;
     const t0 = Date.now();
     const snap = await this.campaigns.materialise(
       tenantId,
@@ -815,13 +885,22 @@ export class CampaignsService {
         frequencyCap: plan.frequencyCap,
         policyGate: plan.policyGate ?? null,
       },
-      { after, limit: size, offset: c.targeted },
+      { after, upTo: chunk.upTo ?? null, limit: size, offset: chunk.offset ?? c.targeted },
     );
     if (snap.withoutContact > 0) {
+      // The last row this transaction sees is its own: a piece beside it has not committed.
       const upTo = await this.campaigns.snapshotLastSubscriber(tenantId, c.id);
       if (upTo !== null) await this.campaigns.attachContacts(tenantId, plan.numberId, c.id, after, upTo);
     }
-    const last = snap.rows < size;
+    if (chunk.expectTargeted !== undefined) {
+      // A second piece: waits here for the first piece's transaction (its lock on the campaign),
+      // then reads the campaign as that left it.
+      const now = await this.campaigns.lockForSnapshot(tenantId, c.id);
+      if (!now || now.targeted !== chunk.expectTargeted || now.snapshotDoneAt !== null || (now.status !== 'sending' && now.status !== 'paused')) {
+        throw new SnapshotPieceAhead();
+      }
+    }
+    const last = chunk.last ?? snap.rows < size;
     await this.campaigns.addSnapshotChunk(tenantId, c.id, { rows: snap.rows, skipped: snap.skipped, deferred: snap.deferred, last });
     return { queued: snap.queued, rows: snap.rows, skipped: snap.skipped, last, ms: Date.now() - t0 };
   }

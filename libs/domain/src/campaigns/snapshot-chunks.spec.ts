@@ -1,4 +1,4 @@
-import { CHUNK_GROWTH, chunkLimit, chunkSize, firstChunkSize } from './snapshot-chunks.js';
+import { CHUNK_GROWTH, chunkLimit, chunkSize, firstChunkSize, SPLIT_MIN, splitChunk } from './snapshot-chunks.js';
 
 describe('firstChunkSize', () => {
   it('is about a second of the pace, at least 100 and at most 5,000', () => {
@@ -45,5 +45,18 @@ describe('chunkSize', () => {
 
   it('never shrinks a chunk below the growing size', () => {
     expect(chunkSize(25_600, 1_700, 900, 80)).toBe(25_600);
+  });
+});
+
+describe('splitChunk', () => {
+  it('leaves a chunk below SPLIT_MIN whole', () => {
+    expect(splitChunk(SPLIT_MIN - 1)).toBeNull();
+    expect(splitChunk(1_600)).toBeNull();
+  });
+
+  it('cuts a large chunk in two halves, the first taking the odd row', () => {
+    expect(splitChunk(SPLIT_MIN)).toEqual([SPLIT_MIN / 2, SPLIT_MIN / 2]);
+    expect(splitChunk(19_805)).toEqual([9_903, 9_902]);
+    expect(splitChunk(83_555)).toEqual([41_778, 41_777]);
   });
 });
