@@ -124,4 +124,106 @@ describe('campaign snapshot', () => {
     expect(await campaigns.audienceSubscriberAt(tenantId, campaign, ids[1], 10)).toBe(ids[11]);
     expect(await campaigns.audienceSubscriberAt(tenantId, campaign, null, RECIPIENTS + 1)).toBeNull();
   });
+
+  describe('a chunk written in two pieces, when one of them fails', () => {
+    const FAIL_FN = `araldo_test_fail_${uniq().replace(/\W/g, '_')}`;
+
+    /** 20,000 recipients at 80/s: chunks of 100 and 1,600, then the rest, 18,300, as two pieces of 9,150. */
+    async function comuneWithAudience(base: string): Promise<{ comune: Comune; ranked: string[]; campaignId: string }> {
+      const comune = await createComune(t, base);
+      const tenantId = comune.tenant.id;
+      await db.query(`UPDATE whatsapp_numbers SET mps_cap = 80, messaging_tier = 'unlimited' WHERE id = $1`, [comune.number.id]);
+      await db.query(
+        `INSERT INTO subscribers (tenant_id, id, phone_e164, first_name, tags, status, source, activated_at)
+         SELECT $1, gen_random_uuid(), '+39348' || lpad(i::text, 7, '0'), 'Anna', ARRAY['tutti'], 'active', 'import', now() - interval '30 days'
+           FROM generate_series(1, 20000) AS i`,
+        [tenantId],
+      );
+      await db.query(`ANALYZE subscribers`);
+      const ranked = (await db.query(`SELECT id FROM subscribers WHERE tenant_id = $1 ORDER BY id`, [tenantId])).rows.map(
+        (r: { id: string }) => r.id,
+      );
+      const campaignId = randomUUID();
+      await db.query(
+        `INSERT INTO campaigns (tenant_id, id, title, status, priority, number_id, body, variables, audience, category, scheduled_at, requested_action)
+         VALUES ($1, $2, 'Pezzi', 'scheduled', 'normal', $3, 'Via Roma chiusa domani.', '{}', '{"tags":["tutti"]}', 'utility', now(), 'send')`,
+        [tenantId, campaignId, comune.number.id],
+      );
+      return { comune, ranked, campaignId };
+    }
+
+    /** The INSERT of this subscriber's row fails once (a sequence, not rolled back with it). */
+    async function failOnce(subscriberId: string): Promise<void> {
+      await db.query(`CREATE SEQUENCE IF NOT EXISTS ${FAIL_FN}_seq`);
+      await db.query(
+        `CREATE OR REPLACE FUNCTION ${FAIL_FN}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+         BEGIN
+           IF NEW.subscriber_id = '${subscriberId}' AND nextval('${FAIL_FN}_seq') = 1 THEN RAISE EXCEPTION 'injected failure'; END IF;
+           RETURN NEW;
+         END $$`,
+      );
+      await db.query(`CREATE TRIGGER ${FAIL_FN} BEFORE INSERT ON outbound_messages FOR EACH ROW EXECUTE FUNCTION ${FAIL_FN}()`);
+    }
+
+    afterEach(async () => {
+      await db.query(`DROP TRIGGER IF EXISTS ${FAIL_FN} ON outbound_messages`);
+      await db.query(`DROP FUNCTION IF EXISTS ${FAIL_FN}()`);
+      await db.query(`DROP SEQUENCE IF EXISTS ${FAIL_FN}_seq`);
+    });
+
+    async function snapshotOf(tenantId: string, campaignId: string) {
+      const campaign = (await db.query(`SELECT status, targeted, snapshot_done_at FROM campaigns WHERE id = $1`, [campaignId])).rows[0];
+      const rows: { id: string; subscriber_id: string; at: string }[] = (
+        await db.query(
+          `SELECT id, subscriber_id, (extract(epoch FROM next_attempt_at) * 1000)::float8 AS at FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2`,
+          [tenantId, campaignId],
+        )
+      ).rows;
+      const runs = new Map<string, { first: number; size: number }>();
+      for (const r of rows) {
+        const run = runs.get(r.id.slice(0, 24)) ?? { first: Infinity, size: 0 };
+        run.size++;
+        run.first = Math.min(run.first, Number(r.at));
+        runs.set(r.id.slice(0, 24), run);
+      }
+      const sizes = [...runs.values()].sort((a, b) => a.first - b.first).map((r) => r.size);
+      const times = rows.map((r) => Number(r.at));
+      return { campaign, rows, sizes, distinctSubscribers: new Set(rows.map((r) => r.subscriber_id)).size, distinctTimes: new Set(times).size };
+    }
+
+    it('the second piece rolls back and the next chunk writes its subscribers', async () => {
+      const { comune, ranked, campaignId } = await comuneWithAudience('pezzo-b');
+      await failOnce(ranked[1_700 + 9_150 + 4_000]);
+      await t.app.get(CampaignsService).start(comune.tenant.id, campaignId);
+      // The failure did happen (in the second piece: the start went through).
+      expect((await db.query(`SELECT is_called FROM ${FAIL_FN}_seq`)).rows[0].is_called).toBe(true);
+      const snap = await snapshotOf(comune.tenant.id, campaignId);
+      expect(snap.campaign).toMatchObject({ status: 'sending', targeted: 20_000 });
+      expect(snap.campaign.snapshot_done_at).not.toBeNull();
+      expect(snap.rows).toHaveLength(20_000);
+      expect(snap.distinctSubscribers).toBe(20_000);
+      // One planned slot per row: the rewritten rows are numbered after the first piece's.
+      expect(snap.distinctTimes).toBe(20_000);
+      expect(snap.sizes).toEqual([100, 1_600, 9_150, 9_150]);
+    }, 60_000);
+
+    it('the first piece fails, the second does not commit, and the next start goes on from the last chunk', async () => {
+      const { comune, ranked, campaignId } = await comuneWithAudience('pezzo-a');
+      await failOnce(ranked[1_700 + 4_000]);
+      const campaigns = t.app.get(CampaignsService);
+      await expect(campaigns.start(comune.tenant.id, campaignId)).rejects.toThrow('injected failure');
+      const stopped = await snapshotOf(comune.tenant.id, campaignId);
+      expect(stopped.campaign).toMatchObject({ status: 'sending', targeted: 1_700, snapshot_done_at: null });
+      expect(stopped.rows).toHaveLength(1_700);
+
+      // As the retried start job or the sweep would.
+      await campaigns.start(comune.tenant.id, campaignId);
+      const snap = await snapshotOf(comune.tenant.id, campaignId);
+      expect(snap.campaign).toMatchObject({ status: 'sending', targeted: 20_000 });
+      expect(snap.campaign.snapshot_done_at).not.toBeNull();
+      expect(snap.distinctSubscribers).toBe(20_000);
+      expect(snap.distinctTimes).toBe(20_000);
+      expect(snap.rows).toHaveLength(20_000);
+    }, 60_000);
+  });
 });

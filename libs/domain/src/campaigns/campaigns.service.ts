@@ -785,10 +785,12 @@ export class CampaignsService {
           const after = locked.targeted > 0 ? await this.campaigns.snapshotLastSubscriber(tenantId, id) : null;
           left ??= await this.campaigns.countAudienceAfter(tenantId, locked, after);
           const limit = chunkLimit(chunkSize(grown, locked.targeted, left, 1000 / plan.intervalMs), left);
-          const pieces = splitChunk(limit);
+          // Halves of what the chunk will find (all that is left, when its limit is more); the second
+          // piece keeps the rest of the limit, for subscribers who joined since the count.
+          const pieces = splitChunk(Math.min(limit, left));
           const cut = pieces ? await this.campaigns.audienceSubscriberAt(tenantId, locked, after, pieces[0]) : null;
           if (!pieces || cut === null) return { first: await this.snapshotChunk(tenantId, locked, plan, { limit, after }), second: null };
-          const second = this.secondPiece(tenantId, locked, plan, { limit: pieces[1], after: cut, offset: locked.targeted + pieces[0] });
+          const second = this.secondPiece(tenantId, locked, plan, { limit: limit - pieces[0], after: cut, offset: locked.targeted + pieces[0] });
           inFlight.second = second;
           return { first: await this.snapshotChunk(tenantId, locked, plan, { limit: pieces[0], after, upTo: cut, last: false }), second };
         });
