@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Client } from 'pg';
 import { newId, type OutboundMessageId } from '#common';
-import { OutboundMessageRepository } from '#database';
+import { OutboundMessageRepository, TenantDb } from '#database';
 import { NumberPacer, ReceiptsService } from '#domain';
 import { ownerClient } from '../support/database.js';
 import { bearer, createComune, createOperator, createProviderApp, uniq, type Comune, type Session } from '../support/factories.js';
@@ -392,8 +392,12 @@ describe('WhatsApp webhook processing', () => {
         async () =>
           (await db.query(`SELECT 1 FROM pending_receipts WHERE tenant_id = $1 AND provider_message_id = $2`, [amaro.tenant.id, pmid])).rowCount,
       );
-      await outbound().markAccepted(amaro.tenant.id, id, pmid, null);
-      const applied = await t.app.get(ReceiptsService).applyParked(amaro.tenant.id, [pmid]);
+      // In one transaction, as the send path records a batch: a sweep running beside the test (any
+      // test app's worker applies every comune's parked receipts) cannot apply it in between.
+      const applied = await t.app.get(TenantDb).forTenant(amaro.tenant.id, async () => {
+        await outbound().markAccepted(amaro.tenant.id, id, pmid, null);
+        return t.app.get(ReceiptsService).applyParked(amaro.tenant.id, [pmid]);
+      });
       expect(applied).toBe(1);
       expect((await row(amaro, id)).status).toBe('sent');
       expect((await db.query(`SELECT 1 FROM pending_receipts WHERE provider_message_id = $1`, [pmid])).rowCount).toBe(0);
@@ -408,11 +412,21 @@ describe('WhatsApp webhook processing', () => {
           (await db.query(`SELECT 1 FROM pending_receipts WHERE tenant_id = $1 AND provider_message_id = $2`, [amaro.tenant.id, earlyPmid])).rowCount,
       );
       const record = (id: OutboundMessageId, pmid: string) => ({ id, providerMessageId: pmid, providerWaId: null, content: null, category: null });
-      const parked = await outbound().markAcceptedMany(amaro.tenant.id, [record(early, earlyPmid), record(plain, plainPmid)]);
+      // In one transaction, as the send path records a batch (OutboundService.sendAtSlots): a sweep
+      // running beside the test (any test app's worker applies every comune's parked receipts)
+      // cannot apply the receipt between the two.
+      const { parked, applied } = await t.app.get(TenantDb).forTenant(amaro.tenant.id, async (m) => {
+        const named = await outbound().markAcceptedMany(amaro.tenant.id, [record(early, earlyPmid), record(plain, plainPmid)]);
+        const [before] = await m.query<{ status: string }[]>(`SELECT status FROM outbound_messages WHERE tenant_id = $1 AND id = $2`, [
+          amaro.tenant.id,
+          early,
+        ]);
+        expect(before.status).toBe('accepted');
+        return { parked: named, applied: await t.app.get(ReceiptsService).applyParked(amaro.tenant.id, named) };
+      });
       expect(parked).toEqual([earlyPmid]);
-      expect((await row(amaro, early)).status).toBe('accepted');
       expect((await row(amaro, plain)).provider_message_id).toBe(plainPmid);
-      expect(await t.app.get(ReceiptsService).applyParked(amaro.tenant.id, parked)).toBe(1);
+      expect(applied).toBe(1);
       expect((await row(amaro, early)).status).toBe('delivered');
       // Another comune's parked receipt with the same id is not named.
       const other = await sending(cavazzo, { recipient: '+393331234572' });
