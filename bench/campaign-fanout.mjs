@@ -80,15 +80,19 @@ async function queuedJobs(redis, prefix) {
   return delayed + wait + active + paused;
 }
 
-/** Wraps an instance's async method to add its wall time to `timings[name]`. */
+/** Wraps an instance's async method to add to `timings[name]` the wall time during which any of its calls runs. */
 function timeMethod(obj, method, timings, name) {
   const orig = obj[method].bind(obj);
+  // The time during which at least one call is in flight: a snapshot chunk's two pieces run at
+  // once (ADR 0009), and adding their times up would count those milliseconds twice.
+  let active = 0;
+  let since = 0;
   obj[method] = async (...args) => {
-    const t = performance.now();
+    if (active++ === 0) since = performance.now();
     try {
       return await orig(...args);
     } finally {
-      timings[name] = (timings[name] ?? 0) + (performance.now() - t);
+      if (--active === 0) timings[name] = (timings[name] ?? 0) + (performance.now() - since);
     }
   };
 }
