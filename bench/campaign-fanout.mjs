@@ -143,6 +143,8 @@ async function main() {
     timeMethod(repo, 'countAudience', timings, 'countAudience (estimate)');
     timeMethod(repo, 'attachContacts', timings, 'attachContacts (only for rows without a contact)');
     timeMethod(repo, 'materialise', timings, 'materialise (INSERT ... SELECT)');
+    timeMethod(repo, 'countAudienceAfter', timings, 'countAudienceAfter (what is left, once)');
+    timeMethod(repo, 'audienceSubscriberAt', timings, 'audienceSubscriberAt (where a chunk is cut in two)');
     timeMethod(repo, 'analyzeOutbound', timings, 'ANALYZE of the partition (after the last chunk is queued)');
     // The snapshot's chunks go through enqueueRun (enqueue: the general path, should any call it).
     timeMethod(app.get(SendPlanner), 'enqueueRun', timings, 'SendPlanner.enqueueRun (plan + addBulk)');
