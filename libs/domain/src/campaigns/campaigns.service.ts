@@ -133,6 +133,14 @@ function launchBlock(launch: CampaignEstimate['launch']): string | null {
 /** How long a pause or cancel waits for Redis to take the stop signal (see stopSending). */
 const STOP_PUBLISH_TIMEOUT_MS = 1_000;
 
+/**
+ * Whether a campaign's snapshot may go on: it is sending or paused (a paused campaign's rows wait
+ * in the queue) and its last chunk is not in yet; a cancelled campaign gets no more rows.
+ */
+function snapshotUnderway(c: CampaignEntity): boolean {
+  return c.snapshotDoneAt === null && (c.status === 'sending' || c.status === 'paused');
+}
+
 /** What one chunk (or piece of one) of a snapshot wrote. */
 interface SnapshotPiece {
   queued: QueuedRun;
@@ -687,7 +695,7 @@ export class CampaignsService {
     const c = await this.campaigns.findById(tenantId, id);
     if (!c) return;
     // A start interrupted between two chunks of its snapshot (a worker died) goes on where it stopped.
-    if ((c.status === 'sending' || c.status === 'paused') && c.snapshotDoneAt === null && c.snapshotPlan !== null) {
+    if (snapshotUnderway(c) && c.snapshotPlan !== null) {
       await this.materialiseRest(tenantId, id, c.snapshotPlan);
       return;
     }
@@ -781,7 +789,7 @@ export class CampaignsService {
         const chunk = await this.db.forTenant(tenantId, async () => {
           const locked = await this.campaigns.lockForSnapshot(tenantId, id);
           // Cancelled meanwhile: nothing more is materialised. Paused: the rows wait in the queue.
-          if (!locked || locked.snapshotDoneAt !== null || (locked.status !== 'sending' && locked.status !== 'paused')) return null;
+          if (!locked || !snapshotUnderway(locked)) return null;
           const after = locked.targeted > 0 ? await this.campaigns.snapshotLastSubscriber(tenantId, id) : null;
           left ??= await this.campaigns.countAudienceAfter(tenantId, locked, after);
           const limit = chunkLimit(chunkSize(grown, locked.targeted, left, 1000 / plan.intervalMs), left);
@@ -898,7 +906,7 @@ export class CampaignsService {
       // A second piece: waits here for the first piece's transaction (its lock on the campaign),
       // then reads the campaign as that left it.
       const now = await this.campaigns.lockForSnapshot(tenantId, c.id);
-      if (!now || now.targeted !== chunk.expectTargeted || now.snapshotDoneAt !== null || (now.status !== 'sending' && now.status !== 'paused')) {
+      if (!now || now.targeted !== chunk.expectTargeted || !snapshotUnderway(now)) {
         throw new SnapshotPieceAhead();
       }
     }
