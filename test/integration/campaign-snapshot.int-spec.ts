@@ -13,7 +13,9 @@ const UNREACHABLE = [50, 1_650, 10_000, 21_000, 24_990];
 
 /**
  * A snapshot large enough that its rest ends in two chunks (chunkLimit), started in-process with
- * no worker: the rows and the jobs it leaves in Redis are what is checked.
+ * no worker: the rows and the jobs it leaves in Redis are what is checked. The campaigns are
+ * scheduled with no scheduled_at: the sweep (CampaignsService.runDue) starts every due campaign
+ * of the database, and other test files run it at the same time; only these tests' start may.
  */
 describe('campaign snapshot', () => {
   let t: TestApp;
@@ -56,7 +58,7 @@ describe('campaign snapshot', () => {
     const id = randomUUID();
     await db.query(
       `INSERT INTO campaigns (tenant_id, id, title, status, priority, number_id, body, variables, audience, category, scheduled_at, requested_action)
-       VALUES ($1, $2, 'Grande', 'scheduled', 'normal', $3, 'Via Roma chiusa domani.', '{}', '{"tags":["tutti"]}', 'utility', now(), 'send')`,
+       VALUES ($1, $2, 'Grande', 'scheduled', 'normal', $3, 'Via Roma chiusa domani.', '{}', '{"tags":["tutti"]}', 'utility', NULL, 'send')`,
       [tenantId, id, c.number.id],
     );
 
@@ -146,7 +148,7 @@ describe('campaign snapshot', () => {
       const campaignId = randomUUID();
       await db.query(
         `INSERT INTO campaigns (tenant_id, id, title, status, priority, number_id, body, variables, audience, category, scheduled_at, requested_action)
-         VALUES ($1, $2, 'Pezzi', 'scheduled', 'normal', $3, 'Via Roma chiusa domani.', '{}', '{"tags":["tutti"]}', 'utility', now(), 'send')`,
+         VALUES ($1, $2, 'Pezzi', 'scheduled', 'normal', $3, 'Via Roma chiusa domani.', '{}', '{"tags":["tutti"]}', 'utility', NULL, 'send')`,
         [tenantId, campaignId, comune.number.id],
       );
       return { comune, ranked, campaignId };
