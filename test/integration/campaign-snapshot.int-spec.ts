@@ -215,6 +215,44 @@ describe('campaign snapshot', () => {
       expect(snap.sizes).toEqual([100, 1_600, 9_150, 9_150]);
     }, 60_000);
 
+    it('a subscriber who joins before the cut once it is found takes a row and leaves none out', async () => {
+      const { comune, ranked, campaignId } = await comuneWithAudience('pezzo-c');
+      const tenantId = comune.tenant.id;
+      // An id between two subscribers of the first piece (the next after ranked[1,705]).
+      const before = ranked[1_705];
+      const joinerId = `${before.slice(0, 24)}${(BigInt(`0x${before.slice(24)}`) + 1n).toString(16).padStart(12, '0')}`;
+      expect(joinerId > before && joinerId < ranked[1_706]).toBe(true);
+      // The subscriber commits just after the cut is found, before the pieces' INSERTs read the
+      // audience: the real look-up, with the join put in its way.
+      const repo = t.app.get(CampaignRepository);
+      const cutAt = repo.audienceSubscriberAt;
+      let cuts = 0;
+      repo.audienceSubscriberAt = async function (...args) {
+        const cut = await cutAt.apply(this, args);
+        if (cuts++ === 0) {
+          await db.query(
+            `INSERT INTO subscribers (tenant_id, id, phone_e164, first_name, tags, status, source, activated_at)
+             VALUES ($1, $2, '+393499999999', 'Nuovo', ARRAY['tutti'], 'active', 'keyword', now())`,
+            [tenantId, joinerId],
+          );
+        }
+        return cut;
+      };
+      try {
+        await t.app.get(CampaignsService).start(tenantId, campaignId);
+      } finally {
+        repo.audienceSubscriberAt = cutAt;
+      }
+      expect(cuts).toBe(1);
+      const snap = await snapshotOf(tenantId, campaignId);
+      expect(snap.campaign).toMatchObject({ status: 'sending', targeted: 20_001 });
+      expect(snap.campaign.snapshot_done_at).not.toBeNull();
+      expect(snap.rows).toHaveLength(20_001);
+      // Everyone, the subscriber at the cut included, exactly once, each on a slot of their own.
+      expect(new Set(snap.rows.map((r) => r.subscriber_id))).toEqual(new Set([...ranked, joinerId]));
+      expect(snap.distinctTimes).toBe(20_001);
+    }, 60_000);
+
     it('the first piece fails, the second does not commit, and the next start goes on from the last chunk', async () => {
       const { comune, ranked, campaignId } = await comuneWithAudience('pezzo-a');
       await failOnce(ranked[1_700 + 4_000]);

@@ -800,7 +800,10 @@ export class CampaignsService {
           if (!pieces || cut === null) return { first: await this.snapshotChunk(tenantId, locked, plan, { limit, after }), second: null };
           const second = this.secondPiece(tenantId, locked, plan, { limit: limit - pieces[0], after: cut, offset: locked.targeted + pieces[0] });
           inFlight.second = second;
-          return { first: await this.snapshotChunk(tenantId, locked, plan, { limit: pieces[0], after, upTo: cut, last: false }), second };
+          // The first piece goes by the cut alone: a subscriber who joined before it since the cut was
+          // found makes it one row longer (and the second piece roll back), where a limit would leave
+          // out the subscriber at the cut, the second piece starting after it.
+          return { first: await this.snapshotChunk(tenantId, locked, plan, { limit, after, upTo: cut, last: false }), second };
         });
         await enqueuing;
         enqueuing = null;
