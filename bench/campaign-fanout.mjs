@@ -42,6 +42,7 @@ const USAGE = `node bench/campaign-fanout.mjs [options]
   --redis-prefix P     Redis key prefix, cleared before and after (default {araldo-bench-fanout})
   --no-wait-quiet      do not wait for the machine to be quiet before each measured run
   --quiet-timeout S    how long to wait for it at most (default 120)
+  --timeline           print each timed call's start and end (ms after send) for every run
 `;
 
 const TARGET_ROWS_PER_S = 120_000;
@@ -56,6 +57,7 @@ const flags = parseFlags(
     'redis-prefix': { type: 'string', default: '{araldo-bench-fanout}' },
     'no-wait-quiet': { type: 'boolean', default: false },
     'quiet-timeout': { type: 'string', default: '120' },
+    timeline: { type: 'boolean', default: false },
   },
   USAGE,
 );
@@ -81,6 +83,9 @@ async function queuedJobs(redis, prefix) {
 }
 
 /** Wraps an instance's async method to add to `timings[name]` the wall time during which any of its calls runs. */
+/** Every timed call of the current run, for --timeline: [name, start, end] in performance.now(). */
+const calls = [];
+
 function timeMethod(obj, method, timings, name) {
   const orig = obj[method].bind(obj);
   // The time during which at least one call is in flight: a snapshot chunk's two pieces run at
@@ -88,11 +93,13 @@ function timeMethod(obj, method, timings, name) {
   let active = 0;
   let since = 0;
   obj[method] = async (...args) => {
-    if (active++ === 0) since = performance.now();
+    const start = performance.now();
+    if (active++ === 0) since = start;
     try {
       return await orig(...args);
     } finally {
       if (--active === 0) timings[name] = (timings[name] ?? 0) + (performance.now() - since);
+      calls.push([name, start, performance.now()]);
     }
   };
 }
@@ -146,6 +153,9 @@ async function main() {
     timeMethod(repo, 'countAudienceAfter', timings, 'countAudienceAfter (what is left, once)');
     timeMethod(repo, 'audienceSubscriberAt', timings, 'audienceSubscriberAt (where a chunk is cut in two)');
     timeMethod(repo, 'analyzeOutbound', timings, 'ANALYZE of the partition (after the last chunk is queued)');
+    timeMethod(repo, 'lockForSnapshot', timings, 'lockForSnapshot (each chunk, and a second piece before its commit)');
+    timeMethod(repo, 'snapshotLastSubscriber', timings, 'snapshotLastSubscriber (where the next chunk starts)');
+    timeMethod(repo, 'addSnapshotChunk', timings, "addSnapshotChunk (the campaign's figures)");
     // The snapshot's chunks go through enqueueRun (enqueue: the general path, should any call it).
     timeMethod(app.get(SendPlanner), 'enqueueRun', timings, 'SendPlanner.enqueueRun (plan + addBulk)');
     timeMethod(app.get(SendPlanner), 'enqueue', timings, 'SendPlanner.enqueue (plan + addBulk)');
@@ -171,6 +181,7 @@ async function main() {
       await db.query('VACUUM ANALYZE outbound_messages');
       await clearRedisPrefix(env.REDIS_KEY_PREFIX);
       for (const k of Object.keys(timings)) delete timings[k];
+      calls.length = 0;
       firstQueuedAt = null;
       lastQueuedAt = null;
       const id = randomUUID();
@@ -189,6 +200,12 @@ async function main() {
       // refreshes the partition's statistics and checks for completion before it returns.
       const queuedMs = lastQueuedAt === null ? startMs : lastQueuedAt - t0;
       const usage = cpu.stop();
+      if (flags.timeline) {
+        const lines = [...calls]
+          .sort((a, b) => a[1] - b[1])
+          .map(([name, s, e]) => `${fmt(s - t0).padStart(6)} -> ${fmt(e - t0).padStart(6)}  ${name}`);
+        log(`${warmup ? 'warm-up' : `run ${r}`} timeline (ms after send):\n${lines.join('\n')}`);
+      }
       const counters = counterDelta(before, await dbCounters(db));
       const rows = Number(
         (

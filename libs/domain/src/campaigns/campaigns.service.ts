@@ -814,9 +814,10 @@ export class CampaignsService {
         const piece = await chunk.second;
         inFlight.second = null;
         if (piece) {
-          await enqueuing;
+          // After the first piece's jobs, without waiting for them here: the next chunk is written
+          // meanwhile (a failure of either is thrown once that chunk is in, as any enqueue's).
           taken.push(piece);
-          enqueuing = this.enqueueChunk(tenantId, plan.numberId, id, plan, piece.queued);
+          enqueuing = enqueuing.then(() => this.enqueueChunk(tenantId, plan.numberId, id, plan, piece.queued));
           enqueuing.catch(() => undefined);
         }
         for (const t of taken) {
