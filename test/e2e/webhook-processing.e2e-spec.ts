@@ -259,6 +259,41 @@ describe('WhatsApp webhook processing', () => {
     expect(await inbound(amaro.tenant.id, b)).toBeUndefined();
   });
 
+  it("takes a change only for numbers of the app whose secret signed it: another app's secret cannot speak for a comune", async () => {
+    const other = await createProviderApp(t);
+    const quality = async () =>
+      (await db.query(`SELECT last_quality_event_at, messaging_tier FROM whatsapp_numbers WHERE id = $1`, [amaro.number.id])).rows[0];
+    const before = await quality();
+    const id = wamid();
+    const res = await postWebhook(
+      t,
+      other.appId,
+      metaJson(
+        envelope(amaro.number.wabaId, [
+          inboundText(pnid(amaro), '393331000077', 'STOP', { id }),
+          {
+            field: 'phone_number_quality_update',
+            value: { display_phone_number: amaro.number.displayNumber.slice(1), event: 'FLAGGED', current_limit: 'TIER_250' },
+          },
+        ]),
+      ),
+      other.plainSecret,
+    );
+    expect(res.status).toBe(200);
+    const letters = await waitFor(async () => {
+      const rows = (
+        await db.query(`SELECT field, phone_number_id, reason FROM webhook_dead_letters WHERE provider_app_id = $1 ORDER BY field`, [other.id])
+      ).rows as { field: string; phone_number_id: string | null; reason: string }[];
+      return rows.length === 2 ? rows : undefined;
+    });
+    expect(letters).toEqual([
+      { field: 'messages', phone_number_id: pnid(amaro), reason: expect.stringContaining('another provider app') },
+      { field: 'phone_number_quality_update', phone_number_id: null, reason: expect.stringContaining('on this provider app') },
+    ]);
+    expect(await inbound(amaro.tenant.id, id)).toBeUndefined();
+    expect(await quality()).toEqual(before);
+  });
+
   it('keeps changes for an unknown number as dead letters, and replays them once the number is onboarded', async () => {
     const unknownPnid = `9${Date.now()}`;
     const id = wamid();

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
-import { ConflictError, type NumberId, type TenantId } from '#common';
+import { ConflictError, type NumberId, type ProviderAppId, type TenantId } from '#common';
 import type { MessagingTier, NumberStatus } from '../entities/enums.js';
 import { TenantEntity } from '../entities/tenant.entity.js';
 import { PhoneNumberRouteEntity } from '../entities/phone-number-route.entity.js';
@@ -13,6 +13,14 @@ export type NewWhatsappNumber = Omit<WhatsappNumberEntity, 'tenantId' | 'created
 export type WhatsappNumberPatch = Partial<
   Omit<WhatsappNumberEntity, 'tenantId' | 'id' | 'phoneNumberId' | 'providerAppId' | 'createdAt' | 'updatedAt'>
 >;
+
+/** Where a webhook's phone_number_id leads: its comune, its number, and the provider app the number is on. */
+export interface NumberRoute {
+  phoneNumberId: string;
+  tenantId: TenantId;
+  numberId: NumberId;
+  providerAppId: ProviderAppId;
+}
 
 @Injectable()
 export class WhatsappNumberRepository {
@@ -69,14 +77,24 @@ export class WhatsappNumberRepository {
   }
 
   /** Routes a webhook's phone_number_id to its comune and number, before any tenant is known. */
-  routeUnscoped(phoneNumberId: string): Promise<PhoneNumberRouteEntity | null> {
-    return this.db.unscoped((m) => m.findOneBy(PhoneNumberRouteEntity, { phoneNumberId }));
+  async routeUnscoped(phoneNumberId: string): Promise<NumberRoute | null> {
+    return (await this.routeManyUnscoped([phoneNumberId])).get(phoneNumberId) ?? null;
   }
 
-  /** Routes a batch of phone_number_ids at once. */
-  async routeManyUnscoped(phoneNumberIds: readonly string[]): Promise<Map<string, PhoneNumberRouteEntity>> {
+  /**
+   * Routes a batch of phone_number_ids at once, each with the provider app its number is on: a
+   * webhook counts only for numbers of the app whose secret signed it.
+   */
+  async routeManyUnscoped(phoneNumberIds: readonly string[]): Promise<Map<string, NumberRoute>> {
     if (phoneNumberIds.length === 0) return new Map();
-    const rows = await this.db.unscoped((m) => m.findBy(PhoneNumberRouteEntity, { phoneNumberId: In([...phoneNumberIds]) }));
+    const rows: NumberRoute[] = await this.db.unscoped((m) =>
+      m.query(
+        `SELECT r.phone_number_id AS "phoneNumberId", r.tenant_id AS "tenantId", r.number_id AS "numberId", n.provider_app_id AS "providerAppId"
+           FROM phone_number_routes r JOIN whatsapp_numbers n ON n.tenant_id = r.tenant_id AND n.id = r.number_id
+          WHERE r.phone_number_id = ANY($1::text[])`,
+        [[...phoneNumberIds]],
+      ),
+    );
     return new Map(rows.map((r) => [r.phoneNumberId, r]));
   }
 
@@ -84,9 +102,12 @@ export class WhatsappNumberRepository {
    * The numbers of a WABA, for account-level webhooks (template and quality updates) that carry the
    * WABA id rather than a phone_number_id.
    */
-  findByWabaUnscoped(wabaId: string): Promise<Pick<WhatsappNumberEntity, 'tenantId' | 'id' | 'displayNumber' | 'phoneNumberId'>[]> {
+  findByWabaUnscoped(wabaId: string): Promise<Pick<WhatsappNumberEntity, 'tenantId' | 'id' | 'displayNumber' | 'phoneNumberId' | 'providerAppId'>[]> {
     return this.db.unscoped((m) =>
-      m.find(WhatsappNumberEntity, { where: { wabaId }, select: { tenantId: true, id: true, displayNumber: true, phoneNumberId: true } }),
+      m.find(WhatsappNumberEntity, {
+        where: { wabaId },
+        select: { tenantId: true, id: true, displayNumber: true, phoneNumberId: true, providerAppId: true },
+      }),
     );
   }
 

@@ -127,21 +127,14 @@ export class WebhookProcessingService {
     for (const c of changes) {
       const pnid = phoneNumberIdOf(c.value);
       const envelope = { object: 'whatsapp_business_account', entry: [{ id: c.entryId, changes: [{ field: c.field, value: c.value }] }] };
-      let targets: Target[] = [];
-      if (pnid) {
-        const route = routes.get(pnid);
-        if (route) targets = [{ tenantId: route.tenantId, numberId: asNumberId(route.numberId) }];
-      } else {
-        // Account-level change: every comune number on that WABA (normally one comune).
-        const numbers = wabaNumbers.get(c.entryId) ?? [];
-        const byTenant = new Map<string, Target>();
-        for (const n of numbers) {
-          const display = typeof c.value.display_phone_number === 'string' ? c.value.display_phone_number : null;
-          if (display && `+${display.replace(/\D/g, '')}` !== n.displayNumber) continue;
-          byTenant.set(display ? `${n.tenantId}/${n.id}` : n.tenantId, { tenantId: n.tenantId, numberId: display ? n.id : null });
-        }
-        targets = [...byTenant.values()];
-      }
+      // Only numbers of the app whose secret signed the body: another app's secret (the simulator's,
+      // say) must not speak for a comune's number.
+      const route = pnid ? routes.get(pnid) : undefined;
+      const targets = pnid
+        ? route && route.providerAppId === c.providerAppId
+          ? [{ tenantId: route.tenantId, numberId: asNumberId(route.numberId) }]
+          : []
+        : wabaTargets(wabaNumbers.get(c.entryId) ?? [], c.providerAppId, c.value);
       if (targets.length === 0) {
         webhookDeadLetters.inc({ field: c.field });
         dead.push({
@@ -150,7 +143,11 @@ export class WebhookProcessingService {
           phoneNumberId: pnid,
           wabaId: c.entryId || null,
           field: c.field,
-          reason: pnid ? `no comune has phone_number_id ${pnid}` : `no comune has WABA ${c.entryId || '(none)'}`,
+          reason: pnid
+            ? route
+              ? `phone_number_id ${pnid} is on another provider app than the one that signed this webhook`
+              : `no comune has phone_number_id ${pnid}`
+            : `no comune has WABA ${c.entryId || '(none)'} on this provider app`,
           payload: c.value,
         });
         continue;
@@ -188,10 +185,9 @@ export class WebhookProcessingService {
     let targets: Target[] = [];
     if (pnid) {
       const route = await this.numbers.routeUnscoped(pnid);
-      if (route) targets = [{ tenantId: route.tenantId, numberId: asNumberId(route.numberId) }];
+      if (route && route.providerAppId === letter.providerAppId) targets = [{ tenantId: route.tenantId, numberId: asNumberId(route.numberId) }];
     } else if (letter.wabaId) {
-      const numbers = await this.numbers.findByWabaUnscoped(letter.wabaId);
-      targets = [...new Map(numbers.map((n) => [n.tenantId, { tenantId: n.tenantId, numberId: null }])).values()];
+      targets = wabaTargets(await this.numbers.findByWabaUnscoped(letter.wabaId), letter.providerAppId, letter.payload);
     }
     if (targets.length === 0) return false;
     const envelope = {
@@ -343,6 +339,26 @@ export class WebhookProcessingService {
         return;
     }
   }
+}
+
+/**
+ * Where an account-level change (template and quality updates, carrying the WABA id rather than a
+ * phone_number_id) goes: every comune number on that WABA and on the app that signed it (normally
+ * one comune), or the one number its display_phone_number names.
+ */
+function wabaTargets(
+  numbers: readonly { tenantId: TenantId; id: NumberId; displayNumber: string; providerAppId: ProviderAppId }[],
+  providerAppId: ProviderAppId,
+  value: Record<string, unknown>,
+): Target[] {
+  const display = typeof value.display_phone_number === 'string' ? value.display_phone_number : null;
+  const byTenant = new Map<string, Target>();
+  for (const n of numbers) {
+    if (n.providerAppId !== providerAppId) continue;
+    if (display && `+${display.replace(/\D/g, '')}` !== n.displayNumber) continue;
+    byTenant.set(display ? `${n.tenantId}/${n.id}` : n.tenantId, { tenantId: n.tenantId, numberId: display ? n.id : null });
+  }
+  return [...byTenant.values()];
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
