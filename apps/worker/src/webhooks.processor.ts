@@ -17,7 +17,11 @@ export class WebhooksProcessor {
 
   @Process({ name: WebhookJob.HandleInbound, concurrency: 8 })
   async handleInbound(job: Job<HandleInboundPayload>): Promise<void> {
-    await this.keywords.handle(asTenantId(job.data.tenantId), job.data.inboundMessageId as InboundMessageId);
+    const tenantId = asTenantId(job.data.tenantId);
+    const id = job.data.inboundMessageId as InboundMessageId;
+    await this.keywords.handle(tenantId, id);
+    // Until then the sweep queues the message again (its job lost, or out of attempts).
+    await this.processing.markHandled(tenantId, id);
   }
 
   @Process({ name: WebhookJob.Process, concurrency: 4 })

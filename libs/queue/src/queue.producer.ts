@@ -73,6 +73,17 @@ function sendJob(b: SendBatchRequest): { name: string; data: SendOutboundPayload
   };
 }
 
+const handleInboundJobId = (data: HandleInboundPayload): string => `inbound-${data.inboundMessageId}`;
+
+/** A message's handle job: one per message (a deterministic id), so a message is answered once. */
+function handleInboundJob(data: HandleInboundPayload): { name: string; data: HandleInboundPayload; opts: JobOptions } {
+  return {
+    name: WebhookJob.HandleInbound,
+    data,
+    opts: { jobId: handleInboundJobId(data), attempts: 3, backoff: { type: 'exponential', delay: 2000 } },
+  };
+}
+
 @Injectable()
 export class QueueProducer {
   constructor(
@@ -123,13 +134,29 @@ export class QueueProducer {
    */
   async handleInbound(items: readonly HandleInboundPayload[]): Promise<void> {
     if (items.length === 0) return;
-    await this.webhooks.addBulk(
-      items.map((data) => ({
-        name: WebhookJob.HandleInbound,
-        data,
-        opts: { jobId: `inbound-${data.inboundMessageId}`, attempts: 3, backoff: { type: 'exponential', delay: 2000 } },
-      })),
-    );
+    await this.webhooks.addBulk(items.map(handleInboundJob));
+  }
+
+  /**
+   * Queues again the handling of messages that were stored but not handled (the sweep, a retried
+   * webhook batch). A failed job (attempts used up) is retried and a job that is gone (never
+   * queued, or Redis lost it) is added anew. A job still waiting or running is left to it, and so
+   * is a completed one: its last step marks the message handled, so it finished after the caller
+   * read the message as unhandled. Returns how many were put back.
+   */
+  async requeueInbound(items: readonly HandleInboundPayload[]): Promise<number> {
+    let requeued = 0;
+    for (const data of items) {
+      const job = await this.webhooks.getJob(handleInboundJobId(data));
+      if (!job) {
+        const { name, opts } = handleInboundJob(data);
+        await this.webhooks.add(name, data, opts);
+      } else if ((await job.getState()) === 'failed') {
+        await job.retry();
+      } else continue;
+      requeued++;
+    }
+    return requeued;
   }
 
   /** One job per message: replies and retries. */

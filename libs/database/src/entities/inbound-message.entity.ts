@@ -44,4 +44,8 @@ export class InboundMessageEntity {
 
   @Column({ type: 'timestamptz', nullable: true })
   contentPurgedAt!: Date | null;
+
+  /** When it was handled (keyword, reply, inbox); null while its handle job has yet to finish. */
+  @Column({ type: 'timestamptz', nullable: true })
+  handledAt!: Date | null;
 }

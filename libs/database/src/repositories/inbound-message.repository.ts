@@ -58,6 +58,35 @@ export class InboundMessageRepository {
     return this.db.forTenant(tenantId, (m) => m.findOneBy(InboundMessageEntity, { tenantId, id }));
   }
 
+  /** Records that the message was handled: the sweep no longer queues it (see listUnhandledUnscoped). */
+  async markHandled(tenantId: TenantId, id: InboundMessageId): Promise<void> {
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(`UPDATE inbound_messages SET handled_at = now() WHERE tenant_id = $1 AND id = $2 AND handled_at IS NULL`, [tenantId, id]),
+    );
+  }
+
+  /** The ids of these messages (by wamid) that are stored and not handled yet: a retried batch queues them again. */
+  async unhandledByWamid(tenantId: TenantId, wamids: readonly string[]): Promise<InboundMessageId[]> {
+    if (wamids.length === 0) return [];
+    const rows: { id: InboundMessageId }[] = await this.db.forTenant(tenantId, (m) =>
+      m.query(`SELECT id FROM inbound_messages WHERE tenant_id = $1 AND wamid = ANY($2::text[]) AND handled_at IS NULL`, [tenantId, [...wamids]]),
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Messages received before `before` and still not handled, across comuni, oldest first: their
+   * handle job never got to Redis, was lost with it, or used up its attempts.
+   */
+  listUnhandledUnscoped(before: Date, limit: number): Promise<{ tenantId: TenantId; id: InboundMessageId }[]> {
+    return this.db.unscoped((m) =>
+      m.query(
+        `SELECT tenant_id AS "tenantId", id FROM inbound_messages WHERE handled_at IS NULL AND received_at < $1 ORDER BY received_at LIMIT $2`,
+        [before, limit],
+      ),
+    );
+  }
+
   /** Keeps only that a message arrived (one-way comuni do not keep what citizens write to them). */
   async forgetContent(tenantId: TenantId, id: InboundMessageId): Promise<void> {
     await this.db.forTenant(tenantId, (m) =>

@@ -27,6 +27,8 @@ const SWEEP_LIMIT = 5000;
 
 export interface SweepReport {
   webhookEventsRequeued: number;
+  /** Citizens' messages stored and never handled (job lost, or out of attempts), queued again. */
+  inboundRequeued: number;
   messagesRequeued: number;
   staleSendingToUnknown: number;
   unknownResent: number;
@@ -76,6 +78,11 @@ export class ChannelMaintenanceService {
     const staleEvents = await this.webhookEvents.listStalePendingIds(lostBefore, SWEEP_LIMIT);
     for (let i = 0; i < staleEvents.length; i += 200) await this.producer.processWebhookEvents(staleEvents.slice(i, i + 200));
 
+    // A citizen's STOP or ATTIVA stored but never acted on: its handle job was not queued, Redis
+    // lost it, or it used up its attempts (the database away for a while).
+    const unhandled = await this.inbound.listUnhandledUnscoped(lostBefore, SWEEP_LIMIT);
+    const inboundRequeued = await this.producer.requeueInbound(unhandled.map((u) => ({ tenantId: u.tenantId, inboundMessageId: u.id })));
+
     const due = await this.outbound.listDueQueuedUnscoped(lostBefore, SWEEP_LIMIT);
     await this.planner.requeueLost(due);
 
@@ -108,6 +115,7 @@ export class ChannelMaintenanceService {
 
     const report: SweepReport = {
       webhookEventsRequeued: staleEvents.length,
+      inboundRequeued,
       messagesRequeued: due.length,
       staleSendingToUnknown: staleSending,
       unknownResent: resent.length,

@@ -198,6 +198,11 @@ export class WebhookProcessingService {
     return true;
   }
 
+  /** A citizen's message was handled (its handle job's last step): the sweep leaves it alone. */
+  markHandled(tenantId: TenantId, inboundMessageId: InboundMessageId): Promise<void> {
+    return this.inbound.markHandled(tenantId, inboundMessageId);
+  }
+
   /** Records a failed attempt of the batch's events; they stay pending until MAX_EVENT_ATTEMPTS. */
   async recordFailure(eventIds: readonly string[], error: string): Promise<void> {
     for (const id of eventIds) await this.events.recordFailure(id, error, MAX_EVENT_ATTEMPTS);
@@ -266,6 +271,11 @@ export class WebhookProcessingService {
       await this.countInPacing(tenantId, fresh);
       // Keywords, the sign-up dialogue and auto-replies run in their own jobs, once per new message.
       await this.producer.handleInbound(fresh.map((r) => ({ tenantId, inboundMessageId: r.id })));
+      // A message stored before, and not handled yet: this batch's earlier attempt stored it and
+      // then failed to queue its job (or Redis lost it). Queued again unless its job is still there.
+      const seen = rows.filter((r) => !inserted.has(r.wamid)).map((r) => r.wamid);
+      const unhandled = await this.inbound.unhandledByWamid(tenantId, seen);
+      await this.producer.requeueInbound(unhandled.map((inboundMessageId) => ({ tenantId, inboundMessageId })));
       // Only for messages seen for the first time: a redelivery downloads nothing again.
       const mediaRows = [...mediaByWamid.entries()].filter(([wamid]) => inserted.has(wamid)).map(([, m]) => m);
       const mediaIds = await this.media.insertNew(tenantId, mediaRows);
