@@ -309,6 +309,37 @@ describe('operator onboarding', () => {
     ).toBe(403);
   });
 
+  it('refuses null for what a comune, a user, a number or a provider app must have, and clears an optional contact with it', async () => {
+    const c = await createComune(t, 'nulli');
+    const tenantUrl = `/api/v1/tenants/${c.tenant.slug}`;
+    const patch = (url: string, who: Session, body: Record<string, unknown>) =>
+      t
+        .http()
+        .patch(url)
+        .set(...bearer(who))
+        .send(body);
+    for (const field of ['displayName', 'mode', 'timezone', 'messageRetentionDays']) {
+      expect((await patch(tenantUrl, c.admin, { [field]: null })).body).toMatchObject({ statusCode: 400, message: `${field} must not be null` });
+    }
+    expect((await patch(tenantUrl, operator, { status: null })).body).toMatchObject({ statusCode: 400, message: 'status must not be null' });
+    expect((await patch(tenantUrl, c.admin, { officePhone: '0433 123456' })).body.officePhone).toBe('0433 123456');
+    const cleared = await patch(tenantUrl, c.admin, { officePhone: null });
+    expect(cleared.body).toMatchObject({ officePhone: null, displayName: c.tenant.displayName, mode: c.tenant.mode });
+    expect((await patch(`${tenantUrl}/users/${c.editor.id}`, c.admin, { disabled: null })).body).toMatchObject({
+      statusCode: 400,
+      message: 'disabled must not be null',
+    });
+    expect((await patch(`${tenantUrl}/numbers/${c.number.id}`, operator, { mpsCap: null })).body).toMatchObject({
+      statusCode: 400,
+      message: 'mpsCap must not be null',
+    });
+    const app = await createProviderApp(t);
+    expect((await patch(`/api/v1/provider-apps/${app.id}`, operator, { appSecret: null })).body).toMatchObject({
+      statusCode: 400,
+      message: 'appSecret must not be null',
+    });
+  });
+
   it('answers unknown routes, oversized and malformed bodies in the one error shape', async () => {
     const unknown = await t
       .http()

@@ -160,6 +160,56 @@ describe('subscriptions API', () => {
     expect(empty.body).toMatchObject({ statusCode: 400, code: 'EMPTY_PHRASE' });
   });
 
+  it('refuses null for a setting or a list field that must have a value, and clears an optional text with it', async () => {
+    const settings = async () =>
+      (
+        await t
+          .http()
+          .get(api(amaro, '/subscription-settings'))
+          .set(...bearer(amaro.editor))
+      ).body as Record<string, unknown>;
+    const before = await settings();
+    for (const field of ['frazioni', 'requiredFields', 'welcomeText', 'policyRequired', 'contactCard', 'launchOverride']) {
+      const res = await t
+        .http()
+        .put(api(amaro, '/subscription-settings'))
+        .set(...bearer(amaro.admin))
+        .send({ [field]: null });
+      expect(res.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', message: `${field} must not be null` });
+    }
+    expect(await settings()).toEqual(before);
+    const put = (body: Record<string, unknown>) =>
+      t
+        .http()
+        .put(api(amaro, '/subscription-settings'))
+        .set(...bearer(amaro.admin))
+        .send(body);
+    expect((await put({ autoReplyText: 'Per informazioni scrivete in Comune.' })).body.autoReplyText).toBe('Per informazioni scrivete in Comune.');
+    const cleared = await put({ autoReplyText: null });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body).toMatchObject({ autoReplyText: null, welcomeText: before.welcomeText, frazioni: before.frazioni });
+
+    const lists = (
+      await t
+        .http()
+        .get(api(amaro, '/lists'))
+        .set(...bearer(amaro.editor))
+    ).body as { id: string; slug: string }[];
+    const list = lists.find((l) => l.slug === 'pubblica-utilita')!;
+    const patch = (body: Record<string, unknown>) =>
+      t
+        .http()
+        .patch(api(amaro, `/lists/${list.id}`))
+        .set(...bearer(amaro.admin))
+        .send(body);
+    for (const field of ['hashtag', 'name', 'slug', 'isDefault']) {
+      expect((await patch({ [field]: null })).body).toMatchObject({ statusCode: 400, message: `${field} must not be null` });
+    }
+    const described = await patch({ description: null });
+    expect(described.status).toBe(200);
+    expect(described.body).toMatchObject({ slug: 'pubblica-utilita', hashtag: "#PUBBLICAUTILITA'", name: 'Pubblica utilità', description: null });
+  });
+
   it('never lets one comune use or see another’s lists, rules or subscribers', async () => {
     const amaroLists = (
       await t

@@ -177,6 +177,57 @@ describe('subscriptions by keyword', () => {
       expect(await subscriber(c, from)).toMatchObject({ status: 'unsubscribed' });
       expect(await ledger(c, from)).toEqual(['policy_accepted', 'opt_in', 'opt_in', 'opt_out', 'opt_out']);
     });
+
+    it('answers ISCRIZIONE OFF with a mistyped hashtag with the valid ones, leaving no list', async () => {
+      const from = citizen();
+      await say(c, from, 'ISCRIZIONE ON #EMERGENZE Luca Verdi Caprignana');
+      await say(c, from, 'ACCETTO');
+      await say(c, from, "ISCRIZIONE ON #PUBBLICAUTILITA'");
+      expect(await activeLists(c, from)).toEqual(['emergenze', 'pubblica-utilita']);
+      const reply = await say(c, from, 'ISCRIZIONE OFF #PUBBLICA');
+      expect(reply).toContain('Non conosco #PUBBLICA');
+      expect(reply).toContain("#PUBBLICAUTILITA'");
+      expect(reply).toContain('ISCRIZIONE OFF #EMERGENZE');
+      // One unknown hashtag among known ones changes nothing either, as for a sign-up.
+      expect(await say(c, from, 'ISCRIZIONE OFF #EMERGENZE #EVENTI')).toContain('Non conosco #EVENTI');
+      expect(await activeLists(c, from)).toEqual(['emergenze', 'pubblica-utilita']);
+      expect(await subscriber(c, from)).toMatchObject({ status: 'active' });
+      expect(await ledger(c, from)).toEqual(['policy_accepted', 'opt_in', 'opt_in']);
+    });
+
+    it('reads a list named without the # as that list, to leave and to join', async () => {
+      const from = citizen();
+      await say(c, from, 'ISCRIZIONE ON #EMERGENZE Luca Verdi Caprignana');
+      await say(c, from, 'ACCETTO');
+      expect(await say(c, from, 'ISCRIZIONE ON PUBBLICAUTILITA')).toContain('Pubblica utilità');
+      expect(await subscriber(c, from)).toMatchObject({ first_name: 'Luca', last_name: 'Verdi' });
+      expect(await activeLists(c, from)).toEqual(['emergenze', 'pubblica-utilita']);
+      expect(await say(c, from, 'ISCRIZIONE OFF emergenze')).toContain('Resti iscritto/a a: Pubblica utilità');
+      expect(await activeLists(c, from)).toEqual(['pubblica-utilita']);
+      expect(await ledger(c, from)).toEqual(['policy_accepted', 'opt_in', 'opt_in', 'opt_out']);
+    });
+  });
+
+  describe('an editor’s opt-out keyword for one list', () => {
+    it('leaves the rule’s lists when the citizen names none, its hashtags when named, and everything on ISCRIZIONE OFF', async () => {
+      const c = await comune('san-romano-in-garfagnana', 'nopubblica');
+      const config = ch.t.app.get(SubscriptionConfigService);
+      const pubblica = (await config.lists(c.tenant.id)).find((l) => l.slug === 'pubblica-utilita')!;
+      await config.createRule(null, c.tenant.id, { action: 'unsubscribe', phrases: ['BASTA UTILITA'], listIds: [pubblica.id] });
+      const from = citizen();
+      await say(c, from, 'ISCRIZIONE ON #EMERGENZE Luca Verdi Caprignana');
+      await say(c, from, 'ACCETTO');
+      await say(c, from, "ISCRIZIONE ON #PUBBLICAUTILITA'");
+      expect(await say(c, from, 'Basta utilità')).toContain('Resti iscritto/a a: Emergenze');
+      expect(await activeLists(c, from)).toEqual(['emergenze']);
+      await say(c, from, "ISCRIZIONE ON #PUBBLICAUTILITA'");
+      expect(await say(c, from, 'BASTA UTILITA #EMERGENZE')).toContain('Resti iscritto/a a: Pubblica utilità');
+      expect(await activeLists(c, from)).toEqual(['pubblica-utilita']);
+      expect(await say(c, from, 'ISCRIZIONE OFF')).toContain('Ti sei cancellato/a');
+      expect(await activeLists(c, from)).toEqual([]);
+      expect(await subscriber(c, from)).toMatchObject({ status: 'unsubscribed' });
+      expect(await ledger(c, from)).toEqual(['policy_accepted', 'opt_in', 'opt_in', 'opt_out', 'opt_in', 'opt_out', 'opt_out']);
+    });
   });
 
   describe('Santa Fiora: ATTIVA COMUNE AMICO, anonymous, the keyword is the authorisation', () => {

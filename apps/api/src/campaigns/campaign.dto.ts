@@ -28,6 +28,7 @@ import {
 } from '#database';
 import type { CampaignEstimate, CampaignStats } from '#domain';
 import { PaginationQueryDto } from '../http/pagination.dto.js';
+import { IsOptionalNotNull } from '../http/validation.js';
 import { AttachedMediaDto } from '../media/media.dto.js';
 
 /** A campaign's attachment as stored: a public link or a media library file (GET .../media/{mediaId} describes it). */
@@ -170,12 +171,12 @@ export class CampaignQueryDto extends PaginationQueryDto {
 
 export class CampaignSettingsDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   requiresApproval?: boolean;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   emergencyRequiresApproval?: boolean;
 

@@ -35,6 +35,7 @@ import {
 } from '#database';
 import type { ApprovedTemplate, EffectiveInboxSettings, InboxFigures, ReplyOptions } from '#domain';
 import { PaginationQueryDto } from '../http/pagination.dto.js';
+import { IsOptionalNotNull } from '../http/validation.js';
 import { SendTemplateDto } from '../messages/message.dto.js';
 
 const toBool = ({ value }: { value: unknown }): unknown => (value === 'true' ? true : value === 'false' ? false : value);
@@ -177,13 +178,13 @@ export class CannedReplyDto {
 
 export class UpdateCannedReplyDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 80)
   title?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 4096)
   body?: string;
@@ -229,12 +230,12 @@ export class InboxSettingsDto {
     example: { '1': [{ from: '09:00', to: '13:00' }], '2': [{ from: '09:00', to: '17:00' }] },
     description: 'ISO weekday (1 = Monday … 7 = Sunday) → opening intervals, local time; a missing day is closed',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   weeklySchedule?: WeeklySchedule;
 
   @ApiPropertyOptional({ description: 'Closed on Italian national holidays (Easter Monday included)' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   closedOnHolidays?: boolean;
 
@@ -244,14 +245,14 @@ export class InboxSettingsDto {
   patronDay?: string | null;
 
   @ApiPropertyOptional({ example: ['2026-08-14'], description: 'Other closing days' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(366)
   @Matches(/^\d{4}-\d{2}-\d{2}$/, { each: true, message: 'closedDates must be dates YYYY-MM-DD' })
   closedDates?: string[];
 
   @ApiPropertyOptional({ example: 'EMERGENZA' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(3, 40)
   emergencyKeyword?: string;
@@ -287,17 +288,17 @@ export class InboxSettingsDto {
   noticeTemplateName?: string | null;
 
   @ApiPropertyOptional({ example: 'it' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Matches(/^[a-z]{2,3}(_[A-Z]{2})?$/, { message: 'templateLanguage must look like it or en_US' })
   templateLanguage?: string;
 
   @ApiPropertyOptional({ description: 'Offer the categories as a list when a conversation opens' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   offerCategories?: boolean;
 
   @ApiPropertyOptional({ example: ['Anagrafe', 'Ufficio tecnico'], description: 'Offices for appointments; empty: none collected' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(30)
   @IsString({ each: true })

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 import { MESSAGING_TIERS, NUMBER_STATUSES, type MessagingTier, type NumberStatus, type WhatsappNumberEntity } from '#database';
 import { PaginationQueryDto } from '../http/pagination.dto.js';
+import { IsOptionalNotNull } from '../http/validation.js';
 
 const DIGITS = /^\d{1,32}$/;
 
@@ -60,13 +61,13 @@ export class UpdateNumberDto {
   label?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(3, 40)
   displayNumber?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @Matches(DIGITS, { message: 'wabaId must be digits only' })
   wabaId?: string;
 
@@ -76,18 +77,18 @@ export class UpdateNumberDto {
   businessPortfolioId?: string;
 
   @ApiPropertyOptional({ enum: MESSAGING_TIERS })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(MESSAGING_TIERS)
   messagingTier?: MessagingTier;
 
   @ApiPropertyOptional({ writeOnly: true, description: 'Replaces the access token; never returned' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(16, 2048)
   accessToken?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1000 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(1)
   @Max(1000)

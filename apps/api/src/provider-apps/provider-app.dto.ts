@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { PROVIDER_KINDS, type ProviderAppEntity, type ProviderKind } from '#database';
+import { IsOptionalNotNull } from '../http/validation.js';
 
 export class CreateProviderAppDto {
   @ApiProperty({ example: 'Consorzio - app Meta' })
@@ -29,13 +30,13 @@ export class CreateProviderAppDto {
 
 export class UpdateProviderAppDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 200)
   name?: string;
 
   @ApiPropertyOptional({ writeOnly: true, description: 'Starts a rotation: the new secret signs, the current one stays accepted' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(16, 256)
   appSecret?: string;
@@ -46,7 +47,7 @@ export class UpdateProviderAppDto {
   retirePreviousSecret?: boolean;
 
   @ApiPropertyOptional({ writeOnly: true })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(16, 256)
   verifyToken?: string;

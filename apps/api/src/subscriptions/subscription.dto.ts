@@ -31,19 +31,20 @@ import {
 } from '#database';
 import type { LaunchStatus, SubscriberDetail } from '#domain';
 import { PaginationQueryDto } from '../http/pagination.dto.js';
+import { IsOptionalNotNull } from '../http/validation.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export class SubscriptionSettingsDto {
   @ApiPropertyOptional({ enum: SUBSCRIBER_FIELDS, isArray: true, description: 'What a citizen must give to subscribe (nothing: anonymous)' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayUnique()
   @IsIn(SUBSCRIBER_FIELDS, { each: true })
   requiredFields?: SubscriberField[];
 
   @ApiPropertyOptional({ example: ['Caprignana', 'Villetta'], description: 'The comune’s frazioni, matched tolerant of case and accents' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(200)
   @IsString({ each: true })
@@ -51,29 +52,29 @@ export class SubscriptionSettingsDto {
   frazioni?: string[];
 
   @ApiPropertyOptional({ description: 'Sign-up needs an explicit ACCETTO of the privacy policy' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   policyRequired?: boolean;
 
   @ApiPropertyOptional({ description: 'Follow the welcome with the comune’s contact card (to save the number with one tap)' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   contactCard?: boolean;
 
   @ApiPropertyOptional({ description: 'Placeholders: {comune} {informativa} {iscrizioni} {nome} {parole} {liste}' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 1000)
   welcomeText?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 1000)
   goodbyeText?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 1000)
   helpText?: string;
@@ -107,7 +108,7 @@ export class SubscriptionSettingsDto {
   confirmTemplateName?: string | null;
 
   @ApiPropertyOptional({ example: 'it' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Matches(/^[a-z]{2,3}(_[A-Z]{2})?$/)
   confirmTemplateLanguage?: string;
 
@@ -119,7 +120,7 @@ export class SubscriptionSettingsDto {
   launchThreshold?: number | null;
 
   @ApiPropertyOptional({ description: 'An admin lets broadcasts start before the threshold' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   launchOverride?: boolean;
 }
@@ -183,19 +184,21 @@ export class CreateListDto {
   @Length(1, 120)
   name!: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'null clears it' })
   @IsOptional()
   @IsString()
   @Length(1, 500)
-  description?: string;
+  description?: string | null;
 
   @ApiPropertyOptional({ description: 'Keyword sign-ups without a hashtag join the default lists' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   isDefault?: boolean;
 }
 
-export class UpdateListDto extends PartialType(CreateListDto) {}
+// Without skipNullProperties: false, PartialType marks every field IsOptional, which lets null through
+// to NOT NULL columns (slug, hashtag, name): a 500. This way null is refused, except for description.
+export class UpdateListDto extends PartialType(CreateListDto, { skipNullProperties: false }) {}
 
 export class ListResponse {
   @ApiProperty() id!: string;
@@ -222,7 +225,7 @@ export class CreateKeywordRuleDto {
   @Length(1, 100, { each: true })
   phrases!: string[];
 
-  @ApiPropertyOptional({ type: [String], description: 'Lists a sign-up joins when the citizen names none' })
+  @ApiPropertyOptional({ type: [String], description: 'Lists a sign-up joins, or an opt-out leaves (all when empty), when the citizen names none' })
   @IsOptional()
   @IsArray()
   @IsUUID('all', { each: true })

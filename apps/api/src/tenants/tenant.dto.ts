@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, OmitType } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { TENANT_MODES, TENANT_STATUSES, type TenantEntity, type TenantMode, type TenantStatus } from '#database';
+import { IsOptionalNotNull } from '../http/validation.js';
 
 export class CreateTenantDto {
   @ApiProperty({ example: 'cavazzo-carnico', description: 'Lower-case letters, digits and dashes; used in URLs' })
@@ -19,18 +20,18 @@ export class CreateTenantDto {
   istatCode?: string;
 
   @ApiPropertyOptional({ example: 'Europe/Rome' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(64)
   timezone?: string;
 
   @ApiPropertyOptional({ enum: TENANT_STATUSES, default: 'onboarding' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(TENANT_STATUSES)
   status?: TenantStatus;
 
   @ApiPropertyOptional({ enum: TENANT_MODES, default: 'one_way' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(TENANT_MODES)
   mode?: TenantMode;
 
@@ -76,14 +77,16 @@ export class CreateTenantDto {
     maximum: 3650,
     description: 'Days message texts and media are kept; older ones are purged (counts and consent records stay). Default 180.',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(7)
   @Max(3650)
   messageRetentionDays?: number;
 }
 
-export class UpdateTenantDto extends PartialType(OmitType(CreateTenantDto, ['slug'] as const)) {}
+// As for lists: null is refused where the comune must have a value (displayName and the IsOptionalNotNull
+// fields), and clears the optional contacts and links.
+export class UpdateTenantDto extends PartialType(OmitType(CreateTenantDto, ['slug'] as const), { skipNullProperties: false }) {}
 
 export class TenantResponse {
   @ApiProperty() id!: string;

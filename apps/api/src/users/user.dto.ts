@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import type { UserEntity } from '#database';
 import type { TenantRole } from '#domain';
+import { IsOptionalNotNull } from '../http/validation.js';
 
 const TENANT_ROLES: TenantRole[] = ['tenant_admin', 'editor'];
 
@@ -35,17 +36,17 @@ export class UpdateUserDto {
   displayName?: string;
 
   @ApiPropertyOptional({ enum: TENANT_ROLES })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(TENANT_ROLES)
   role?: TenantRole;
 
   @ApiPropertyOptional({ description: 'A disabled user cannot sign in; their sessions are revoked' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   disabled?: boolean;
 
   @ApiPropertyOptional({ writeOnly: true, minLength: 12 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(12, 256, { message: 'password must be between 12 and 256 characters long' })
   password?: string;

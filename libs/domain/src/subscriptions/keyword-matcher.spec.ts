@@ -126,6 +126,22 @@ describe('matchKeyword', () => {
     expect(m).toMatchObject({ kind: 'rule', rule: { action: 'unsubscribe' }, fields: { firstName: null } });
     expect(m.kind === 'rule' && m.lists.map((l) => l.slug)).toEqual(['emergenze']);
   });
+
+  it('reports an opt-out’s hashtags that name no list, rather than reading them as no list named', () => {
+    const m = matchKeyword('ISCRIZIONE OFF #PUBBLICA', sanRomano, lists, frazioni);
+    expect(m).toMatchObject({ kind: 'rule', rule: { id: 'off' }, lists: [], unknownHashtags: ['#PUBBLICA'] });
+    // Other words after an opt-out are not lists, nor mistakes: "Cancellami per favore" still leaves.
+    expect(matchKeyword('Cancellami per favore', generic, lists, [])).toMatchObject({ rule: { id: 'cancellami' }, lists: [], unknownHashtags: [] });
+  });
+
+  it('reads a list’s hashtag written without the # as that list, not as a name', () => {
+    const off = matchKeyword('ISCRIZIONE OFF emergenze', sanRomano, lists, frazioni);
+    expect(off.kind === 'rule' && off.lists.map((l) => l.slug)).toEqual(['emergenze']);
+    const on = matchKeyword('ISCRIZIONE ON PUBBLICAUTILITA Mario Rossi Villetta', sanRomano, lists, frazioni);
+    expect(on).toMatchObject({ unknownHashtags: [], fields: { firstName: 'Mario', lastName: 'Rossi', frazione: 'Villetta' } });
+    expect(on.kind === 'rule' && on.lists.map((l) => l.slug)).toEqual(['pubblica-utilita']);
+    expect(matchKeyword('ISCRIZIONE ON EMERGENZE', sanRomano, lists, frazioni)).toMatchObject({ fields: { firstName: null } });
+  });
 });
 
 describe('dialogue answers', () => {

@@ -33,7 +33,7 @@ export type KeywordMatch =
   | {
       kind: 'rule';
       rule: KeywordRuleDef;
-      /** Lists named by hashtag; empty when none was named. */
+      /** Lists named by hashtag (with or without the #); empty when none was named. */
       lists: ListDef[];
       unknownHashtags: string[];
       fields: ParsedFields;
@@ -69,7 +69,7 @@ function words(text: string): Word[] {
 /**
  * Reads a citizen's message against a comune's keyword rules. The longest matching phrase wins
  * (`ATTIVA COMUNE AMICO` over `ATTIVA`); a phrase matches the start of the message word by word;
- * what follows is hashtags (lists) and, for sign-ups, the name and the frazione.
+ * what follows is hashtags (lists, also written without the #) and, for sign-ups, the name and the frazione.
  */
 export function matchKeyword(text: string, rules: readonly KeywordRuleDef[], lists: readonly ListDef[], frazioni: readonly string[]): KeywordMatch {
   const ws = words(text);
@@ -99,13 +99,16 @@ export function matchKeyword(text: string, rules: readonly KeywordRuleDef[], lis
   const named: ListDef[] = [];
   const unknownHashtags: string[] = [];
   const plain: Word[] = [];
+  const listNamed = (word: string): ListDef | undefined => lists.find((l) => sameName(l.hashtag.replace(/^#/, ''), word) || sameName(l.slug, word));
   for (const w of rest) {
-    if (w.folded.startsWith('#')) {
-      const list = lists.find((l) => sameName(l.hashtag.replace(/^#/, ''), w.folded.slice(1)) || sameName(l.slug, w.folded.slice(1)));
-      if (list) {
-        if (!named.includes(list)) named.push(list);
-      } else unknownHashtags.push(w.raw);
-    } else plain.push(w);
+    const hashtag = w.folded.startsWith('#');
+    // A list's hashtag written without the # ("ISCRIZIONE OFF EMERGENZE") still names that list: read
+    // as a name, it would sign the citizen up to the default lists as "Emergenze", or take them off all.
+    const list = listNamed(hashtag ? w.folded.slice(1) : w.folded);
+    if (list) {
+      if (!named.includes(list)) named.push(list);
+    } else if (hashtag) unknownHashtags.push(w.raw);
+    else plain.push(w);
   }
   const fields = best.rule.action === 'subscribe' ? parseFields(plain, frazioni) : { firstName: null, lastName: null, frazione: null };
   return { kind: 'rule', rule: best.rule, lists: named, unknownHashtags, fields };

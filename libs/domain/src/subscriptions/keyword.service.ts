@@ -113,7 +113,7 @@ export class KeywordService {
           case 'subscribe':
             return this.signUp(ctx, subscriber, match);
           case 'unsubscribe':
-            return this.leave(ctx, subscriber, match.lists.length > 0 ? match.lists.map((l) => l.id) : null, match.rule.phrases[0] ?? '');
+            return this.signOff(ctx, subscriber, match);
           case 'accept_policy':
             return this.acceptPolicy(ctx, subscriber, null);
           case 'help':
@@ -130,10 +130,7 @@ export class KeywordService {
 
   private async signUp(ctx: Ctx, existing: SubscriberEntity | null, match: Extract<KeywordMatch, { kind: 'rule' }>): Promise<void> {
     const tenantId = ctx.tenant.id;
-    if (match.unknownHashtags.length > 0) {
-      const example = `${match.rule.phrases[0] ?? ''} ${ctx.lists[0]?.hashtag ?? ''}`.trim();
-      return this.reply(ctx, IT.unknownHashtag, { sconosciuti: match.unknownHashtags.join(', '), esempio: example });
-    }
+    if (match.unknownHashtags.length > 0) return this.unknownHashtags(ctx, match);
     const target =
       match.lists.length > 0
         ? match.lists.map((l) => l.id)
@@ -161,6 +158,23 @@ export class KeywordService {
         ...(subscriber.status === 'unsubscribed' ? { status: 'pending' as const } : {}),
       })) ?? subscriber;
     return this.continueSignUp(ctx, subscriber, ruleReply(ctx.rules, match.rule.id));
+  }
+
+  /**
+   * An opt-out keyword, read like a sign-up: the lists named, else the rule's own lists, else all of
+   * them. A hashtag that names no list (a typo of #PUBBLICAUTILITA') changes nothing: taking it as
+   * "no list named" would take the citizen off every list, emergencies included.
+   */
+  private async signOff(ctx: Ctx, subscriber: SubscriberEntity | null, match: Extract<KeywordMatch, { kind: 'rule' }>): Promise<void> {
+    if (match.unknownHashtags.length > 0) return this.unknownHashtags(ctx, match);
+    const target = match.lists.length > 0 ? match.lists.map((l) => l.id) : match.rule.listIds.length > 0 ? [...match.rule.listIds] : null;
+    return this.leave(ctx, subscriber, target, match.rule.phrases[0] ?? '');
+  }
+
+  /** Names the hashtags the comune does not have and lists those it has, with the keyword as an example. */
+  private unknownHashtags(ctx: Ctx, match: Extract<KeywordMatch, { kind: 'rule' }>): Promise<void> {
+    const example = `${match.rule.phrases[0] ?? ''} ${ctx.lists[0]?.hashtag ?? ''}`.trim();
+    return this.reply(ctx, IT.unknownHashtag, { sconosciuti: match.unknownHashtags.join(', '), esempio: example });
   }
 
   /** Asks for what is still missing, or activates the subscription when nothing is. */
