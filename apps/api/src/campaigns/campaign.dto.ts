@@ -85,6 +85,8 @@ export class CreateCampaignDto {
   @ApiProperty()
   @IsString()
   @Length(1, 200)
+  // Stored trimmed: blanks alone would be an empty title.
+  @Matches(/\S/, { message: 'title must not be blank' })
   title!: string;
 
   @ApiPropertyOptional({ description: 'A message template of the comune (variables, linked approved WhatsApp template)' })

@@ -10,6 +10,17 @@ export type MessageTemplatePatch = Partial<Omit<NewMessageTemplate, 'id' | 'crea
 
 /** Campaign states in which a campaign may still render its template. */
 const LIVE_CAMPAIGN_STATUSES = ['draft', 'awaiting_approval', 'scheduled', 'sending', 'paused'];
+/** What a recipient's message is made of (the name is only the editors' label). */
+const CONTENT_FIELDS = [
+  'body',
+  'whatsappTemplateName',
+  'whatsappTemplateLanguage',
+  'bodyParameters',
+  'headerParameters',
+  'buttonParameters',
+] as const satisfies readonly (keyof MessageTemplatePatch)[];
+/** Live states past the draft: the text was submitted for approval, approved, or is going out. */
+const COMMITTED_CAMPAIGN_STATUSES = LIVE_CAMPAIGN_STATUSES.filter((s) => s !== 'draft');
 
 /** A comune's message templates (named variables, optional link to a WhatsApp-approved template). */
 @Injectable()
@@ -47,13 +58,30 @@ export class MessageTemplateRepository {
     }
   }
 
-  /** Returns null when the comune has no such template. */
+  /**
+   * Returns null when the comune has no such template. A campaign renders its template when each
+   * message goes, so the text (or its WhatsApp link) of a template that a campaign awaiting
+   * approval, scheduled or sending uses cannot change: citizens would get words nobody approved.
+   */
   async update(tenantId: TenantId, id: string, patch: MessageTemplatePatch): Promise<MessageTemplateEntity | null> {
     try {
       return await this.db.forTenant(tenantId, async (m) => {
         const repo = m.getRepository(MessageTemplateEntity);
         const template = await repo.findOneBy({ tenantId, id });
         if (!template) return null;
+        const contentChanges = CONTENT_FIELDS.some((k) => patch[k] !== undefined && JSON.stringify(patch[k]) !== JSON.stringify(template[k]));
+        if (contentChanges) {
+          const committed: unknown[] = await m.query(
+            `SELECT 1 FROM campaigns WHERE tenant_id = $1 AND message_template_id = $2 AND status = ANY($3::text[]) LIMIT 1 FOR SHARE`,
+            [tenantId, id, COMMITTED_CAMPAIGN_STATUSES],
+          );
+          if (committed.length > 0) {
+            throw new ConflictError(
+              'this message template is used by a campaign awaiting approval, scheduled or sending: its text cannot change until that campaign has finished (create a new template for the new text)',
+              'MESSAGE_TEMPLATE_IN_USE',
+            );
+          }
+        }
         return repo.save(repo.merge(template, { ...patch, updatedAt: new Date() }));
       });
     } catch (err) {

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { Clock, CoalescedRuns, NotFoundError, SharedLoads, type ContactId, type OutboundMessageId, type TenantId } from '#common';
+import { Clock, CoalescedRuns, NotFoundError, SharedLoads, ValidationError, type ContactId, type OutboundMessageId, type TenantId } from '#common';
 import {
   CampaignRepository,
   PrivacyPolicyRepository,
@@ -98,6 +98,7 @@ export class CampaignDispatchService implements BeforeApplicationShutdown {
     if (rows.length === 0) return plans;
     const now = this.clock.now();
     const mediaFailures = new Map<string, string>();
+    const unrenderable = new Map<string, string>();
     for (const row of rows) {
       const ctx = await this.context(tenantId, row.campaignId!);
       if (!ctx) {
@@ -142,29 +143,41 @@ export class CampaignDispatchService implements BeforeApplicationShutdown {
       // Only what can go is rendered: the free text inside the window (unless a template is forced),
       // else the approved template. Most recipients are outside their window on any given day, and
       // rendering both for each of them was about 1.8 KB of garbage a message (5 % of the worker's).
-      const text = body !== null && windowOpen && !forceTemplate ? renderText(body, ctx.values, recipient) : null;
-      const plan = decideRecipientMessage({
-        windowOpen,
-        forceTemplate,
-        text,
-        media: ctx.media,
-        template:
-          approved && text === null
-            ? {
-                content: buildTemplateContent(approved, ctx.values, recipient, ctx.media),
-                category: approved.category,
-                approved: approved.status === 'APPROVED',
-                name: approved.name,
-                status: approved.status,
-              }
-            : null,
-        marketingOptedOut: contact?.marketingOptedOutAt != null,
-      });
+      let plan: RecipientPlan;
+      try {
+        const text = body !== null && windowOpen && !forceTemplate ? renderText(body, ctx.values, recipient) : null;
+        plan = decideRecipientMessage({
+          windowOpen,
+          forceTemplate,
+          text,
+          media: ctx.media,
+          template:
+            approved && text === null
+              ? {
+                  content: buildTemplateContent(approved, ctx.values, recipient, ctx.media),
+                  category: approved.category,
+                  approved: approved.status === 'APPROVED',
+                  name: approved.name,
+                  status: approved.status,
+                }
+              : null,
+          marketingOptedOut: contact?.marketingOptedOutAt != null,
+        });
+      } catch (err) {
+        // The template now needs a value the campaign does not have (it changed while the campaign
+        // was a draft): no recipient can get this message, and retrying the batch would only
+        // release it again and again. The campaign fails with the reason, for its editor.
+        if (!(err instanceof ValidationError)) throw err;
+        const reason = `the message cannot be written: ${err.message}`;
+        plans.set(row.id, { kind: 'fail', reason, action: 'bug' });
+        unrenderable.set(campaign.id, reason);
+        continue;
+      }
       if (ctx.policy && plan.kind === 'send') {
         plans.set(row.id, { ...plan, content: withAcceptButton(plan.content, ctx.policy.payload, POLICY_IT.acceptButton, ctx.policy.quickReply) });
       } else plans.set(row.id, plan);
     }
-    for (const [campaignId, reason] of mediaFailures) {
+    for (const [campaignId, reason] of [...mediaFailures, ...unrenderable]) {
       await this.campaignMedia.failCampaign(tenantId, campaignId, reason);
       this.cache.delete(`${tenantId}/${campaignId}`);
     }

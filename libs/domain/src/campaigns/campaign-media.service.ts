@@ -98,7 +98,8 @@ export class CampaignMediaService {
   }
 
   /**
-   * Fails a campaign whose attachment cannot be sent: once, with the reason for the editor, and
+   * Fails a campaign that can never be sent as it is (its attachment refused or gone, its template
+   * needing a value it lacks): once, with the reason for the editor, and
    * its messages still waiting are cancelled rather than each failing the same way.
    */
   async failCampaign(tenantId: TenantId, campaignId: string, reason: string): Promise<void> {
@@ -108,7 +109,7 @@ export class CampaignMediaService {
     });
     if (!failed) return;
     const notSent = await this.campaigns.cancelQueued(tenantId, campaignId, reason);
-    this.logger.error({ event: 'campaign_failed', tenantId, campaignId, notSent, reason }, 'campaign failed: its attachment cannot be sent');
+    this.logger.error({ event: 'campaign_failed', tenantId, campaignId, notSent, reason }, 'campaign failed: its message can never be sent as it is');
     await this.audit.record(tenantId, null, 'campaign.failed', { type: 'campaign', id: campaignId }, { reason, notSent });
   }
 }
