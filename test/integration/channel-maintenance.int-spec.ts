@@ -4,8 +4,8 @@ import { getQueueToken } from '@nestjs/bull';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Queue } from 'bull';
 import type { Client } from 'pg';
-import { newId, type MediaFileId } from '#common';
-import { OutboundMessageRepository } from '#database';
+import { newId, type MediaFileId, type OutboundMessageId } from '#common';
+import { CampaignRepository, OutboundMessageRepository } from '#database';
 import { ChannelMaintenanceService, MEDIA_STORAGE, NumberDirectory, type MediaStorage } from '#domain';
 import { QueueName, type SendOutboundPayload } from '#queue';
 import { ownerClient } from '../support/database.js';
@@ -74,6 +74,82 @@ describe('channel maintenance', () => {
       expect(['queued', 'sending']).toContain(resent.status);
       expect(await statusOf(fresh)).toEqual({ status: 'unknown', error_action: 'unknown_outcome' });
       expect(await statusOf(spent)).toEqual({ status: 'failed', error_action: 'unknown_expired' });
+    });
+
+    it('ends, instead of queueing again, an unsettled unknown outcome of a campaign cancelled or failed meanwhile; a late receipt still settles it', async () => {
+      const campaigns: string[] = [];
+      /** A campaign message whose send timed out two hours ago, no receipt since; then the campaign moves to `status`. */
+      const unsettled = async (status: string, failureReason: string | null = null): Promise<string> => {
+        const campaignId = newId();
+        campaigns.push(campaignId);
+        await db.query(
+          `INSERT INTO campaigns (tenant_id, id, title, number_id, body, status, failure_reason) VALUES ($1, $2, 'Incerti', $3, 'x', 'sending', $4)`,
+          [amaro.tenant.id, campaignId, amaro.number.id, failureReason],
+        );
+        // A worker killed mid-send leaves the same row once the sweep has made its 'sending' unknown.
+        const id = newId();
+        await db.query(
+          `INSERT INTO outbound_messages (tenant_id, id, number_id, recipient, recipient_kind, kind, campaign_id, status, error_action, attempts, updated_at, created_at)
+           VALUES ($1, $2, $3, '+393331234567', 'phone', 'campaign', $4, 'unknown', 'unknown_outcome', 1, now() - interval '2 hours', now() - interval '2 hours')`,
+          [amaro.tenant.id, id, amaro.number.id, campaignId],
+        );
+        // The cancel (or the failure) commits the campaign's status, then ends its queued rows: this
+        // one is not queued, so it is left as it was.
+        await db.query(`UPDATE campaigns SET status = $3 WHERE tenant_id = $1 AND id = $2`, [amaro.tenant.id, campaignId, status]);
+        if (status !== 'paused') await t.app.get(CampaignRepository).cancelQueued(amaro.tenant.id, campaignId, failureReason ?? undefined);
+        return id;
+      };
+      const row = async (id: string) =>
+        (
+          await db.query(`SELECT status, error_action, error_reason, next_attempt_at FROM outbound_messages WHERE tenant_id = $1 AND id = $2`, [
+            amaro.tenant.id,
+            id,
+          ])
+        ).rows[0];
+      try {
+        const cancelled = await unsettled('cancelled');
+        const failed = await unsettled('failed', "l'allegato non è più nella libreria");
+        const paused = await unsettled('paused');
+        await maintenance().sweep();
+        // Not queued again for a campaign that will never send (no claim would take it, nothing
+        // would end it): ended, with the campaign's reason as a release gives it.
+        expect(await row(cancelled)).toEqual({
+          status: 'failed',
+          error_action: 'unknown_expired',
+          error_reason: expect.stringMatching(/^campaign cancelled/),
+          next_attempt_at: null,
+        });
+        expect(await row(failed)).toMatchObject({
+          status: 'failed',
+          error_action: 'unknown_expired',
+          error_reason: expect.stringMatching(/^l'allegato/),
+        });
+        // A paused campaign's is queued again, and goes when the campaign resumes.
+        expect(await row(paused)).toMatchObject({ status: 'queued', error_action: 'unknown_resent' });
+        // Meta had the cancelled campaign's message after all: its receipt, however late, says so.
+        await t.app.get(OutboundMessageRepository).applyReceipts(amaro.tenant.id, [
+          {
+            id: cancelled as OutboundMessageId,
+            providerMessageId: wamid(),
+            status: 'delivered',
+            sentAt: new Date(),
+            deliveredAt: new Date(),
+            readAt: null,
+            failedAt: null,
+            errorCode: null,
+            errorReason: null,
+            errorAction: null,
+            pricing: null,
+          },
+        ]);
+        expect(await row(cancelled)).toMatchObject({ status: 'delivered', error_action: null, error_reason: null });
+      } finally {
+        await db.query(
+          `UPDATE outbound_messages SET status = 'cancelled' WHERE tenant_id = $1 AND campaign_id = ANY($2::uuid[]) AND status = 'queued'`,
+          [amaro.tenant.id, campaigns],
+        );
+        await db.query(`UPDATE campaigns SET status = 'cancelled' WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [amaro.tenant.id, campaigns]);
+      }
     });
 
     it('enqueues a lost campaign message once: its new job’s time is recorded, and the next sweep leaves it to that job', async () => {
@@ -227,8 +303,9 @@ describe('channel maintenance', () => {
       const insertInbound = async (agoDays: number) => {
         const id = newId();
         await db.query(
-          `INSERT INTO inbound_messages (tenant_id, id, number_id, contact_id, wamid, type, body, content, sent_at, received_at)
-           VALUES ($1, $2, $3, $4, $5, 'text', 'testo del cittadino', '{"type":"text","body":"testo del cittadino"}', now(), now() - ($6 || ' days')::interval)`,
+          `INSERT INTO inbound_messages (tenant_id, id, number_id, contact_id, wamid, type, body, content, sent_at, received_at, handled_at)
+           VALUES ($1, $2, $3, $4, $5, 'text', 'testo del cittadino', '{"type":"text","body":"testo del cittadino"}', now(), now() - ($6 || ' days')::interval,
+                   now() - ($6 || ' days')::interval)`,
           [amaro.tenant.id, id, amaro.number.id, contact, wamid(), agoDays],
         );
         return id;

@@ -206,6 +206,31 @@ describe('NumberPacer', () => {
     expect((await granted(n, 10, 1)).intervalMs).toBeCloseTo(500, 0);
   });
 
+  it("sends a batch on its slots while the citizens' messages hold the number at its floor, instead of falling a second behind per send", async () => {
+    const n = `n-${uniq()}`;
+    await pacer.takeForInbound(n, 500);
+    const slots = await granted(n, 10, 3);
+    expect(slots).toMatchObject({ granted: 3, intervalMs: expect.closeTo(500, 0) });
+    // Each send goes at its slot, or as soon as the window lets it, and is answered 10 ms later.
+    // With the window at one a second (the cap less the citizens' messages, at least one), each
+    // send waited for the previous one's second: the batch's rows sat in 'sending' further behind
+    // their slots with every send, past the minute after which the sweep takes them for stale.
+    let late = 0;
+    for (let i = 0; i < slots.granted; i++) {
+      let at = slots.startAt + i * slots.intervalMs;
+      for (let ticket = pacer.admit(n, 10, at); ; ticket = pacer.admit(n, 10, at)) {
+        if (typeof ticket === 'number') {
+          at += ticket;
+          continue;
+        }
+        pacer.answered(ticket, at + 10);
+        break;
+      }
+      late = at - (slots.startAt + i * slots.intervalMs);
+    }
+    expect(late).toBeLessThan(50);
+  });
+
   it('takes back unused slots only when no reservation came after', async () => {
     const n = `n-${uniq()}`;
     const a = await granted(n, 10, 5);

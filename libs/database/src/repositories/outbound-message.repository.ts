@@ -508,6 +508,13 @@ export class OutboundMessageRepository {
    * Unknown outcomes that no receipt settled in time: Meta sends a status webhook for every message
    * it accepted, so silence means it did not take it, and the message is queued again
    * (docs/adr/0006). Past the last attempt it fails instead ('unknown_expired').
+   *
+   * So does a message of a campaign cancelled or failed meanwhile, with the campaign's reason, as
+   * RELEASE_SQL ends such rows: the cancel's sweep of the queue passed it by (it was not queued),
+   * the claim refuses a campaign that is not sending, and nothing would ever have ended it. It
+   * fails rather than being cancelled, because 'cancelled' says it never left and is final for
+   * receipts, while the request may have reached Meta: as 'unknown_expired', a receipt that comes
+   * after all still records what Meta did with it (nextOutboundStatus in #domain).
    */
   async requeueUnsettledUnknownUnscoped(
     before: Date,
@@ -518,13 +525,18 @@ export class OutboundMessageRepository {
       returningRows<{ tenantId: TenantId; id: OutboundMessageId; status: OutboundStatus; priority: number }>(
         m,
         `UPDATE outbound_messages o SET
-            status = CASE WHEN o.attempts >= $2 THEN 'failed' ELSE 'queued' END,
-            failed_at = CASE WHEN o.attempts >= $2 THEN now() END,
-            error_action = CASE WHEN o.attempts >= $2 THEN 'unknown_expired' ELSE 'unknown_resent' END,
-            error_reason = CASE WHEN o.attempts >= $2 THEN 'no receipt after the last attempt with an unknown outcome'
+            status = CASE WHEN s.gone IS NOT NULL OR o.attempts >= $2 THEN 'failed' ELSE 'queued' END,
+            failed_at = CASE WHEN s.gone IS NOT NULL OR o.attempts >= $2 THEN now() END,
+            error_action = CASE WHEN s.gone IS NOT NULL OR o.attempts >= $2 THEN 'unknown_expired' ELSE 'unknown_resent' END,
+            error_reason = CASE WHEN s.gone IS NOT NULL THEN left(s.gone || ': no receipt for its send with an unknown outcome; not sent again', 1000)
+                                WHEN o.attempts >= $2 THEN 'no receipt after the last attempt with an unknown outcome'
                                 ELSE 'no receipt within the settle period: Meta did not take it; sending again' END,
             next_attempt_at = NULL, updated_at = now()
-          FROM (SELECT tenant_id, id FROM outbound_messages WHERE status = 'unknown' AND updated_at < $1 LIMIT $3 FOR UPDATE SKIP LOCKED) s
+          FROM (SELECT u.tenant_id, u.id,
+                       (SELECT CASE WHEN k.status = 'cancelled' THEN 'campaign cancelled' ELSE coalesce(k.failure_reason, 'campaign failed') END
+                          FROM campaigns k
+                         WHERE k.tenant_id = u.tenant_id AND k.id = u.campaign_id AND k.status IN ('cancelled', 'failed')) AS gone
+                  FROM outbound_messages u WHERE u.status = 'unknown' AND u.updated_at < $1 LIMIT $3 FOR UPDATE OF u SKIP LOCKED) s
           WHERE o.tenant_id = s.tenant_id AND o.id = s.id AND o.status = 'unknown' AND o.provider_message_id IS NULL
           RETURNING o.tenant_id AS "tenantId", o.id, o.status, o.priority`,
         [before, maxAttempts, limit],

@@ -349,8 +349,12 @@ export class NumberPacer implements OnApplicationShutdown {
     // a send waits its answer's round trip longer; at pacingShare × cap it would hold the number
     // below the pace its slots come at (985 a second at 1,000 with round trips of 8 ms: 977). The
     // share's headroom (other processes, the citizens' messages not yet counted) is kept by the
-    // slots. Less the citizens' messages' rate on the number, which Meta counts with the sends.
-    return this.window.admit(numberId, Math.max(1, Math.floor(mpsCap - (this.inbound.get(numberId) ?? 0))), now);
+    // slots. Less the citizens' messages' rate on the number, which Meta counts with the sends, but
+    // never below the share of the cap the slots keep for the sends (INBOUND_FLOOR): below it, the
+    // reserved slots came faster than the window let them go, and a batch's rows waited in
+    // 'sending' further behind with every send, until the sweep took them for stale.
+    const inbound = this.inbound.get(numberId) ?? 0;
+    return this.window.admit(numberId, Math.max(1, Math.floor(Math.max(mpsCap * INBOUND_FLOOR, mpsCap - inbound))), now);
   }
 
   /**

@@ -25,7 +25,7 @@ import {
 import {
   buildSendBody,
   classifyProviderError,
-  MAX_SEND_ATTEMPTS,
+  maxSendAttempts,
   ProviderError,
   retryDelayMs,
   type MessageContent,
@@ -630,7 +630,9 @@ export class OutboundService {
         return;
       case 'retry':
       case 'pace_recipient': {
-        if (row.attempts >= MAX_SEND_ATTEMPTS) {
+        // Meta or the network failing (retry) gets attempts for about half an hour, so an outage
+        // delays the message; one recipient's rate limit gets the usual five.
+        if (row.attempts >= maxSendAttempts(action)) {
           this.logger.warn({ event: 'send_gave_up', ...log }, 'message failed after the last attempt');
           await this.outbound.markFailed(tenantId, row.id, { ...error, reason: `gave up after ${row.attempts} attempts: ${reason}` });
           return;

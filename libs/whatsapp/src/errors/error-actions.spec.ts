@@ -1,9 +1,12 @@
 import {
   ERROR_CODE_ACTIONS,
   MAX_SEND_ATTEMPTS,
+  MAX_TRANSIENT_ATTEMPTS,
+  TRANSIENT_RETRY_BUDGET_MS,
   classifyErrorCode,
   classifyProviderError,
   findErrorCodeRule,
+  maxSendAttempts,
   retryDelayMs,
   type SendFailureAction,
 } from './error-actions.js';
@@ -177,7 +180,35 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs(action, 1)).toBeNull();
   });
 
-  it('bounds a send to five attempts', () => {
+  it('bounds a send to five attempts when the message itself fails (one recipient paced, an unknown outcome sent again)', () => {
     expect(MAX_SEND_ATTEMPTS).toBe(5);
+    expect(maxSendAttempts('pace_recipient')).toBe(5);
+  });
+
+  /** The waits between a send's attempts when every one fails transiently, at the given end of the jitter. */
+  const outage = (random: () => number): number[] =>
+    Array.from({ length: maxSendAttempts('retry') - 1 }, (_, i) => retryDelayMs('retry', i + 1, { random })!);
+  const total = (waits: number[]): number => waits.reduce((a, b) => a + b, 0);
+
+  it('keeps a send failing transiently (Meta or the network down) going for half an hour at least, about an hour at most', () => {
+    expect(TRANSIENT_RETRY_BUDGET_MS).toBe(30 * 60_000);
+    expect(maxSendAttempts('retry')).toBe(MAX_TRANSIENT_ATTEMPTS);
+    expect(MAX_TRANSIENT_ATTEMPTS).toBe(20);
+    // Five attempts used to span 15-30 s: a half-minute outage failed every message due in it.
+    expect(total(outage(low))).toBeGreaterThanOrEqual(30 * 60_000);
+    expect(total(outage(low)) - outage(low).at(-1)!).toBeLessThan(30 * 60_000);
+    expect(total(outage(high))).toBe(2 * total(outage(low)));
+    expect(total(outage(high))).toBeLessThanOrEqual(65 * 60_000);
+  });
+
+  it('asks again within seconds after a blip and every few minutes during an outage, never more than five minutes apart', () => {
+    expect(outage(low).slice(0, 4)).toEqual([1000, 2000, 4000, 8000]);
+    expect(Math.max(...outage(high))).toBeLessThanOrEqual(300_000);
+    expect(outage(low).slice(-11)).toEqual(Array(11).fill(150_000));
+    // The first attempt after a 30 s outage comes within the minute, whatever the jitter.
+    for (const waits of [outage(low), outage(high)]) {
+      const sums = waits.map((_, i) => total(waits.slice(0, i + 1)));
+      expect(sums.find((at) => at >= 30_000)).toBeLessThanOrEqual(60_000);
+    }
   });
 });

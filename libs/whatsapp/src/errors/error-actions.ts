@@ -133,7 +133,11 @@ function isTransientStatus(status: number | null): boolean {
   return status !== null && (status >= 500 || status === 429);
 }
 
-/** Attempts of one send, counting the first; afterwards the message fails for good. */
+/**
+ * Attempts of one send, counting the first, when what fails is the message itself (one recipient's
+ * pair rate limit, an unknown outcome sent again); afterwards the message fails for good. Transient
+ * failures of Meta or of the network get MAX_TRANSIENT_ATTEMPTS instead.
+ */
 export const MAX_SEND_ATTEMPTS = 5;
 
 const SECOND = 1000;
@@ -143,6 +147,37 @@ const HOLD_RECIPIENT_MS = 24 * 60 * 60 * SECOND;
 const MAINTENANCE_CODES: ReadonlySet<number> = new Set([131057, 2494100]);
 /** Graph call-rate limits are counted per hour, so seconds of backoff would just hit them again. */
 const CALL_RATE_CODES: ReadonlySet<number> = new Set([4, 80007]);
+
+/**
+ * How long a send may go on failing transiently ('retry': Meta's 5xx and codes 1, 2, 131000,
+ * 131016, 133004, a connection that could not be made) before the message fails: an outage of
+ * Meta (metastatus.com) or of our network shorter than this delays messages, emergencies among
+ * them, rather than failing every recipient due meanwhile with nothing to send them again. Five
+ * attempts of the backoff below lasted 15-30 s.
+ */
+export const TRANSIENT_RETRY_BUDGET_MS = 30 * 60 * SECOND;
+
+/** The shortest wait after failed attempt `n` of a transient failure (the low end of its jitter; see retryDelayMs). */
+const shortestRetryWaitMs = (n: number): number => Math.min(RETRY_CAP_MS, 2 ** n * SECOND) / 2;
+
+/**
+ * Attempts of a send failing transiently: as many as it takes for the shortest waits between them
+ * to add up to TRANSIENT_RETRY_BUDGET_MS (20: 1, 2, 4 ... 128 s, then 150 s each), so the budget
+ * holds whatever the jitter (up to twice as long). Counted in attempts because that is what a
+ * message records. A message whose own request Meta keeps answering with a 5xx (131000 is also
+ * "something went wrong" with this message) so ends after that budget too.
+ */
+export const MAX_TRANSIENT_ATTEMPTS = ((): number => {
+  let waited = 0;
+  let attempts = 1;
+  while (waited < TRANSIENT_RETRY_BUDGET_MS) waited += shortestRetryWaitMs(attempts++);
+  return attempts;
+})();
+
+/** The attempts a send gets when it fails with `action`, counting the first (see retryDelayMs for which actions are retried). */
+export function maxSendAttempts(action: ErrorAction): number {
+  return action === 'retry' ? MAX_TRANSIENT_ATTEMPTS : MAX_SEND_ATTEMPTS;
+}
 
 export interface RetryDelayOptions {
   /** The Meta code behind the action, when known: a few codes need longer waits than their action's default. */
@@ -154,7 +189,7 @@ export interface RetryDelayOptions {
 /**
  * How long to wait before attempt `attempt + 1`, where `attempt` (1-based) is the attempt that just
  * failed; null for actions that are never retried automatically. The attempt bound
- * ({@link MAX_SEND_ATTEMPTS}) is the caller's: pacing waits are not the message's fault and a caller
+ * ({@link maxSendAttempts}) is the caller's: pacing waits are not the message's fault and a caller
  * may choose not to count them.
  */
 export function retryDelayMs(action: ErrorAction, attempt: number, options: RetryDelayOptions = {}): number | null {
@@ -162,9 +197,11 @@ export function retryDelayMs(action: ErrorAction, attempt: number, options: Retr
   const n = Math.max(1, Math.floor(attempt));
   switch (action) {
     case 'retry': {
-      // Equal jitter: half the exponential step fixed, half random, so a burst of failures spreads out.
-      const step = Math.min(RETRY_CAP_MS, 2 ** n * SECOND);
-      const delay = step / 2 + random() * (step / 2);
+      // Equal jitter: half the exponential step fixed, half random, so a burst of failures spreads
+      // out. Seconds at first (a blip costs little), growing to 2.5-5 min: during an outage each
+      // message asks every few minutes, within MAX_TRANSIENT_ATTEMPTS.
+      const shortest = shortestRetryWaitMs(n);
+      const delay = shortest + random() * shortest;
       if (options.code != null && MAINTENANCE_CODES.has(options.code)) return Math.round(Math.max(delay, 30 * SECOND + random() * 30 * SECOND));
       return Math.round(delay);
     }
