@@ -326,6 +326,14 @@ export class ScheduleResponse {
   @ApiProperty({ nullable: true, type: Date }) nextRunAt!: Date | null;
   @ApiProperty({ nullable: true, type: Date }) lastRunAt!: Date | null;
   @ApiProperty({ nullable: true, type: String }) lastCampaignId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) createdBy!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      "Who last set the campaign's content: each run is sent as this user, so it waits for an admin's approval when theirs would (null: not recorded, treated as an editor's)",
+  })
+  contentUpdatedBy!: string | null;
 
   static from(s: CampaignScheduleEntity): ScheduleResponse {
     return Object.assign(new ScheduleResponse(), {
@@ -337,6 +345,8 @@ export class ScheduleResponse {
       nextRunAt: s.nextRunAt,
       lastRunAt: s.lastRunAt,
       lastCampaignId: s.lastCampaignId,
+      createdBy: s.createdBy,
+      contentUpdatedBy: s.contentUpdatedBy,
     });
   }
 }

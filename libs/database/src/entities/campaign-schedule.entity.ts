@@ -36,6 +36,14 @@ export class CampaignScheduleEntity {
   @Column('uuid', { nullable: true })
   createdBy!: string | null;
 
+  /**
+   * Who last set `campaign` (at creation, or a change of it): each run acts as this user, so it
+   * needs an admin's approval exactly when their own send would. Null for schedules written before
+   * it was recorded: their runs are treated as an editor's.
+   */
+  @Column('uuid', { nullable: true })
+  contentUpdatedBy!: string | null;
+
   @Column({ type: 'timestamptz' })
   createdAt!: Date;
 

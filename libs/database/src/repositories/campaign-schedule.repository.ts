@@ -4,7 +4,10 @@ import { CampaignScheduleEntity } from '../entities/campaign-schedule.entity.js'
 import { TenantDb } from '../tenant-db.js';
 import { returningRows } from './sql.js';
 
-export type NewCampaignSchedule = Pick<CampaignScheduleEntity, 'id' | 'name' | 'cron' | 'active' | 'campaign' | 'nextRunAt' | 'createdBy'>;
+export type NewCampaignSchedule = Pick<
+  CampaignScheduleEntity,
+  'id' | 'name' | 'cron' | 'active' | 'campaign' | 'nextRunAt' | 'createdBy' | 'contentUpdatedBy'
+>;
 
 @Injectable()
 export class CampaignScheduleRepository {
@@ -28,7 +31,7 @@ export class CampaignScheduleRepository {
   async update(
     tenantId: TenantId,
     id: string,
-    patch: Partial<Pick<CampaignScheduleEntity, 'name' | 'cron' | 'active' | 'campaign' | 'nextRunAt'>>,
+    patch: Partial<Pick<CampaignScheduleEntity, 'name' | 'cron' | 'active' | 'campaign' | 'contentUpdatedBy' | 'nextRunAt'>>,
   ): Promise<CampaignScheduleEntity | null> {
     return this.db.forTenant(tenantId, async (m) => {
       const current = await m.findOneBy(CampaignScheduleEntity, { tenantId, id });
