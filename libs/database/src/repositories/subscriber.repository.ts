@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import type { TenantId } from '#common';
 import { ConsentEventEntity, type ConsentChannel, type ConsentEventType } from '../entities/consent-event.entity.js';
 import { SubscriberEntity, type SubscriberStatus } from '../entities/subscriber.entity.js';
@@ -53,6 +54,20 @@ export interface SubscriberFilter {
   /** Matches name, surname or phone digits. */
   text?: string;
 }
+
+/** What an erasure leaves to do once it has committed: the stored files of the person's media to delete. */
+export interface ErasureResult {
+  storageKeys: string[];
+}
+
+/**
+ * What an erased person's outbound rows say instead of their phone number or user id (the column is
+ * not null). Should a row that was in Meta's hands at the erasure come back to the queue (a retry,
+ * an unknown outcome settled by silence), nobody gets it: a one-off row has no content left to
+ * send, and the adapter refuses this as a phone number; as a business-scoped user id Meta knows no such user.
+ */
+const ERASED_RECIPIENT = 'erased';
+const ERASED_REASON = 'the citizen was erased (GDPR) before it was sent';
 
 export interface SubscriberCounts {
   byStatus: Record<string, number>;
@@ -241,11 +256,83 @@ export class SubscriberRepository {
   }
 
   /**
-   * Erasure: personal data removed (phone, ids, names, tags), subscriptions ended; the row stays as
-   * an anonymous count, and the ledger keeps its entries (which hold no personal data but the evidence ids).
+   * Erasure (ADR 0008): everything the comune holds that identifies the person goes, in one
+   * transaction, while the rows that keep its counts true stay, anonymous. The subscriber keeps its
+   * row and its ledger; their contacts on the comune's numbers are deleted; what they wrote and what
+   * was sent to them is purged as retention purges it, and the outbound rows lose their recipient;
+   * what was still queued for them is skipped, never sent; their web-form sign-ups are deleted.
+   * Only this comune's rows: the same phone in another comune is another subscriber.
+   *
+   * Returns the storage keys of the media they sent, to delete once the transaction has committed.
    */
-  async erase(tenantId: TenantId, id: string): Promise<void> {
-    await this.db.forTenant(tenantId, async (m) => {
+  async erase(tenantId: TenantId, id: string): Promise<ErasureResult> {
+    return this.db.forTenant(tenantId, async (m) => {
+      // Who they were, read before it is forgotten; the lock makes a concurrent edit wait for the erasure.
+      const found: { phone_e164: string | null; wa_id: string | null; user_id: string | null }[] = await m.query(
+        `SELECT phone_e164, wa_id, user_id FROM subscribers WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+        [tenantId, id],
+      );
+      const who = found[0];
+      if (!who) return { storageKeys: [] };
+      // Their WhatsApp id on each of the comune's numbers: the one Meta gave, else the phone's digits
+      // (the key campaigns use for a subscriber who never wrote); or their business-scoped user id.
+      const waIds = [...new Set([who.wa_id, who.phone_e164?.slice(1)].filter((w): w is string => Boolean(w)))];
+      const contacts = (
+        await m.query<{ id: string }[]>(
+          `SELECT id FROM contacts WHERE tenant_id = $1 AND (wa_id = ANY($2::text[]) OR user_id = $3) ORDER BY id FOR UPDATE`,
+          [tenantId, waIds, who.user_id],
+        )
+      ).map((c) => c.id);
+
+      // Every message sent, or to be sent, to them: campaign rows by subscriber, the others (replies,
+      // the inbox's, a web form's confirmation) by contact or by the recipient they were written to.
+      // Locked in id order, as sends and receipts lock them, so none of them deadlocks with this.
+      // A queued message is skipped: the claim takes only queued rows, so its job finds nothing to
+      // send. One being sent or with an unknown outcome is in Meta's hands and keeps its status
+      // (ADR 0006), so that its receipt still settles it; it loses its content and recipient like the rest.
+      await m.query(
+        `WITH mine AS (
+           SELECT o.id FROM outbound_messages o
+            WHERE o.tenant_id = $1
+              AND (o.subscriber_id = $2 OR o.contact_id = ANY($3::uuid[])
+                   OR (o.recipient_kind = 'phone' AND o.recipient = $4) OR (o.recipient_kind = 'bsuid' AND o.recipient = $5))
+            ORDER BY o.id FOR UPDATE)
+         UPDATE outbound_messages o SET
+             status = CASE WHEN o.status = 'queued' THEN 'skipped' ELSE o.status END,
+             error_code = CASE WHEN o.status = 'queued' THEN NULL ELSE o.error_code END,
+             error_reason = CASE WHEN o.status = 'queued' THEN $6 ELSE o.error_reason END,
+             error_action = CASE WHEN o.status = 'queued' THEN 'erased' ELSE o.error_action END,
+             next_attempt_at = CASE WHEN o.status = 'queued' THEN NULL ELSE o.next_attempt_at END,
+             recipient = $7, provider_wa_id = NULL,
+             content = NULL, content_purged_at = coalesce(o.content_purged_at, now()), updated_at = now()
+           FROM mine WHERE o.tenant_id = $1 AND o.id = mine.id`,
+        [tenantId, id, contacts, who.phone_e164, who.user_id, ERASED_REASON, ERASED_RECIPIENT],
+      );
+      let media: string[] = [];
+      if (contacts.length > 0) {
+        // What they wrote: the rows stay (a count, the inbox's threads), their texts go as retention drops them.
+        await m.query(
+          `UPDATE inbound_messages SET body = NULL, content = jsonb_build_object('type', type, 'purged', true, 'erased', true),
+              content_purged_at = coalesce(content_purged_at, now())
+            WHERE tenant_id = $1 AND contact_id = ANY($2::uuid[])`,
+          [tenantId, contacts],
+        );
+        media = await this.purgeMediaOf(m, tenantId, contacts);
+        // Their conversations stay for the inbox's figures, closed (nobody is left to answer), without
+        // the appointment dialogue's draft; their appointment requests and any block are about them
+        // alone (their reasons, days, the editor's note) and go, as do the contacts themselves.
+        await m.query(
+          `UPDATE conversations SET status = 'closed', closed_at = coalesce(closed_at, now()), unread_count = 0, intake_step = NULL,
+              intake_draft = '{}', updated_at = now()
+            WHERE tenant_id = $1 AND contact_id = ANY($2::uuid[])`,
+          [tenantId, contacts],
+        );
+        await m.query(`DELETE FROM appointment_requests WHERE tenant_id = $1 AND contact_id = ANY($2::uuid[])`, [tenantId, contacts]);
+        await m.query(`DELETE FROM citizen_blocks WHERE tenant_id = $1 AND contact_id = ANY($2::uuid[])`, [tenantId, contacts]);
+        await m.query(`DELETE FROM contacts WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, contacts]);
+      }
+      // A pending sign-up's confirm button then finds nothing to confirm.
+      await m.query(`DELETE FROM web_signups WHERE tenant_id = $1 AND subscriber_id = $2`, [tenantId, id]);
       await m.query(
         `UPDATE subscriptions SET status = 'unsubscribed', unsubscribed_at = coalesce(unsubscribed_at, now()) WHERE tenant_id = $1 AND subscriber_id = $2`,
         [tenantId, id],
@@ -257,6 +344,27 @@ export class SubscriberRepository {
           WHERE tenant_id = $1 AND id = $2`,
         [tenantId, id],
       );
+      return { storageKeys: media };
     });
+  }
+
+  /**
+   * The media of the contacts' messages, as retention purges them (a download still running finds its
+   * file purged and deletes what it wrote); returns the stored files' keys.
+   */
+  private async purgeMediaOf(m: EntityManager, tenantId: TenantId, contacts: readonly string[]): Promise<string[]> {
+    const rows = await returningRows<{ storage_key: string | null }>(
+      m,
+      `WITH theirs AS (
+         SELECT f.id, f.storage_key FROM media_files f
+          WHERE f.tenant_id = $1 AND f.status IN ('stored', 'pending', 'failed')
+            AND f.inbound_message_id IN (SELECT i.id FROM inbound_messages i WHERE i.tenant_id = $1 AND i.contact_id = ANY($2::uuid[]))
+          FOR UPDATE OF f)
+       UPDATE media_files f SET status = 'purged', storage_key = NULL, error = 'citizen erased'
+         FROM theirs WHERE f.tenant_id = $1 AND f.id = theirs.id
+       RETURNING theirs.storage_key AS storage_key`,
+      [tenantId, contacts],
+    );
+    return rows.map((r) => r.storage_key).filter((k): k is string => k !== null);
   }
 }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { newId, NotFoundError, ValidationError, type TenantId } from '#common';
 import {
   SubscriberRepository,
@@ -12,6 +12,7 @@ import {
 } from '#database';
 import type { Actor } from '../auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
+import { MEDIA_STORAGE, type MediaStorage } from '../media/media-storage.js';
 import { compact } from './keyword-text.js';
 
 export class SubscriberNotFoundError extends NotFoundError {
@@ -48,6 +49,7 @@ export class SubscribersService {
     private readonly subscribers: SubscriberRepository,
     private readonly config: SubscriptionConfigRepository,
     private readonly audit: AuditService,
+    @Inject(MEDIA_STORAGE) private readonly storage: MediaStorage,
   ) {}
 
   search(tenantId: TenantId, filter: SubscriberFilter, page: PageRequest): Promise<Page<SubscriberEntity>> {
@@ -121,11 +123,15 @@ export class SubscribersService {
     return { ...detail, consent };
   }
 
-  /** Erasure (GDPR): personal data removed; the anonymous row, counts and a minimal ledger entry stay. */
+  /**
+   * Erasure (GDPR, ADR 0008): everything that identifies the person goes from the comune's tables
+   * (SubscriberRepository.erase says what), and whatever was queued for them is never sent; the
+   * anonymous row, counts and a minimal ledger entry stay. The ledger entry commits with the erasure.
+   */
   async erase(actor: Actor, tenantId: TenantId, id: string): Promise<void> {
     await this.get(tenantId, id);
-    await this.subscribers.inTransaction(tenantId, async () => {
-      await this.subscribers.erase(tenantId, id);
+    const { storageKeys } = await this.subscribers.inTransaction(tenantId, async () => {
+      const erased = await this.subscribers.erase(tenantId, id);
       await this.subscribers.recordConsent(tenantId, {
         id: newId(),
         subscriberId: id,
@@ -135,7 +141,10 @@ export class SubscribersService {
         channel: 'editor',
         evidence: { userId: actor.userId },
       });
+      return erased;
     });
+    // The files go once the rows no longer point at them: a rolled-back erasure must find its media intact.
+    for (const key of storageKeys) await this.storage.delete(key);
     await this.audit.record(tenantId, actor, 'subscriber.erased', { type: 'subscriber', id });
   }
 }
