@@ -111,6 +111,73 @@ describe('OutboundMessageRepository.claimBatch', () => {
     ]);
   });
 
+  it("names the campaign messages whose recipient has left the campaign's audience since its snapshot", async () => {
+    const listA = newId();
+    const listB = newId();
+    for (const [id, slug] of [
+      [listA, 'meteo'],
+      [listB, 'eventi'],
+    ]) {
+      await db.query(`INSERT INTO subscriber_lists (tenant_id, id, slug, hashtag, hashtag_key, name) VALUES ($1, $2, $3, $4, lower($4), $3)`, [
+        tenantId(),
+        id,
+        `${slug}-${id.slice(0, 8)}`,
+        `#${slug.toUpperCase()}${id.slice(0, 4)}`,
+      ]);
+    }
+    // Who each recipient has become since the snapshot, and on which lists they still are.
+    const people: Record<string, { status: string; erased?: boolean; lists: string[] }> = {
+      stays: { status: 'active', lists: [listA] },
+      stop: { status: 'unsubscribed', lists: [] },
+      erased: { status: 'unsubscribed', erased: true, lists: [] },
+      otherList: { status: 'active', lists: [listB] },
+    };
+    const everyone = newId();
+    const onListA = newId();
+    for (const [id, audience] of [
+      [everyone, {}],
+      [onListA, { listIds: [listA] }],
+    ] as const) {
+      await db.query(
+        `INSERT INTO campaigns (tenant_id, id, title, body, number_id, status, audience) VALUES ($1, $2, 'Avviso', 'Testo', $3, 'sending', $4)`,
+        [tenantId(), id, amaro.number.id, JSON.stringify(audience)],
+      );
+    }
+    const rows = new Map<string, OutboundMessageId>();
+    let n = 0;
+    for (const [who, p] of Object.entries(people)) {
+      const subscriberId = newId();
+      const phone = `+3933312${String(40 + ++n).padStart(5, '0')}`;
+      await db.query(
+        `INSERT INTO subscribers (tenant_id, id, phone_e164, status, source, erased_at) VALUES ($1, $2, $3, $4, 'keyword', CASE WHEN $5 THEN now() END)`,
+        [tenantId(), subscriberId, p.erased ? null : phone, p.status, p.erased === true],
+      );
+      for (const list of p.lists) {
+        await db.query(`INSERT INTO subscriptions (tenant_id, subscriber_id, list_id, status) VALUES ($1, $2, $3, 'active')`, [
+          tenantId(),
+          subscriberId,
+          list,
+        ]);
+      }
+      for (const [campaign, key] of [
+        [everyone, `${who}/everyone`],
+        [onListA, `${who}/listA`],
+      ]) {
+        const id = newId<OutboundMessageId>();
+        await db.query(
+          `INSERT INTO outbound_messages (tenant_id, id, number_id, subscriber_id, campaign_id, recipient, recipient_kind, kind, status)
+           VALUES ($1, $2, $3, $4, $5, $6, 'phone', 'campaign', 'queued')`,
+          [tenantId(), id, amaro.number.id, subscriberId, campaign, phone],
+        );
+        rows.set(key, id);
+      }
+    }
+    const claimed = await repo.claimBatch(tenantId(), [...rows.values()], 2_000);
+    expect(claimed.rows).toHaveLength(rows.size);
+    const departed = [...rows].filter(([, id]) => claimed.departed.has(id)).map(([key]) => key);
+    expect(departed.sort()).toEqual(['erased/everyone', 'erased/listA', 'otherList/listA', 'stop/everyone', 'stop/listA']);
+  });
+
   it('columnsOf refuses a property that is not a column', async () => {
     await t.app.get(TenantDb).withoutTenant((m) => {
       expect(columnsOf(m, ContactEntity, 'c', ['id', 'heldUntil'], 'contact.')).toBe('c.id AS "contact.id", c.held_until AS "contact.heldUntil"');

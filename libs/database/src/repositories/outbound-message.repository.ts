@@ -55,6 +55,11 @@ export interface ClaimedBatch {
   rows: ClaimedMessage[];
   contacts: Map<ContactId, ClaimedContact>;
   profiles: Map<string, SubscriberProfile>;
+  /**
+   * Campaign messages whose recipient has left the campaign's audience since its snapshot: no
+   * longer an active subscriber (a STOP, an erasure, a block) or off every list it targets.
+   */
+  departed: Set<OutboundMessageId>;
 }
 
 export interface SendError {
@@ -234,7 +239,7 @@ export class OutboundMessageRepository {
    * were three round trips a batch.
    */
   async claimBatch(tenantId: TenantId, ids: readonly OutboundMessageId[], aheadMs: number, limit?: number): Promise<ClaimedBatch> {
-    const claimed: ClaimedBatch = { rows: [], contacts: new Map(), profiles: new Map() };
+    const claimed: ClaimedBatch = { rows: [], contacts: new Map(), profiles: new Map(), departed: new Set() };
     if (ids.length === 0) return claimed;
     // Looked up one primary key at a time (LATERAL), in id order, so rows are locked in the same
     // order as receipts lock them. The status test is written so it does not match the partial
@@ -258,17 +263,29 @@ export class OutboundMessageRepository {
                     LIMIT $4))
             RETURNING o.*)
          SELECT ${columnsOf(m, OutboundMessageEntity, 'o', CLAIMED_MESSAGE)}, ${columnsOf(m, ContactEntity, 'c', CLAIMED_CONTACT, 'contact.')},
-                ${columnsOf(m, SubscriberEntity, 's', CLAIMED_PROFILE, 'profile.')}
+                ${columnsOf(m, SubscriberEntity, 's', CLAIMED_PROFILE, 'profile.')},
+                -- A citizen who sent STOP (or was erased, or left the lists) while the campaign was
+                -- going out gets nothing more from it: checked at the last moment, as the audience was.
+                o.campaign_id IS NOT NULL AND NOT coalesce(
+                  s.status = 'active' AND s.erased_at IS NULL
+                  AND (jsonb_array_length(coalesce(k.audience -> 'listIds', '[]')) = 0
+                       OR EXISTS (SELECT 1 FROM subscriptions x
+                                   WHERE x.tenant_id = $1 AND x.subscriber_id = s.id AND x.status = 'active'
+                                     AND x.list_id::text IN (SELECT jsonb_array_elements_text(k.audience -> 'listIds')))),
+                  false) AS departed
            FROM o
            LEFT JOIN contacts c ON c.tenant_id = $1 AND c.id = o.contact_id
-           LEFT JOIN subscribers s ON o.campaign_id IS NOT NULL AND s.tenant_id = $1 AND s.id = o.subscriber_id`,
+           LEFT JOIN subscribers s ON o.campaign_id IS NOT NULL AND s.tenant_id = $1 AND s.id = o.subscriber_id
+           LEFT JOIN campaigns k ON o.campaign_id IS NOT NULL AND k.tenant_id = $1 AND k.id = o.campaign_id`,
         [tenantId, sorted, aheadMs, limit ?? null],
       );
       // The claimed rows as they now are, straight from the UPDATE (a second SELECT cost a round
       // trip), and only the columns sending needs: all 52 of the three tables took about twice the
       // worker's CPU per row to parse, eight timestamps among them.
       for (const r of raw) {
-        claimed.rows.push(fieldsOf<ClaimedMessage>(r, CLAIMED_MESSAGE)!);
+        const row = fieldsOf<ClaimedMessage>(r, CLAIMED_MESSAGE)!;
+        claimed.rows.push(row);
+        if (r.departed === true) claimed.departed.add(row.id);
         const contact = fieldsOf<ClaimedContact>(r, CLAIMED_CONTACT, 'contact.');
         if (contact) claimed.contacts.set(contact.id, contact);
         const profile = fieldsOf<SubscriberProfile & { id: string }>(r, CLAIMED_PROFILE, 'profile.');
@@ -332,9 +349,12 @@ export class OutboundMessageRepository {
         `WITH v AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, pmid text, wa_id text, content jsonb, category text)),
          u AS (UPDATE outbound_messages o SET
             status = CASE WHEN o.status IN ('queued', 'sending', 'unknown') THEN 'accepted' ELSE o.status END,
-            provider_message_id = coalesce(o.provider_message_id, v.pmid), provider_wa_id = coalesce(v.wa_id, o.provider_wa_id),
+            provider_message_id = coalesce(o.provider_message_id, v.pmid),
+            -- A row whose content was purged while it was in flight (the citizen erased, or
+            -- retention) gets neither the text nor the citizen's WhatsApp id back.
+            provider_wa_id = CASE WHEN o.content_purged_at IS NULL THEN coalesce(v.wa_id, o.provider_wa_id) ELSE o.provider_wa_id END,
             accepted_at = coalesce(o.accepted_at, now()), next_attempt_at = NULL,
-            content = coalesce(v.content, o.content), category = coalesce(v.category, o.category),
+            content = CASE WHEN o.content_purged_at IS NULL THEN coalesce(v.content, o.content) ELSE o.content END, category = coalesce(v.category, o.category),
             error_code = CASE WHEN o.status = 'failed' THEN o.error_code ELSE NULL END,
             error_reason = CASE WHEN o.status = 'failed' THEN o.error_reason ELSE NULL END,
             error_action = CASE WHEN o.status = 'failed' THEN o.error_action ELSE NULL END,

@@ -93,6 +93,7 @@ export class CampaignDispatchService implements BeforeApplicationShutdown {
     rows: readonly ClaimedMessage[],
     contacts: ReadonlyMap<ContactId, ClaimedContact>,
     profiles: RecipientProfiles,
+    departed: ReadonlySet<OutboundMessageId> = new Set(),
   ): Promise<Map<OutboundMessageId, RecipientPlan>> {
     const plans = new Map<OutboundMessageId, RecipientPlan>();
     if (rows.length === 0) return plans;
@@ -100,6 +101,14 @@ export class CampaignDispatchService implements BeforeApplicationShutdown {
     const mediaFailures = new Map<string, string>();
     const unrenderable = new Map<string, string>();
     for (const row of rows) {
+      if (departed.has(row.id)) {
+        plans.set(row.id, {
+          kind: 'skip',
+          reason: "the citizen left the campaign's audience after it started (unsubscribed, erased or blocked)",
+          action: 'unsubscribed',
+        });
+        continue;
+      }
       const ctx = await this.context(tenantId, row.campaignId!);
       if (!ctx) {
         plans.set(row.id, { kind: 'fail', reason: 'the campaign no longer exists', action: 'bug' });

@@ -236,7 +236,7 @@ export class OutboundService {
     }
     // The claim and what deciding each message needs (contacts, campaign recipients' profiles), in
     // one statement: should it fail, nothing is claimed and the rows stay queued for the retry.
-    const { rows, contacts, profiles } = await this.outbound.claimBatch(tenantId, ids, CLAIM_AHEAD_MS, reserved?.granted);
+    const { rows, contacts, profiles, departed } = await this.outbound.claimBatch(tenantId, ids, CLAIM_AHEAD_MS, reserved?.granted);
     if (rows.length === 0) {
       if (reserved && hint) await this.pacer.refund(hint.numberId, reserved, reserved.granted);
       return;
@@ -261,7 +261,7 @@ export class OutboundService {
       // Rows handed to the provider are never put back: Meta may have them (docs/adr/0006).
       const handedOff = new Set<OutboundMessageId>();
       try {
-        await this.dispatchNumber(tenantId, numberId, group, { contacts, profiles }, handedOff, reserved);
+        await this.dispatchNumber(tenantId, numberId, group, { contacts, profiles, departed }, handedOff, reserved);
       } catch (err) {
         // What never left goes back for the job's retry (or the sweep). A row that did leave and
         // whose outcome could not be recorded stays 'sending': the sweep makes it an unknown
@@ -305,7 +305,7 @@ export class OutboundService {
     tenantId: TenantId,
     numberId: NumberId,
     rows: ClaimedMessage[],
-    lookups: { contacts: ReadonlyMap<ContactId, ClaimedContact>; profiles: RecipientProfiles },
+    lookups: { contacts: ReadonlyMap<ContactId, ClaimedContact>; profiles: RecipientProfiles; departed: ReadonlySet<OutboundMessageId> },
     handedOff: Set<OutboundMessageId>,
     reserved: Granted | null = null,
   ): Promise<void> {
@@ -329,6 +329,7 @@ export class OutboundService {
       rows.filter((r) => r.campaignId !== null),
       contacts,
       lookups.profiles,
+      lookups.departed,
     );
     const ready: Ready[] = [];
     const deferred = new Map<number, OutboundMessageId[]>();
