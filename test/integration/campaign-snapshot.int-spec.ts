@@ -127,6 +127,53 @@ describe('campaign snapshot', () => {
     expect(await campaigns.audienceSubscriberAt(tenantId, campaign, null, RECIPIENTS + 1)).toBeNull();
   });
 
+  it('creates the contacts it lacks in the order of their unique key', async () => {
+    // Two statements creating the same contacts in different orders (the two pieces of a chunk, two
+    // campaigns on one number) can deadlock; in one order they wait for each other instead. The
+    // phones go in an order of their own, neither the subscribers' ids nor their insertion.
+    const comune = await createComune(t, 'contacts-order');
+    const tenantId = comune.tenant.id;
+    await db.query(`UPDATE whatsapp_numbers SET mps_cap = 80, messaging_tier = 'unlimited' WHERE id = $1`, [comune.number.id]);
+    await db.query(
+      `INSERT INTO subscribers (tenant_id, id, phone_e164, first_name, tags, status, source, activated_at)
+       SELECT $1, gen_random_uuid(), '+39346' || lpad(((i * 7919) % 100003)::text, 7, '0'), 'Paolo', ARRAY['tutti'], 'active', 'import', now() - interval '30 days'
+         FROM generate_series(1, 100) AS i`,
+      [tenantId],
+    );
+    const log = `araldo_test_contacts_${uniq()}`;
+    await db.query(`CREATE TABLE ${log} (n bigserial PRIMARY KEY, wa_id text)`);
+    await db.query(
+      `CREATE FUNCTION ${log}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+       BEGIN
+         IF NEW.tenant_id = '${tenantId}' THEN INSERT INTO ${log} (wa_id) VALUES (NEW.wa_id); END IF;
+         RETURN NEW;
+       END $$`,
+    );
+    await db.query(`CREATE TRIGGER ${log} BEFORE INSERT ON contacts FOR EACH ROW EXECUTE FUNCTION ${log}()`);
+    try {
+      const id = randomUUID();
+      await db.query(
+        `INSERT INTO campaigns (tenant_id, id, title, status, priority, number_id, body, variables, audience, category, scheduled_at, requested_action)
+         VALUES ($1, $2, 'Contatti', 'scheduled', 'normal', $3, 'Via Roma chiusa.', '{}', '{"tags":["tutti"]}', 'utility', NULL, 'send')`,
+        [tenantId, id, comune.number.id],
+      );
+      await t.app.get(CampaignsService).start(tenantId, id);
+      // One chunk of 100: one statement created them all.
+      const created: string[] = (await db.query(`SELECT wa_id FROM ${log} ORDER BY n`)).rows.map((r: { wa_id: string }) => r.wa_id);
+      expect(created).toHaveLength(100);
+      expect(created).toEqual([...created].sort());
+      const unattached = await db.query(`SELECT 1 FROM outbound_messages WHERE tenant_id = $1 AND campaign_id = $2 AND contact_id IS NULL`, [
+        tenantId,
+        id,
+      ]);
+      expect(unattached.rowCount).toBe(0);
+    } finally {
+      await db.query(`DROP TRIGGER IF EXISTS ${log} ON contacts`);
+      await db.query(`DROP FUNCTION IF EXISTS ${log}()`);
+      await db.query(`DROP TABLE IF EXISTS ${log}`);
+    }
+  });
+
   describe('a chunk written in two pieces, when one of them fails', () => {
     const FAIL_FN = `araldo_test_fail_${uniq().replace(/\W/g, '_')}`;
 

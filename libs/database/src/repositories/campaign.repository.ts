@@ -75,6 +75,19 @@ const RANGE = (column: string, after: string, upTo: string): string =>
 
 const DAY_MS = 24 * 3600_000;
 
+/**
+ * Whether the subscriber joined by CONTACT_JOIN is inside the 24-hour customer-service window: free
+ * text may reach them, and a template to them uses none of the portfolio's capacity. The estimate
+ * and a capacity split's snapshot decide it alike.
+ */
+const IN_WINDOW = `coalesce(coalesce(cw.last_inbound_at, cu.last_inbound_at) > now() - interval '24 hours', false)`;
+
+/**
+ * The key of a capacity split's campaign `snapshot_plan` that counts the recipients outside the
+ * window its chunks planned now so far: the part of `immediate` used up (absent: none).
+ */
+const CAPACITY_USED = 'capacityUsed';
+
 /** Contacts after this many undeliverable results are treated as unreachable and skipped by campaigns. */
 export const UNREACHABLE_AFTER = 3;
 
@@ -85,7 +98,12 @@ export interface MaterialiseOptions {
   /** Planned time of the first message and the spacing between messages (the number's pace). */
   start: Date;
   intervalMs: number;
-  /** Only the first `immediate` recipients go now (portfolio capacity split); the rest 24 h later. Null: all now. */
+  /**
+   * A capacity split (the portfolio's tier limits how many people outside the 24-hour window it may
+   * reach in a day): how many recipients outside the window may go now, counted over the whole
+   * snapshot; the others outside it go 24 hours later. Those inside the window always go now: they
+   * use none of the capacity. Null: everyone now.
+   */
   immediate: number | null;
   frequencyCap: { perWeek: number; campaignIds: string[] } | null;
   policyGate: PolicyGate | null;
@@ -163,6 +181,8 @@ async function bulkQuery<T>(m: EntityManager, sql: string, params: unknown[], pl
  */
 export interface QueuedRun {
   readonly length: number;
+  /** How many of the rows, from the first, go now: the rest a capacity split planned for the next day. */
+  readonly goingNow: number;
   idAt(i: number): OutboundMessageId;
   /** Planned time, epoch ms. */
   plannedAt(i: number): number;
@@ -172,10 +192,12 @@ export interface QueuedRun {
 const LOOKUP_CHUNK_MAX = 5_000;
 
 /**
- * The planned time of a campaign's `rn`-th row (1-based), as the snapshot writes it: one interval
- * apart from the start, and 24 hours later past the `immediate` rows a capacity split sends now.
+ * The planned time of the `rn`-th slot (1-based) of a run from `start`, one interval apart, whose
+ * slots past the first `immediate` go 24 hours later (null: none do). The snapshot plans the rows
+ * going now on the slot of their place in the audience (`immediate` null), and the rows a capacity
+ * split defers on a run of their own from a day after the start (`immediate` 0): see materialise.
  */
-export function plannedAt(opts: Pick<MaterialiseOptions, 'start' | 'intervalMs' | 'immediate'>, rn: number): { time: Date; deferred: boolean } {
+export function plannedAt(opts: { start: Date; intervalMs: number; immediate: number | null }, rn: number): { time: Date; deferred: boolean } {
   const start = opts.start.getTime();
   if (opts.immediate === null || rn <= opts.immediate) return { time: new Date(start + (rn - 1) * opts.intervalMs), deferred: false };
   return { time: new Date(start + DAY_MS + (rn - 1 - opts.immediate) * opts.intervalMs), deferred: true };
@@ -244,6 +266,29 @@ export class CampaignRepository {
     });
   }
 
+  /**
+   * As transition, and also says which of `from` the campaign left: what the caller read before
+   * may be stale (a start that committed meanwhile has made a scheduled campaign sending). The row
+   * is locked first, so the status returned is the one the update replaced.
+   */
+  async transitionFrom(
+    tenantId: TenantId,
+    id: string,
+    from: readonly CampaignStatus[],
+    patch: CampaignPatch,
+  ): Promise<{ row: CampaignEntity; previous: CampaignStatus } | null> {
+    return this.db.forTenant(tenantId, async (m) => {
+      const before = await m
+        .createQueryBuilder(CampaignEntity, 'k')
+        .setLock('pessimistic_write')
+        .where('k.tenant_id = :tenantId AND k.id = :id', { tenantId, id })
+        .getOne();
+      if (!before || !from.includes(before.status)) return null;
+      const row = await this.transition(tenantId, id, from, patch);
+      return row ? { row, previous: before.status } : null;
+    });
+  }
+
   async countAudience(
     tenantId: TenantId,
     numberId: NumberId,
@@ -259,7 +304,7 @@ export class CampaignRepository {
         m,
         `${capped ? `WITH ${capped.sql}` : ''}
          SELECT count(*)::int AS total,
-                count(*) FILTER (WHERE coalesce(cw.last_inbound_at, cu.last_inbound_at) > now() - interval '24 hours')::int AS "inWindow",
+                count(*) FILTER (WHERE ${IN_WINDOW})::int AS "inWindow",
                 count(*) FILTER (WHERE coalesce(cw.marketing_opted_out_at, cu.marketing_opted_out_at) IS NOT NULL)::int AS "marketingOptedOut",
                 count(*) FILTER (WHERE coalesce(cw.undeliverable_count, cu.undeliverable_count, 0) >= $3)::int AS unreachable,
                 ${capped ? `count(*) FILTER (WHERE s.id IN (SELECT subscriber_id FROM capped))::int` : '0'} AS "frequencyCapped",
@@ -300,7 +345,11 @@ export class CampaignRepository {
    * never wrote to the number), so receipts and holds have a row to land on: creates the contacts
    * of the chunk's subscribers (ids in (after, upTo]) and points the campaign's rows at them. Only
    * run when the snapshot found such rows: for a comune whose citizens subscribed on WhatsApp it
-   * costs nothing (it was a hash of every contact, per chunk, before).
+   * costs nothing (it was a hash of every contact, per chunk, before). The new contacts go in the
+   * order of their unique keys (wa_id, then user_id): of two statements creating the same contacts
+   * (the two pieces of a chunk, two campaigns on one number), the later one then waits at the
+   * first contact they share, holding none the other needs; in no fixed order each could hold a
+   * contact the other waits for, and one of them died of a deadlock.
    */
   async attachContacts(tenantId: TenantId, numberId: NumberId, campaignId: string, after: string | null, upTo: string): Promise<number> {
     return this.db.forTenant(tenantId, async (m) => {
@@ -311,6 +360,7 @@ export class CampaignRepository {
                 CASE WHEN s.wa_id IS NULL AND s.phone_e164 IS NULL THEN s.user_id END
            FROM outbound_messages o JOIN subscribers s ON s.tenant_id = $1 AND s.id = o.subscriber_id
           WHERE o.tenant_id = $1 AND o.campaign_id = $3 AND o.contact_id IS NULL AND ${RANGE('o.subscriber_id', '$4', '$5')}
+          ORDER BY 4, 5
          ON CONFLICT DO NOTHING`,
         [tenantId, numberId, campaignId, after, upTo],
       );
@@ -331,13 +381,24 @@ export class CampaignRepository {
    * One chunk of the audience snapshot (the next `chunk.limit` subscribers by id), in one INSERT ...
    * SELECT: one outbound row per recipient, unique per (campaign, subscriber), content rendered
    * later at send time. Recipients over the frequency cap or unreachable are recorded as skipped
-   * with the reason; each queued row carries its planned time, counted on from `chunk.offset` rows
-   * already materialised. A chunk with fewer rows than its limit is the last. The ids are a run of {@link SequentialIds} numbered like the planned times, so
-   * only the count and the skipped rows' ids come back: this process rebuilds the queued ids and
-   * times itself (returning 100,000 rows to be parsed and sorted cost a fifth of the snapshot).
+   * with the reason; each queued row carries its planned time, the slot of its place in the
+   * audience, counted on from `chunk.offset` rows already materialised. A chunk with fewer rows
+   * than its limit is the last. The ids are a run of {@link SequentialIds} numbered like the planned
+   * times, so only the count and the skipped rows' ids come back: this process rebuilds the queued
+   * ids and times itself (returning 100,000 rows to be parsed and sorted cost a fifth of the snapshot).
    * No ON CONFLICT: the chunk's range starts after the last subscriber materialised, under the
    * campaign's lock, so a duplicate is a defect and fails the chunk rather than shifting the run.
-   * Returns the queued rows in planned order, as a run read by position.
+   *
+   * A capacity split (`opts.immediate`) decides per recipient, in id order: inside the 24-hour
+   * window, now; outside it, now while the campaign's recipients outside the window planned now
+   * stay within `immediate`, else the next day, on a run of slots of the deferred rows' own from a
+   * day after the start. Both counts go on from the campaign's row (`deferred` and the snapshot
+   * plan's CAPACITY_USED, which addSnapshotChunk adds the chunk's to), so the caller holds the
+   * campaign locked and writes such a chunk whole: a piece written beside another would count
+   * without the other's rows.
+   *
+   * Returns the queued rows in planned order (those going now, then the deferred ones), as a run
+   * read by position, and how many outside the window it planned now (`capacityUsed`).
    */
   async materialise(
     tenantId: TenantId,
@@ -349,45 +410,75 @@ export class CampaignRepository {
     rows: number;
     skipped: number;
     deferred: number;
+    capacityUsed: number;
     /** How many of the chunk's rows found no contact (see attachContacts). */
     withoutContact: number;
   }> {
-    const base = 17;
+    const base = 16;
     const a = audienceSql(campaign.audience, base);
     const capIdx = base + a.params.length;
-    const capped = opts.frequencyCap ? this.cappedCte(capIdx, '$11', 'NULL') : null;
+    const capped = opts.frequencyCap ? this.cappedCte(capIdx, '$10', 'NULL') : null;
     const gateIdx = capIdx + (opts.frequencyCap ? 2 : 0);
+    const split = opts.immediate !== null;
+    const immediateIdx = gateIdx + (opts.policyGate ? 2 : 0);
     const ids = new SequentialIds();
     const result = await this.db.forTenant(tenantId, (m) =>
-      bulkQuery<{ rows: number; skipped: string[]; withoutContact: number }>(
+      bulkQuery<{
+        rows: number;
+        skipped: string[];
+        withoutContact: number;
+        /** A capacity split's: the deferred rows' numbers in the chunk, in order, and the counts. */
+        later?: number[];
+        deferredBefore?: number;
+        capacityUsed?: number;
+      }>(
         m,
         `WITH ${capped ? `${capped.sql},` : ''}
          src AS (
            SELECT s.id AS subscriber_id, coalesce(cw.id, cu.id) AS contact_id,
                   coalesce(s.phone_e164, s.user_id) AS recipient, CASE WHEN s.phone_e164 IS NULL THEN 'bsuid' ELSE 'phone' END AS recipient_kind,
-                  CASE WHEN coalesce(cw.undeliverable_count, cu.undeliverable_count, 0) >= $9 THEN 'unreachable'
+                  CASE WHEN coalesce(cw.undeliverable_count, cu.undeliverable_count, 0) >= $8 THEN 'unreachable'
                        ${capped ? `WHEN s.id IN (SELECT subscriber_id FROM capped) THEN 'frequency_cap'` : ''}
                        ${opts.policyGate ? `WHEN s.policy_version_accepted IS DISTINCT FROM $${gateIdx} THEN 'policy_not_accepted'` : ''}
                   END AS skip,
+                  ${split ? `${IN_WINDOW} AS in_window,` : ''}
                   row_number() OVER (ORDER BY s.id) AS rc
              FROM (SELECT s.*, coalesce(s.wa_id, ltrim(s.phone_e164, '+')) AS wa_key FROM subscribers s
-                    WHERE ${a.where} AND ${RANGE('s.id', '$11', '$16')} ORDER BY s.id LIMIT $12) s
+                    WHERE ${a.where} AND ${RANGE('s.id', '$10', '$15')} ORDER BY s.id LIMIT $11) s
                   ${CONTACT_JOIN('$3', 's.wa_key')}),
+         ${
+           split
+             ? `so_far AS (
+                  SELECT deferred, coalesce((snapshot_plan->>'${CAPACITY_USED}')::int, 0) AS used FROM campaigns WHERE tenant_id = $1 AND id = $2),
+                flagged AS (
+                  SELECT src.*, skip IS NULL AND NOT in_window
+                         AND (SELECT used FROM so_far) + count(*) FILTER (WHERE skip IS NULL AND NOT in_window) OVER (ORDER BY rc) > $${immediateIdx}::int AS later
+                    FROM src),
+                planned AS (SELECT flagged.*, count(*) FILTER (WHERE later) OVER (ORDER BY rc) AS dn FROM flagged),`
+             : ''
+         }
          ins AS (
            INSERT INTO outbound_messages (tenant_id, id, number_id, contact_id, subscriber_id, recipient, recipient_kind, kind, category, priority,
                                           campaign_id, content, status, error_action, error_reason, next_attempt_at)
-           SELECT $1, ${SequentialIds.sql('$14', '$15', 'rc')}, $3, contact_id, subscriber_id, recipient, recipient_kind, 'campaign', $4, $5, $2, NULL,
+           SELECT $1, ${SequentialIds.sql('$13', '$14', 'rc')}, $3, contact_id, subscriber_id, recipient, recipient_kind, 'campaign', $4, $5, $2, NULL,
                   CASE WHEN skip IS NULL THEN 'queued' ELSE 'skipped' END,
                   skip,
-                  CASE skip WHEN 'unreachable' THEN $10 WHEN 'frequency_cap' THEN 'over the comune''s weekly limit of campaigns per citizen'
+                  CASE skip WHEN 'unreachable' THEN $9 WHEN 'frequency_cap' THEN 'over the comune''s weekly limit of campaigns per citizen'
                             ${opts.policyGate ? `WHEN 'policy_not_accepted' THEN $${gateIdx + 1}` : ''} END,
                   CASE WHEN skip IS NOT NULL THEN NULL
-                       WHEN $8::int IS NULL OR $13::bigint + rc <= $8 THEN $6::timestamptz + ($13::bigint + rc - 1) * $7::float8 * interval '1 millisecond'
-                       ELSE $6::timestamptz + interval '24 hours' + ($13::bigint + rc - 1 - $8) * $7::float8 * interval '1 millisecond' END
-             FROM src
+                       ${split ? `WHEN later THEN $6::timestamptz + interval '24 hours' + ((SELECT deferred FROM so_far) + dn - 1) * $7::float8 * interval '1 millisecond'` : ''}
+                       ELSE $6::timestamptz + ($12::bigint + rc - 1) * $7::float8 * interval '1 millisecond' END
+             FROM ${split ? 'planned' : 'src'}
            RETURNING id, status, contact_id)
          SELECT count(*)::int AS rows, coalesce(array_agg(id::text) FILTER (WHERE status = 'skipped'), '{}') AS skipped,
                 count(*) FILTER (WHERE contact_id IS NULL)::int AS "withoutContact"
+                ${
+                  split
+                    ? `, (SELECT coalesce(array_agg(rc::int ORDER BY rc) FILTER (WHERE later), '{}') FROM planned) AS later,
+                       (SELECT deferred FROM so_far) AS "deferredBefore",
+                       (SELECT count(*) FILTER (WHERE skip IS NULL AND NOT in_window AND NOT later) FROM planned)::int AS "capacityUsed"`
+                    : ''
+                }
            FROM ins`,
         [
           tenantId,
@@ -397,7 +488,6 @@ export class CampaignRepository {
           opts.priority,
           opts.start,
           opts.intervalMs,
-          opts.immediate,
           UNREACHABLE_AFTER,
           `not delivered ${UNREACHABLE_AFTER} times in a row: flagged unreachable`,
           chunk.after,
@@ -409,28 +499,44 @@ export class CampaignRepository {
           ...a.params,
           ...(opts.frequencyCap ? [opts.frequencyCap.campaignIds, opts.frequencyCap.perWeek] : []),
           ...(opts.policyGate ? [opts.policyGate.version, opts.policyGate.reason] : []),
+          ...(split ? [opts.immediate] : []),
         ],
         chunk.limit <= LOOKUP_CHUNK_MAX ? 'lookup' : 'hash',
       ),
     );
     const rows = result[0]?.rows ?? 0;
     const skipped = new Set((result[0]?.skipped ?? []).map((id) => ids.indexOf(id)));
-    // The queued rows' numbers (1-based), when some were skipped; otherwise row i is number i + 1.
+    const later = result[0]?.later ?? [];
+    const goingNow = rows - skipped.size - later.length;
+    // The queued rows' numbers (1-based) in planned order, when some were skipped or deferred;
+    // otherwise row i is number i + 1.
     let numberAt = (i: number): number => i + 1;
-    if (skipped.size > 0) {
+    if (skipped.size > 0 || later.length > 0) {
       const numbers = new Int32Array(rows - skipped.size);
-      for (let rc = 1, i = 0; rc <= rows; rc++) if (!skipped.has(rc)) numbers[i++] = rc;
+      const deferred = new Set(later);
+      let i = 0;
+      for (let rc = 1; rc <= rows; rc++) if (!skipped.has(rc) && !deferred.has(rc)) numbers[i++] = rc;
+      for (const rc of later) numbers[i++] = rc;
       numberAt = (i) => numbers[i];
     }
+    const now = { start: opts.start, intervalMs: opts.intervalMs, immediate: null };
+    const nextDay = { start: opts.start, intervalMs: opts.intervalMs, immediate: 0 };
+    const deferredBefore = result[0]?.deferredBefore ?? 0;
     const queued: QueuedRun = {
       length: rows - skipped.size,
+      goingNow,
       idAt: (i) => ids.at(numberAt(i)) as OutboundMessageId,
-      plannedAt: (i) => plannedAt(opts, chunk.offset + numberAt(i)).time.getTime(),
+      plannedAt: (i) =>
+        (i < goingNow ? plannedAt(now, chunk.offset + numberAt(i)) : plannedAt(nextDay, deferredBefore + i - goingNow + 1)).time.getTime(),
     };
-    // Rows past a capacity split's `immediate` go the next day.
-    let deferred = 0;
-    if (opts.immediate !== null) for (let i = 0; i < queued.length; i++) if (chunk.offset + numberAt(i) > opts.immediate) deferred++;
-    return { queued, rows, skipped: skipped.size, deferred, withoutContact: result[0]?.withoutContact ?? 0 };
+    return {
+      queued,
+      rows,
+      skipped: skipped.size,
+      deferred: later.length,
+      capacityUsed: result[0]?.capacityUsed ?? 0,
+      withoutContact: result[0]?.withoutContact ?? 0,
+    };
   }
 
   /**
@@ -493,14 +599,24 @@ export class CampaignRepository {
     );
   }
 
-  /** Adds a chunk's figures to the campaign; the last chunk marks the snapshot complete. */
-  async addSnapshotChunk(tenantId: TenantId, id: string, chunk: { rows: number; skipped: number; deferred: number; last: boolean }): Promise<void> {
+  /**
+   * Adds a chunk's figures to the campaign (a capacity split's recipients outside the window it
+   * planned now to its plan's CAPACITY_USED, which the next chunk goes on from); the last chunk
+   * marks the snapshot complete.
+   */
+  async addSnapshotChunk(
+    tenantId: TenantId,
+    id: string,
+    chunk: { rows: number; skipped: number; deferred: number; capacityUsed: number; last: boolean },
+  ): Promise<void> {
     await this.db.forTenant(tenantId, (m) =>
       m.query(
         `UPDATE campaigns SET targeted = targeted + $3, skipped = skipped + $4, deferred = deferred + $5,
+            snapshot_plan = CASE WHEN $7::int = 0 THEN snapshot_plan
+                                 ELSE jsonb_set(snapshot_plan, '{${CAPACITY_USED}}', to_jsonb(coalesce((snapshot_plan->>'${CAPACITY_USED}')::int, 0) + $7::int)) END,
             snapshot_done_at = CASE WHEN $6 THEN now() ELSE snapshot_done_at END, updated_at = now()
           WHERE tenant_id = $1 AND id = $2`,
-        [tenantId, id, chunk.rows, chunk.skipped, chunk.deferred, chunk.last],
+        [tenantId, id, chunk.rows, chunk.skipped, chunk.deferred, chunk.last, chunk.capacityUsed],
       ),
     );
   }

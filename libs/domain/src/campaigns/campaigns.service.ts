@@ -560,12 +560,15 @@ export class CampaignsService {
   async cancel(tenantId: TenantId, actor: Actor, id: string): Promise<CampaignEntity> {
     const c = await this.get(tenantId, id);
     assertCanApply(c.status, 'cancel');
-    const row = await this.campaigns.transition(tenantId, id, ['draft', 'awaiting_approval', 'scheduled', 'sending', 'paused'], {
+    const moved = await this.campaigns.transitionFrom(tenantId, id, ['draft', 'awaiting_approval', 'scheduled', 'sending', 'paused'], {
       status: 'cancelled',
       cancelledAt: new Date(),
     });
-    if (!row) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
-    if (c.status === 'sending' || c.status === 'paused') await this.stopSending(tenantId, id);
+    if (!moved) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
+    const { row, previous } = moved;
+    // By the status the cancel replaced, not the one read above: a start may have committed in
+    // between, and its first batches hold slots.
+    if (previous === 'sending' || previous === 'paused') await this.stopSending(tenantId, id);
     const cancelled = await this.campaigns.cancelQueued(tenantId, id);
     await this.audit.record(tenantId, actor, 'campaign.cancelled', { type: 'campaign', id }, { notSent: cancelled });
     return row;
@@ -728,7 +731,9 @@ export class CampaignsService {
       priority: outboundPriority(c.priority),
       start: new Date().toISOString(),
       intervalMs: 1000 / rate,
-      immediate: est && est.deferredByCapacity > 0 ? est.sendNow : null,
+      // Over capacity: the recipients inside the window all go now (they use none of it), and of
+      // those outside it as many as the capacity the estimate found; the snapshot decides who, per row.
+      immediate: est && est.deferredByCapacity > 0 ? est.capacity.available : null,
       frequencyCap,
       policyGate,
       firstChunk: firstChunkSize(rate),
@@ -794,8 +799,10 @@ export class CampaignsService {
           left ??= await this.campaigns.countAudienceAfter(tenantId, locked, after);
           const limit = chunkLimit(chunkSize(grown, locked.targeted, left, 1000 / plan.intervalMs), left);
           // Halves of what the chunk will find (all that is left, when its limit is more); the second
-          // piece keeps the rest of the limit, for subscribers who joined since the count.
-          const pieces = splitChunk(Math.min(limit, left));
+          // piece keeps the rest of the limit, for subscribers who joined since the count. A capacity
+          // split's chunk goes whole: who of it goes now depends on how much of the capacity the rows
+          // before it used, which a piece written beside the first cannot know (ADR 0009).
+          const pieces = plan.immediate === null ? splitChunk(Math.min(limit, left)) : null;
           const cut = pieces ? await this.campaigns.audienceSubscriberAt(tenantId, locked, after, pieces[0]) : null;
           if (!pieces || cut === null) return { first: await this.snapshotChunk(tenantId, locked, plan, { limit, after }), second: null };
           const second = this.secondPiece(tenantId, locked, plan, { limit: limit - pieces[0], after: cut, offset: locked.targeted + pieces[0] });
@@ -915,35 +922,69 @@ export class CampaignsService {
       }
     }
     const last = chunk.last ?? snap.rows < size;
-    await this.campaigns.addSnapshotChunk(tenantId, c.id, { rows: snap.rows, skipped: snap.skipped, deferred: snap.deferred, last });
+    await this.campaigns.addSnapshotChunk(tenantId, c.id, {
+      rows: snap.rows,
+      skipped: snap.skipped,
+      deferred: snap.deferred,
+      capacityUsed: snap.capacityUsed,
+      last,
+    });
     return { queued: snap.queued, rows: snap.rows, skipped: snap.skipped, last, ms: Date.now() - t0 };
   }
 
   private async enqueueChunk(tenantId: TenantId, numberId: NumberId, campaignId: string, plan: SnapshotPlan, queued: QueuedRun): Promise<void> {
-    await this.planner.enqueueRun({
-      tenantId,
-      numberId,
-      campaignId,
-      urgent: plan.priority >= EMERGENCY_PRIORITY,
-      length: queued.length,
-      idAt: (i) => queued.idAt(i),
-      plannedAt: (i) => queued.plannedAt(i),
-    });
+    // The rows a capacity split defers go in jobs of their own: a job that carried rows of both
+    // would come now, claim only the rows due, and leave the others to the sweep the next day.
+    for (const [from, to] of [
+      [0, queued.goingNow],
+      [queued.goingNow, queued.length],
+    ]) {
+      if (to === from) continue;
+      await this.planner.enqueueRun({
+        tenantId,
+        numberId,
+        campaignId,
+        urgent: plan.priority >= EMERGENCY_PRIORITY,
+        length: to - from,
+        idAt: (i) => queued.idAt(from + i),
+        plannedAt: (i) => queued.plannedAt(from + i),
+      });
+    }
   }
 
   /** Starts scheduled campaigns whose time has come and completes finished ones (the sweep's share). */
   async runDue(): Promise<{ started: number; completed: number }> {
     const due = await this.campaigns.listDueScheduledUnscoped(new Date(this.clock.now().getTime() + 1000), 100);
-    for (const d of due) await this.start(d.tenantId, d.id);
+    let started = 0;
+    for (const d of due) if (await this.startSwept(d.tenantId, d.id)) started++;
     // Snapshots whose start job was lost (Redis) or died between chunks and has not been retried.
     for (const d of await this.campaigns.listStalledSnapshotsUnscoped(new Date(Date.now() - SNAPSHOT_STALL_MS), 100))
-      await this.start(d.tenantId, d.id);
+      await this.startSwept(d.tenantId, d.id);
     let completed = 0;
     const sending = await this.campaigns.listSendingUnscoped(1000);
     const byTenant = new Map<TenantId, string[]>();
     for (const s of sending) byTenant.set(s.tenantId, [...(byTenant.get(s.tenantId) ?? []), s.id]);
     for (const [tenantId, ids] of byTenant) completed += (await this.campaigns.completeIfDone(tenantId, ids)).length;
-    return { started: due.length, completed };
+    return { started, completed };
+  }
+
+  /**
+   * One of the sweep's starts. A start that throws (one comune's data, a chunk's statement) is
+   * logged and left for the next sweep, which finds the campaign still scheduled or its snapshot
+   * stalled: it must not hold up every other comune's campaigns. Returns whether it went through.
+   */
+  private async startSwept(tenantId: TenantId, id: string): Promise<boolean> {
+    try {
+      await this.start(tenantId, id);
+      return true;
+    } catch (err) {
+      // The reason only: recipients and message texts stay out of the logs.
+      this.logger.error(
+        { event: 'campaign_start_failed', tenantId, campaignId: id, reason: (err as Error).message },
+        'campaign start failed in the sweep: the next sweep tries again',
+      );
+      return false;
+    }
   }
 
   // ----- helpers -----
