@@ -118,10 +118,43 @@ describe('campaign content guards', () => {
     expect((await ch.sim.listMessages({ phoneNumberId: amaro.number.phoneNumberId, to: phone })).length).toBe(0);
   });
 
+  it('counts as inside the window only recipients who will not be skipped: the frequency-capped ones do not hide those outside it', async () => {
+    const tag = 'guardie_e';
+    await subscriber(tag, true);
+    await subscriber(tag, true);
+    await api().put(amaro, amaro.admin, '/campaign-settings', { frequencyCapPerWeek: 1 }).expect(200);
+    try {
+      const first = await api()
+        .post(amaro, amaro.editor, '/campaigns', { title: 'Prima', body: 'Ciao {{nome}}', audience: { tags: [tag] } })
+        .expect(201);
+      await api().post(amaro, amaro.editor, `/campaigns/${first.body.id}/send`).expect(202);
+      await campaignEnded(ch.t, db, amaro, first.body.id);
+      await subscriber(tag, false); // outside the window, not capped
+      const second = await api()
+        .post(amaro, amaro.editor, '/campaigns', {
+          title: 'Seconda',
+          messageTemplateId: templateId,
+          variables: { avviso: 'x' },
+          audience: { tags: [tag] },
+        })
+        .expect(201);
+      const est = (await api().get(amaro, amaro.editor, `/campaigns/${second.body.id}/estimate`).expect(200)).body;
+      expect(est.audience).toMatchObject({ total: 3, frequencyCapped: 2, inWindow: 0 });
+      expect(est.outsideWindow).toBe(1);
+      expect(est.category).toBe('utility');
+    } finally {
+      await api().put(amaro, amaro.admin, '/campaign-settings', { frequencyCapPerWeek: null }).expect(200);
+    }
+  });
+
   it('refuses a title of blanks with a 400, on create and on update', async () => {
-    const res = await api().post(amaro, amaro.editor, '/campaigns', { title: '   ', body: 'Ciao', audience: {} }).expect(400);
+    const res = await api()
+      .post(amaro, amaro.editor, '/campaigns', { title: '   ', body: 'Ciao', audience: { tags: ['nessuno'] } })
+      .expect(400);
     expect(res.body.message).toContain('title must not be blank');
-    const c = await api().post(amaro, amaro.editor, '/campaigns', { title: 'Titolo', body: 'Ciao', audience: {} }).expect(201);
+    const c = await api()
+      .post(amaro, amaro.editor, '/campaigns', { title: 'Titolo', body: 'Ciao', audience: { tags: ['nessuno'] } })
+      .expect(201);
     await api().patch(amaro, amaro.editor, `/campaigns/${c.body.id}`, { title: ' \t ' }).expect(400);
   });
 });

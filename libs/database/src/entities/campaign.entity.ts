@@ -45,7 +45,11 @@ export interface CampaignSnapshotPlan {
   /** ISO time of the first planned send. */
   start: string;
   intervalMs: number;
-  /** Only the first `immediate` recipients go now (portfolio capacity split); null: all. */
+  /**
+   * A portfolio capacity split: how many recipients outside the 24-hour window may go now (those
+   * inside it always go now; the rest go the next day); null: no split, all go now. Snapshots
+   * started before this meaning read their old figure (in-window recipients plus capacity) as it.
+   */
   immediate: number | null;
   frequencyCap: { perWeek: number; campaignIds: string[] } | null;
   /** The privacy-policy version a normal broadcast's recipients must have accepted (docs/adr/0008); absent in plans made before. */

@@ -299,12 +299,20 @@ export class CampaignRepository {
     const a = audienceSql(audience, 4);
     const capped = frequencyCap ? this.cappedCte(4 + a.params.length) : null;
     const gateIdx = 4 + a.params.length + (frequencyCap ? 2 : 0);
+    // Who the snapshot will skip (unreachable, over the frequency cap, not on the policy): the
+    // window count leaves them out, or those outside the window, who use the portfolio's capacity,
+    // would be under-counted by the skipped ones inside it.
+    const skipped = [
+      `coalesce(cw.undeliverable_count, cu.undeliverable_count, 0) >= $3`,
+      ...(capped ? [`s.id IN (SELECT subscriber_id FROM capped)`] : []),
+      ...(policyGate ? [`s.policy_version_accepted IS DISTINCT FROM $${gateIdx}`] : []),
+    ].join(' OR ');
     const rows = await this.db.forTenant(tenantId, (m) =>
       bulkQuery<AudienceCounts>(
         m,
         `${capped ? `WITH ${capped.sql}` : ''}
          SELECT count(*)::int AS total,
-                count(*) FILTER (WHERE ${IN_WINDOW})::int AS "inWindow",
+                count(*) FILTER (WHERE ${IN_WINDOW} AND NOT (${skipped}))::int AS "inWindow",
                 count(*) FILTER (WHERE coalesce(cw.marketing_opted_out_at, cu.marketing_opted_out_at) IS NOT NULL)::int AS "marketingOptedOut",
                 count(*) FILTER (WHERE coalesce(cw.undeliverable_count, cu.undeliverable_count, 0) >= $3)::int AS unreachable,
                 ${capped ? `count(*) FILTER (WHERE s.id IN (SELECT subscriber_id FROM capped))::int` : '0'} AS "frequencyCapped",

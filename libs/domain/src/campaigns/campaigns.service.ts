@@ -379,7 +379,8 @@ export class CampaignsService {
     }
     if (!template?.approved) {
       const counts = await this.campaigns.countAudience(tenantId, number.id, audience, null);
-      const outside = counts.total - counts.inWindow;
+      // inWindow counts only recipients who will not be skipped; the unreachable are skipped anyway.
+      const outside = counts.total - counts.unreachable - counts.inWindow;
       if (outside > 0) {
         throw new ValidationError(
           `${outside} of ${counts.total} recipients have not written to the comune in the last 24 hours: WhatsApp only allows an approved template to reach them, and this campaign has none (link the message template to an approved WhatsApp template)`,
