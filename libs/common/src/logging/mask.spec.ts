@@ -40,6 +40,16 @@ describe('masking for logs', () => {
     );
   });
 
+  it('logs the values of known query parameters only: a search for a name, or any new parameter, is redacted', () => {
+    expect(redactUrl('/api/v1/tenants/amaro/subscribers?q=Mario%20Rossi&status=active&limit=20')).toBe(
+      '/api/v1/tenants/amaro/subscribers?q=[REDACTED]&status=active&limit=20',
+    );
+    expect(redactUrl('/x?consentDeclaration=firmato+da+Anna&listIds=a,b')).toBe('/x?consentDeclaration=[REDACTED]&listIds=a,b');
+    expect(redactUrl('/_sim/messages?phoneNumberId=100000000000001&to=%2B393384706151')).toBe(
+      '/_sim/messages?phoneNumberId=10**********001&to=+39*******151',
+    );
+  });
+
   it('shows at most the last four characters of a secret', () => {
     expect(last4('EAAGabcdefgh1234')).toBe('1234');
     expect(last4('abc')).toBe('');
