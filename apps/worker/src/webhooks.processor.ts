@@ -17,11 +17,7 @@ export class WebhooksProcessor {
 
   @Process({ name: WebhookJob.HandleInbound, concurrency: 8 })
   async handleInbound(job: Job<HandleInboundPayload>): Promise<void> {
-    const tenantId = asTenantId(job.data.tenantId);
-    const id = job.data.inboundMessageId as InboundMessageId;
-    await this.keywords.handle(tenantId, id);
-    // Until then the sweep queues the message again (its job lost, or out of attempts).
-    await this.processing.markHandled(tenantId, id);
+    await this.keywords.handle(asTenantId(job.data.tenantId), job.data.inboundMessageId as InboundMessageId);
   }
 
   @Process({ name: WebhookJob.Process, concurrency: 4 })

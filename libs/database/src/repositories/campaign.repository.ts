@@ -91,6 +91,20 @@ const CAPACITY_USED = 'capacityUsed';
 /** Contacts after this many undeliverable results are treated as unreachable and skipped by campaigns. */
 export const UNREACHABLE_AFTER = 3;
 
+/**
+ * Why a campaign skips a recipient, first reason first, as [reason, SQL condition] over the
+ * subscriber `s` and CONTACT_JOIN's contacts: the snapshot records the reason, and the estimate
+ * counts the window without them; one list, so the two cannot disagree. `unreachableAfter` and
+ * `policyVersion` are the statements' parameters; `capped` says whether a `capped` CTE is there.
+ */
+function skipReasons(p: { unreachableAfter: string; capped: boolean; policyVersion: string | null }): [string, string][] {
+  return [
+    ['unreachable', `coalesce(cw.undeliverable_count, cu.undeliverable_count, 0) >= ${p.unreachableAfter}`],
+    ...(p.capped ? [['frequency_cap', `s.id IN (SELECT subscriber_id FROM capped)`] as [string, string]] : []),
+    ...(p.policyVersion ? [['policy_not_accepted', `s.policy_version_accepted IS DISTINCT FROM ${p.policyVersion}`] as [string, string]] : []),
+  ];
+}
+
 export interface MaterialiseOptions {
   numberId: NumberId;
   category: string | null;
@@ -302,11 +316,9 @@ export class CampaignRepository {
     // Who the snapshot will skip (unreachable, over the frequency cap, not on the policy): the
     // window count leaves them out, or those outside the window, who use the portfolio's capacity,
     // would be under-counted by the skipped ones inside it.
-    const skipped = [
-      `coalesce(cw.undeliverable_count, cu.undeliverable_count, 0) >= $3`,
-      ...(capped ? [`s.id IN (SELECT subscriber_id FROM capped)`] : []),
-      ...(policyGate ? [`s.policy_version_accepted IS DISTINCT FROM $${gateIdx}`] : []),
-    ].join(' OR ');
+    const skipped = skipReasons({ unreachableAfter: '$3', capped: capped !== null, policyVersion: policyGate ? `$${gateIdx}` : null })
+      .map(([, condition]) => condition)
+      .join(' OR ');
     const rows = await this.db.forTenant(tenantId, (m) =>
       bulkQuery<AudienceCounts>(
         m,
@@ -445,10 +457,9 @@ export class CampaignRepository {
          src AS (
            SELECT s.id AS subscriber_id, coalesce(cw.id, cu.id) AS contact_id,
                   coalesce(s.phone_e164, s.user_id) AS recipient, CASE WHEN s.phone_e164 IS NULL THEN 'bsuid' ELSE 'phone' END AS recipient_kind,
-                  CASE WHEN coalesce(cw.undeliverable_count, cu.undeliverable_count, 0) >= $8 THEN 'unreachable'
-                       ${capped ? `WHEN s.id IN (SELECT subscriber_id FROM capped) THEN 'frequency_cap'` : ''}
-                       ${opts.policyGate ? `WHEN s.policy_version_accepted IS DISTINCT FROM $${gateIdx} THEN 'policy_not_accepted'` : ''}
-                  END AS skip,
+                  CASE ${skipReasons({ unreachableAfter: '$8', capped: capped !== null, policyVersion: opts.policyGate ? `$${gateIdx}` : null })
+                    .map(([reason, condition]) => `WHEN ${condition} THEN '${reason}'`)
+                    .join(' ')} END AS skip,
                   ${split ? `${IN_WINDOW} AS in_window,` : ''}
                   row_number() OVER (ORDER BY s.id) AS rc
              FROM (SELECT s.*, coalesce(s.wa_id, ltrim(s.phone_e164, '+')) AS wa_key FROM subscribers s

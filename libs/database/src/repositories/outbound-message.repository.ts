@@ -152,9 +152,12 @@ const QUEUED_MAY_GO = (where: string): string => `
  * claimed, and no job would ever claim it again). The cancel commits its status before that sweep,
  * so a release either sees it or is caught by the sweep.
  */
+/** Why a message of campaign `k`, cancelled or failed, will not go: what its row records. */
+const GONE_CAMPAIGN_REASON = `CASE WHEN k.status = 'cancelled' THEN 'campaign cancelled' ELSE coalesce(k.failure_reason, 'campaign failed') END`;
+
 const RELEASE_SQL = `
   WITH gone AS MATERIALIZED (
-    SELECT k.id, left(CASE WHEN k.status = 'cancelled' THEN 'campaign cancelled' ELSE coalesce(k.failure_reason, 'campaign failed') END, 1000) AS reason
+    SELECT k.id, left(${GONE_CAMPAIGN_REASON}, 1000) AS reason
       FROM campaigns k
      WHERE k.tenant_id = $1 AND k.status IN ('cancelled', 'failed')
        AND k.id IN (SELECT r.campaign_id FROM outbound_messages r WHERE r.tenant_id = $1 AND r.id = ANY($2::uuid[]) AND r.campaign_id IS NOT NULL))
@@ -545,18 +548,19 @@ export class OutboundMessageRepository {
       returningRows<{ tenantId: TenantId; id: OutboundMessageId; status: OutboundStatus; priority: number }>(
         m,
         `UPDATE outbound_messages o SET
-            status = CASE WHEN s.gone IS NOT NULL OR o.attempts >= $2 THEN 'failed' ELSE 'queued' END,
-            failed_at = CASE WHEN s.gone IS NOT NULL OR o.attempts >= $2 THEN now() END,
-            error_action = CASE WHEN s.gone IS NOT NULL OR o.attempts >= $2 THEN 'unknown_expired' ELSE 'unknown_resent' END,
+            status = CASE WHEN s.ends THEN 'failed' ELSE 'queued' END,
+            failed_at = CASE WHEN s.ends THEN now() END,
+            error_action = CASE WHEN s.ends THEN 'unknown_expired' ELSE 'unknown_resent' END,
             error_reason = CASE WHEN s.gone IS NOT NULL THEN left(s.gone || ': no receipt for its send with an unknown outcome; not sent again', 1000)
                                 WHEN o.attempts >= $2 THEN 'no receipt after the last attempt with an unknown outcome'
                                 ELSE 'no receipt within the settle period: Meta did not take it; sending again' END,
             next_attempt_at = NULL, updated_at = now()
-          FROM (SELECT u.tenant_id, u.id,
-                       (SELECT CASE WHEN k.status = 'cancelled' THEN 'campaign cancelled' ELSE coalesce(k.failure_reason, 'campaign failed') END
-                          FROM campaigns k
-                         WHERE k.tenant_id = u.tenant_id AND k.id = u.campaign_id AND k.status IN ('cancelled', 'failed')) AS gone
-                  FROM outbound_messages u WHERE u.status = 'unknown' AND u.updated_at < $1 LIMIT $3 FOR UPDATE OF u SKIP LOCKED) s
+          FROM (SELECT g.*, g.gone IS NOT NULL OR g.attempts >= $2 AS ends
+                  FROM (SELECT u.tenant_id, u.id, u.attempts,
+                               (SELECT ${GONE_CAMPAIGN_REASON}
+                                  FROM campaigns k
+                                 WHERE k.tenant_id = u.tenant_id AND k.id = u.campaign_id AND k.status IN ('cancelled', 'failed')) AS gone
+                          FROM outbound_messages u WHERE u.status = 'unknown' AND u.updated_at < $1 LIMIT $3 FOR UPDATE OF u SKIP LOCKED) g) s
           WHERE o.tenant_id = s.tenant_id AND o.id = s.id AND o.status = 'unknown' AND o.provider_message_id IS NULL
           RETURNING o.tenant_id AS "tenantId", o.id, o.status, o.priority`,
         [before, maxAttempts, limit],

@@ -16,6 +16,7 @@ import type { MessageContent } from '#whatsapp';
 import { isServiceWindowOpen } from '../messaging/window-rules.js';
 import { POLICY_IT } from '../privacy-policies/messages.it.js';
 import { policyPayload, quickReplyIndex, withAcceptButton } from '../privacy-policies/policy-rules.js';
+import { AuditService } from '../audit/audit.service.js';
 import { CampaignMediaService, permanentProblem } from './campaign-media.service.js';
 import {
   decideRecipientMessage,
@@ -84,6 +85,7 @@ export class CampaignDispatchService implements BeforeApplicationShutdown {
     private readonly templates: MessageTemplatesService,
     private readonly policies: PrivacyPolicyRepository,
     private readonly campaignMedia: CampaignMediaService,
+    private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly db: TenantDb,
   ) {}
@@ -98,8 +100,8 @@ export class CampaignDispatchService implements BeforeApplicationShutdown {
     const plans = new Map<OutboundMessageId, RecipientPlan>();
     if (rows.length === 0) return plans;
     const now = this.clock.now();
-    const mediaFailures = new Map<string, string>();
-    const unrenderable = new Map<string, string>();
+    // Campaigns that can never be sent as they are (attachment gone or refused, template they cannot fill), with the reason.
+    const failing = new Map<string, string>();
     for (const row of rows) {
       if (departed.has(row.id)) {
         plans.set(row.id, {
@@ -116,7 +118,7 @@ export class CampaignDispatchService implements BeforeApplicationShutdown {
       }
       if (ctx.mediaProblem !== null) {
         plans.set(row.id, { kind: 'fail', reason: ctx.mediaProblem, action: 'bug' });
-        mediaFailures.set(ctx.campaign.id, ctx.mediaProblem);
+        failing.set(ctx.campaign.id, ctx.mediaProblem);
         continue;
       }
       const { campaign, tenant, settings } = ctx;
@@ -179,18 +181,34 @@ export class CampaignDispatchService implements BeforeApplicationShutdown {
         if (!(err instanceof ValidationError)) throw err;
         const reason = `the message cannot be written: ${err.message}`;
         plans.set(row.id, { kind: 'fail', reason, action: 'bug' });
-        unrenderable.set(campaign.id, reason);
+        failing.set(campaign.id, reason);
         continue;
       }
       if (ctx.policy && plan.kind === 'send') {
         plans.set(row.id, { ...plan, content: withAcceptButton(plan.content, ctx.policy.payload, POLICY_IT.acceptButton, ctx.policy.quickReply) });
       } else plans.set(row.id, plan);
     }
-    for (const [campaignId, reason] of [...mediaFailures, ...unrenderable]) {
-      await this.campaignMedia.failCampaign(tenantId, campaignId, reason);
+    for (const [campaignId, reason] of failing) {
+      await this.failCampaign(tenantId, campaignId, reason);
       this.cache.delete(`${tenantId}/${campaignId}`);
     }
     return plans;
+  }
+
+  /**
+   * Fails a campaign that can never be sent as it is (its attachment refused or gone, its template
+   * needing a value it lacks): once, with the reason for the editor, and its messages still
+   * waiting are cancelled rather than each failing the same way.
+   */
+  private async failCampaign(tenantId: TenantId, campaignId: string, reason: string): Promise<void> {
+    const failed = await this.campaigns.transition(tenantId, campaignId, ['scheduled', 'sending', 'paused'], {
+      status: 'failed',
+      failureReason: reason,
+    });
+    if (!failed) return;
+    const notSent = await this.campaigns.cancelQueued(tenantId, campaignId, reason);
+    this.logger.error({ event: 'campaign_failed', tenantId, campaignId, notSent, reason }, 'campaign failed: its message can never be sent as it is');
+    await this.audit.record(tenantId, null, 'campaign.failed', { type: 'campaign', id: campaignId }, { reason, notSent });
   }
 
   /**

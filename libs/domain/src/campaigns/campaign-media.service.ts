@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ValidationError, type MediaAssetId, type NumberId, type TenantId } from '#common';
-import { CampaignRepository, MediaAssetRepository, type CampaignEntity, type CampaignMedia, type MediaAssetEntity } from '#database';
-import { AuditService } from '../audit/audit.service.js';
+import { MediaAssetRepository, type CampaignEntity, type CampaignMedia, type MediaAssetEntity } from '#database';
 import { MediaAssetNotFoundError, MediaLibraryErrorCode, MediaRejectedByWhatsappError } from '../media/media-library.errors.js';
 import { MediaLibraryService } from '../media/media-library.service.js';
 import { ProviderMediaService } from '../media/provider-media.service.js';
@@ -21,8 +20,6 @@ export class CampaignMediaService {
     private readonly library: MediaLibraryService,
     private readonly providerMedia: ProviderMediaService,
     private readonly assets: MediaAssetRepository,
-    private readonly campaigns: CampaignRepository,
-    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -95,22 +92,6 @@ export class CampaignMediaService {
     const assetId = campaign.media?.mediaId;
     if (!assetId) return Promise.resolve(false);
     return this.providerMedia.reportRefused(tenantId, numberId, assetId as MediaAssetId, providerMediaId);
-  }
-
-  /**
-   * Fails a campaign that can never be sent as it is (its attachment refused or gone, its template
-   * needing a value it lacks): once, with the reason for the editor, and
-   * its messages still waiting are cancelled rather than each failing the same way.
-   */
-  async failCampaign(tenantId: TenantId, campaignId: string, reason: string): Promise<void> {
-    const failed = await this.campaigns.transition(tenantId, campaignId, ['scheduled', 'sending', 'paused'], {
-      status: 'failed',
-      failureReason: reason,
-    });
-    if (!failed) return;
-    const notSent = await this.campaigns.cancelQueued(tenantId, campaignId, reason);
-    this.logger.error({ event: 'campaign_failed', tenantId, campaignId, notSent, reason }, 'campaign failed: its message can never be sent as it is');
-    await this.audit.record(tenantId, null, 'campaign.failed', { type: 'campaign', id: campaignId }, { reason, notSent });
   }
 }
 

@@ -63,7 +63,16 @@ export class KeywordService {
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * Handles a citizen's message (keyword, dialogue, reply, inbox) and then marks it handled: until
+   * then the sweep queues it again (its job lost, or out of attempts; ADR 0007).
+   */
   async handle(tenantId: TenantId, inboundMessageId: InboundMessageId): Promise<void> {
+    await this.respond(tenantId, inboundMessageId);
+    await this.inbound.markHandled(tenantId, inboundMessageId);
+  }
+
+  private async respond(tenantId: TenantId, inboundMessageId: InboundMessageId): Promise<void> {
     const msg = await this.inbound.findById(tenantId, inboundMessageId);
     if (!msg || msg.contentPurgedAt) return;
     // A blocked citizen's message is dropped (metadata kept) before anything answers it.

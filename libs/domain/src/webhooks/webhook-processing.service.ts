@@ -198,11 +198,6 @@ export class WebhookProcessingService {
     return true;
   }
 
-  /** A citizen's message was handled (its handle job's last step): the sweep leaves it alone. */
-  markHandled(tenantId: TenantId, inboundMessageId: InboundMessageId): Promise<void> {
-    return this.inbound.markHandled(tenantId, inboundMessageId);
-  }
-
   /** Records a failed attempt of the batch's events; they stay pending until MAX_EVENT_ATTEMPTS. */
   async recordFailure(eventIds: readonly string[], error: string): Promise<void> {
     for (const id of eventIds) await this.events.recordFailure(id, error, MAX_EVENT_ATTEMPTS);
