@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { Client } from 'pg';
 import { newId, type OutboundMessageId } from '#common';
 import { OutboundMessageRepository, TenantDb } from '#database';
-import { ChannelMaintenanceService, NumberPacer, ReceiptsService, WebhookProcessingService } from '#domain';
+import { NumberPacer, ReceiptsService, WebhookProcessingService } from '#domain';
 import { QueueProducer } from '#queue';
 import { ownerClient } from '../support/database.js';
 import { bearer, createComune, createOperator, createProviderApp, uniq, type Comune, type Session } from '../support/factories.js';
@@ -297,13 +297,12 @@ describe('WhatsApp webhook processing', () => {
 
   describe("a citizen's message stored but not handled", () => {
     /** A webhook event stored with no job (processed by the calls below), holding one text message. */
-    const storeEvent = async (id: string, text: string, receivedAgo = '0 seconds'): Promise<string> =>
+    const storeEvent = async (id: string, text: string): Promise<string> =>
       String(
         (
-          await db.query(`INSERT INTO webhook_events (provider_app_id, received_at, body) VALUES ($1, now() - $3::interval, $2) RETURNING id`, [
+          await db.query(`INSERT INTO webhook_events (provider_app_id, body) VALUES ($1, $2) RETURNING id`, [
             app.id,
             metaJson(envelope(amaro.number.wabaId, [inboundText(pnid(amaro), '393331000088', text, { id })])),
-            receivedAgo,
           ])
         ).rows[0].id,
       );
@@ -325,36 +324,6 @@ describe('WhatsApp webhook processing', () => {
       // The job's retry: the message is no longer new, and is queued all the same.
       await processing.processEvents([eventId]);
       await waitFor(() => handledAt(id), 15_000, 'handled');
-    });
-
-    it('is queued again by the sweep once its job is lost, and handled once', async () => {
-      const producer = t.app.get(QueueProducer);
-      const queue = producer.handleInbound.bind(producer);
-      // Queued, then lost with Redis: nothing reaches the worker.
-      producer.handleInbound = () => Promise.resolve();
-      const id = wamid();
-      try {
-        await t.app.get(WebhookProcessingService).processEvents([await storeEvent(id, 'ATTIVA')]);
-      } finally {
-        producer.handleInbound = queue;
-      }
-      const message = (await inbound(amaro.tenant.id, id)) as { id: string; handled_at: Date | null };
-      expect(message.handled_at).toBeNull();
-      // Still within LOST_JOB_AFTER_MS: its job may yet come.
-      const sweep = t.app.get(ChannelMaintenanceService);
-      await sweep.sweep();
-      await new Promise((r) => setTimeout(r, 300));
-      expect(await handledAt(id)).toBeNull();
-      await db.query(`UPDATE inbound_messages SET received_at = now() - interval '3 minutes' WHERE tenant_id = $1 AND id = $2`, [
-        amaro.tenant.id,
-        message.id,
-      ]);
-      expect((await sweep.sweep()).inboundRequeued).toBeGreaterThanOrEqual(1);
-      const first = await waitFor(() => handledAt(id), 15_000, 'handled');
-      // Handled: the next sweep leaves it alone.
-      await sweep.sweep();
-      await new Promise((r) => setTimeout(r, 300));
-      expect(await handledAt(id)).toEqual(first);
     });
   });
 
