@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
-import { SubscriptionConfigService } from '#domain';
+import { KeywordService, SubscriptionConfigService } from '#domain';
 import { startChannel, type Channel } from '../support/channel.js';
 import { ownerClient } from '../support/database.js';
 import type { Comune } from '../support/factories.js';
@@ -297,6 +298,91 @@ describe('subscriptions by keyword', () => {
       );
       expect(rows).toHaveLength(2);
       for (const r of rows) expect(r).toMatchObject({ body: null, content: { purged: true } });
+    });
+  });
+
+  describe('one citizen’s messages, whichever of their jobs runs first', () => {
+    let c: Comune;
+    beforeAll(async () => {
+      c = await comune('santa-fiora', 'ordine');
+    });
+
+    /**
+     * Stores the citizen's messages as the webhook does, `spacingS` seconds apart, without queueing
+     * their jobs: the test runs them itself, in the order it wants.
+     */
+    async function stored(from: string, texts: string[], spacingS = 1): Promise<string[]> {
+      const contact = (await db.query(`SELECT id, number_id FROM contacts WHERE tenant_id = $1 AND wa_id = $2`, [c.tenant.id, from])).rows[0] as {
+        id: string;
+        number_id: string;
+      };
+      const first = Math.floor(Date.now() / 1000) * 1000;
+      const ids: string[] = [];
+      for (const [i, text] of texts.entries()) {
+        const id = randomUUID();
+        await db.query(
+          `INSERT INTO inbound_messages (tenant_id, id, number_id, contact_id, wamid, type, body, content, sent_at)
+           VALUES ($1, $2, $3, $4, $5, 'text', $6, jsonb_build_object('type', 'text', 'body', $6::text), $7)`,
+          [c.tenant.id, id, contact.number_id, contact.id, `wamid.order-${id}`, text, new Date(first + i * spacingS * 1000)],
+        );
+        ids.push(id);
+      }
+      return ids;
+    }
+    const unhandled = async (ids: string[]): Promise<number> =>
+      (await db.query(`SELECT 1 FROM inbound_messages WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND handled_at IS NULL`, [c.tenant.id, ids]))
+        .rowCount ?? 0;
+
+    it('acts on an ATTIVA and a STOP a second apart in the order they were sent, though the STOP’s job ran first', async () => {
+      const from = citizen();
+      await say(c, from, 'AIUTO'); // the citizen has written before: their contact exists
+      const [attiva, stop] = await stored(from, ['ATTIVA COMUNE AMICO', 'STOP']);
+      const keywords = ch.worker.get(KeywordService);
+      await keywords.handle(c.tenant.id, stop as never);
+      await keywords.handle(c.tenant.id, attiva as never);
+      expect(await subscriber(c, from)).toMatchObject({ status: 'unsubscribed' });
+      expect(await ledger(c, from)).toEqual(['opt_in', 'opt_out']);
+      expect(await unhandled([attiva, stop])).toBe(0);
+      // Each answered once, in order: the welcome (and its contact card), then the goodbye.
+      await waitFor(async () => (await ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId, to: `+${from}` })).length >= 4);
+      const replies = (await ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId, to: `+${from}` })).slice(1).map((m) => shown(m.body));
+      expect(replies).toHaveLength(3);
+      expect(replies[0]).toContain('Benvenuto');
+      expect(replies[2]).toContain('ATTIVA COMUNE AMICO');
+    });
+
+    it('handles concurrent jobs of one citizen one message at a time, in order', async () => {
+      const from = citizen();
+      await say(c, from, 'AIUTO');
+      const ids = await stored(from, ['ATTIVA COMUNE AMICO', 'STOP', 'ATTIVA COMUNE AMICO', 'DISATTIVA COMUNE AMICO', 'ATTIVA COMUNE AMICO']);
+      const keywords = ch.worker.get(KeywordService);
+      await Promise.all([...ids].reverse().map((id) => keywords.handle(c.tenant.id, id as never)));
+      expect(await ledger(c, from)).toEqual(['opt_in', 'opt_out', 'opt_in', 'opt_out', 'opt_in']);
+      expect(await subscriber(c, from)).toMatchObject({ status: 'active' });
+      expect(await unhandled(ids)).toBe(0);
+      const lease = await db.query(`SELECT handling_token FROM contacts WHERE tenant_id = $1 AND wa_id = $2`, [c.tenant.id, from]);
+      expect(lease.rows[0]).toEqual({ handling_token: null });
+    });
+
+    it('leaves a message to the job holding the citizen’s lease, and takes over a lease that expired', async () => {
+      const from = citizen();
+      await say(c, from, 'AIUTO');
+      const [attiva] = await stored(from, ['ATTIVA COMUNE AMICO']);
+      const keywords = ch.worker.get(KeywordService);
+      // Another job holds the lease: this one leaves the message unhandled, for the holder.
+      await db.query(`UPDATE contacts SET handling_token = $3, handling_until = now() + interval '1 minute' WHERE tenant_id = $1 AND wa_id = $2`, [
+        c.tenant.id,
+        from,
+        randomUUID(),
+      ]);
+      await keywords.handle(c.tenant.id, attiva as never);
+      expect(await unhandled([attiva])).toBe(1);
+      expect(await activeLists(c, from)).toEqual([]);
+      // The holder died: once its lease has expired, the next job (the sweep's) takes over.
+      await db.query(`UPDATE contacts SET handling_until = now() - interval '1 second' WHERE tenant_id = $1 AND wa_id = $2`, [c.tenant.id, from]);
+      await keywords.handle(c.tenant.id, attiva as never);
+      expect(await unhandled([attiva])).toBe(0);
+      expect(await activeLists(c, from)).toEqual(['comune-amico']);
     });
   });
 

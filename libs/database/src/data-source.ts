@@ -46,6 +46,7 @@ import { RlsOncePerQuery1795432000000 } from './migrations/1795432000000-RlsOnce
 import { LeanerOutboundIndexes1795433000000 } from './migrations/1795433000000-LeanerOutboundIndexes.js';
 import { InboundHandled1795434000000 } from './migrations/1795434000000-InboundHandled.js';
 import { ScheduleActor1795435000000 } from './migrations/1795435000000-ScheduleActor.js';
+import { ContactHandlingLease1795436000000 } from './migrations/1795436000000-ContactHandlingLease.js';
 import { PrivacyPolicyVersionEntity } from './entities/privacy-policy-version.entity.js';
 import { MediaLibrary1795431200000 } from './migrations/1795431200000-MediaLibrary.js';
 import { MediaAssetEntity, ProviderMediaUploadEntity } from './entities/media-asset.entity.js';
@@ -106,6 +107,7 @@ export const MIGRATIONS = [
   LeanerOutboundIndexes1795433000000,
   InboundHandled1795434000000,
   ScheduleActor1795435000000,
+  ContactHandlingLease1795436000000,
 ];
 
 /** The role the application acts as: it owns no table, so Row-Level Security applies to it. */

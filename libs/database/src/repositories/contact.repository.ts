@@ -127,6 +127,37 @@ export class ContactRepository {
     );
   }
 
+  /**
+   * Takes (or, with the same token, extends) the right to handle this contact's messages for `ms`:
+   * 'taken' when this caller holds it now, 'held' when another holder's has not expired, 'gone'
+   * when there is no such contact (erased). See ContactHandlingLease1795436000000.
+   */
+  async takeHandling(tenantId: TenantId, id: ContactId, token: string, ms: number): Promise<'taken' | 'held' | 'gone'> {
+    const rows = await this.db.forTenant(tenantId, (m) =>
+      returningRows<{ taken: boolean }>(
+        m,
+        `WITH c AS (SELECT id FROM contacts WHERE tenant_id = $1 AND id = $2),
+              t AS (UPDATE contacts SET handling_token = $3, handling_until = now() + $4 * interval '1 millisecond'
+                     WHERE tenant_id = $1 AND id = $2 AND (handling_token IS NULL OR handling_token = $3 OR handling_until < now())
+                     RETURNING id)
+         SELECT EXISTS (SELECT 1 FROM t) AS taken FROM c`,
+        [tenantId, id, token, ms],
+      ),
+    );
+    return rows.length === 0 ? 'gone' : rows[0].taken ? 'taken' : 'held';
+  }
+
+  /** Gives the handling lease back, if this token still holds it. */
+  async releaseHandling(tenantId: TenantId, id: ContactId, token: string): Promise<void> {
+    await this.db.forTenant(tenantId, (m) =>
+      m.query(`UPDATE contacts SET handling_token = NULL, handling_until = NULL WHERE tenant_id = $1 AND id = $2 AND handling_token = $3`, [
+        tenantId,
+        id,
+        token,
+      ]),
+    );
+  }
+
   /** Claims today's auto-reply for this contact: true only for the first caller in 24 hours. */
   async claimAutoReply(tenantId: TenantId, id: ContactId): Promise<boolean> {
     const rows = await this.db.forTenant(tenantId, (m) =>

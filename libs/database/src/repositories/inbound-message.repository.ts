@@ -65,6 +65,21 @@ export class InboundMessageRepository {
     );
   }
 
+  /**
+   * The contact's first message not handled yet, in the order the citizen sent them (Meta's
+   * timestamp, to the second; then arrival; then wamid), leaving out `skip`.
+   */
+  nextUnhandledOfContact(tenantId: TenantId, contactId: ContactId, skip: readonly InboundMessageId[]): Promise<InboundMessageEntity | null> {
+    return this.db.forTenant(tenantId, async (m) => {
+      const ids: { id: InboundMessageId }[] = await m.query(
+        `SELECT id FROM inbound_messages WHERE tenant_id = $1 AND contact_id = $2 AND handled_at IS NULL AND id <> ALL($3::uuid[])
+          ORDER BY sent_at, received_at, wamid LIMIT 1`,
+        [tenantId, contactId, [...skip]],
+      );
+      return ids.length === 0 ? null : m.findOneBy(InboundMessageEntity, { tenantId, id: ids[0].id });
+    });
+  }
+
   /** The ids of these messages (by wamid) that are stored and not handled yet: a retried batch queues them again. */
   async unhandledByWamid(tenantId: TenantId, wamids: readonly string[]): Promise<InboundMessageId[]> {
     if (wamids.length === 0) return [];

@@ -26,6 +26,12 @@ import { decideAcceptance, deadlinePassed, parsePolicyPayload } from '../privacy
 import { matchFrazione, matchKeyword, parseName, type KeywordMatch, type KeywordRuleDef, type ListDef } from './keyword-matcher.js';
 import { IT, renderReply } from './messages.it.js';
 
+/**
+ * How long a job holds a citizen's messages while it handles them (extended after each one): the
+ * most a crashed worker holds them back before another job or the sweep takes over.
+ */
+const HANDLING_LEASE_MS = 30_000;
+
 interface Ctx {
   tenant: TenantEntity;
   settings: SubscriptionSettingsEntity;
@@ -68,13 +74,58 @@ export class KeywordService {
    * then the sweep queues it again (its job lost, or out of attempts; ADR 0007).
    */
   async handle(tenantId: TenantId, inboundMessageId: InboundMessageId): Promise<void> {
-    await this.respond(tenantId, inboundMessageId);
-    await this.inbound.markHandled(tenantId, inboundMessageId);
+    const msg = await this.inbound.findById(tenantId, inboundMessageId);
+    if (!msg) return;
+    // One citizen's messages are acted on one at a time, in the order they were sent, whichever of
+    // their jobs runs first: an ATTIVA and a STOP a second apart end with the STOP. The job holding
+    // the contact's lease handles them all; a job that finds it held leaves its message to the
+    // holder, which looks again after giving the lease back (ContactHandlingLease migration).
+    const token = newId();
+    const failed: InboundMessageId[] = [];
+    let failure: Error | null = null;
+    for (;;) {
+      const lease = await this.contacts.takeHandling(tenantId, msg.contactId, token, HANDLING_LEASE_MS);
+      if (lease === 'held') return;
+      if (lease === 'gone') {
+        // The contact was erased: nothing to answer, nothing to order.
+        await this.inbound.markHandled(tenantId, msg.id);
+        return;
+      }
+      let kept = true;
+      try {
+        for (;;) {
+          const next = await this.inbound.nextUnhandledOfContact(tenantId, msg.contactId, failed);
+          if (!next) break;
+          try {
+            await this.respond(tenantId, next);
+            await this.inbound.markHandled(tenantId, next.id);
+          } catch (err) {
+            // Its later messages still go: one failing message must not hold back a STOP. This job
+            // fails afterwards, and its retry (or the sweep) takes the failed one up again.
+            failed.push(next.id);
+            failure ??= err instanceof Error ? err : new Error(String(err));
+            this.logger.warn(
+              { event: 'inbound_handling_failed', tenantId, inboundMessageId: next.id, reason: err instanceof Error ? err.message : String(err) },
+              "a citizen's message could not be handled: it is tried again",
+            );
+          }
+          // Held a long time (a slow database): extended, or given up if it expired and another job took it.
+          if ((await this.contacts.takeHandling(tenantId, msg.contactId, token, HANDLING_LEASE_MS)) !== 'taken') {
+            kept = false;
+            break;
+          }
+        }
+      } finally {
+        if (kept) await this.contacts.releaseHandling(tenantId, msg.contactId, token);
+      }
+      if (failure !== null) throw failure;
+      // Messages that came in while the lease was held, whose jobs found it held.
+      if (!kept || !(await this.inbound.nextUnhandledOfContact(tenantId, msg.contactId, failed))) return;
+    }
   }
 
-  private async respond(tenantId: TenantId, inboundMessageId: InboundMessageId): Promise<void> {
-    const msg = await this.inbound.findById(tenantId, inboundMessageId);
-    if (!msg || msg.contentPurgedAt) return;
+  private async respond(tenantId: TenantId, msg: InboundMessageEntity): Promise<void> {
+    if (msg.contentPurgedAt) return;
     // A blocked citizen's message is dropped (metadata kept) before anything answers it.
     if (await this.blocks.dropIfBlocked(tenantId, msg)) return;
     const [tenant, settings] = await Promise.all([this.tenants.findById(tenantId), this.config.getSettings(tenantId)]);
