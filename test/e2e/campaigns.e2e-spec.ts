@@ -430,6 +430,70 @@ describe('campaigns', () => {
     expect((await stats(cavazzo, id)).failed).toBe(0);
   });
 
+  it('stops a comune the consortium suspends: its campaign going out pauses, nothing new goes, a scheduled one fails at its time', async () => {
+    const operator = await createOperator(ch.t);
+    const c = await ch.comune('sospeso');
+    await db.query(`UPDATE whatsapp_numbers SET mps_cap = 10 WHERE id = $1`, [c.number.id]);
+    const many = await Promise.all(Array.from({ length: 40 }, () => subscriber(c, [])));
+    await Promise.all(many.map((s) => openWindow(c, s.phoneE164!)));
+    const draft = async (title: string) =>
+      (await post(c, c.editor, '/campaigns', { title, body: `${title} per {{comune}}`, audience: {} }).expect(201)).body.id as string;
+    const going = await draft('In corso');
+    const later = await draft('Programmata');
+    const waiting = await draft('Bozza');
+    await post(c, c.editor, `/campaigns/${going}/send`).expect(202);
+    await waitFor(async () => ((await stats(c, going)).sent as number) >= 1 || null);
+    const at = new Date(Date.now() + 3600_000);
+    await post(c, c.editor, `/campaigns/${later}/schedule`, { scheduledAt: at.toISOString() }).expect(202);
+
+    const tenantPatch = (status: string) =>
+      http()
+        .patch(`/api/v1/tenants/${c.tenant.slug}`)
+        .set(...bearer(operator))
+        .send({ status })
+        .expect(200);
+    await tenantPatch('suspended');
+    expect((await get(c, c.editor, `/campaigns/${going}`)).body.status).toBe('paused');
+    await new Promise((r) => setTimeout(r, 1500));
+    const sentBefore = (await stats(c, going)).sent as number;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await stats(c, going)).sent).toBe(sentBefore);
+    expect(sentBefore).toBeLessThan(many.length);
+    const audit = await db.query(
+      `SELECT actor_user_id, actor_role, details FROM audit_events WHERE tenant_id = $1 AND target_id = $2 AND action = 'campaign.paused'`,
+      [c.tenant.id, going],
+    );
+    expect(audit.rows).toEqual([{ actor_user_id: operator.id, actor_role: 'operator', details: { reason: 'comune suspended' } }]);
+
+    // Nothing new goes, with the reason.
+    for (const res of [
+      await post(c, c.editor, `/campaigns/${waiting}/send`),
+      await post(c, c.editor, `/campaigns/${going}/resume`),
+      await post(c, c.editor, `/campaigns/${waiting}/test`, { to: '+393331234567' }),
+    ]) {
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({ code: 'TENANT_SUSPENDED', message: expect.stringContaining('suspended') });
+    }
+    // The scheduled one, at its time: failed, with the reason.
+    ch.worker.get(Clock).travelTo(new Date(at.getTime() + 60_000));
+    try {
+      await ch.worker.get(CampaignsService).runDue();
+    } finally {
+      ch.worker.get(Clock).reset();
+    }
+    expect((await get(c, c.editor, `/campaigns/${later}`)).body).toMatchObject({
+      status: 'failed',
+      failureReason: expect.stringContaining('suspended by the consortium'),
+    });
+
+    // Live again: the editor resumes, and everyone gets the paused campaign once.
+    await tenantPatch('live');
+    await post(c, c.editor, `/campaigns/${going}/resume`).expect(200);
+    await completed(c, going);
+    const got = (await received(c)).filter((m) => JSON.stringify(m.body).includes('In corso per'));
+    expect(got.map((m) => m.to).sort()).toEqual(many.map((s) => s.phoneE164!).sort());
+  });
+
   it('sends a consortium alert to several comuni, each from its own number, and reports a comune that cannot take it', async () => {
     const operator = await createOperator(ch.t);
     const verzegnis = await ch.comune('verzegnis');

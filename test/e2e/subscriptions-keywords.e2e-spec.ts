@@ -386,6 +386,24 @@ describe('subscriptions by keyword', () => {
     });
   });
 
+  describe('a comune the consortium suspended', () => {
+    it('takes no one on, says why in Italian, and still lets a subscriber leave', async () => {
+      const c = await comune('santa-fiora', 'sospeso');
+      const member = citizen();
+      await say(c, member, 'ATTIVA COMUNE AMICO');
+      await db.query(`UPDATE tenants SET status = 'suspended' WHERE id = $1`, [c.tenant.id]);
+      const stranger = citizen();
+      const reply = await say(c, stranger, 'ATTIVA COMUNE AMICO');
+      expect(reply).toContain('è sospeso');
+      expect(reply).toContain('non è possibile iscriversi');
+      expect(await subscriber(c, stranger)).toBeUndefined();
+      expect(await say(c, member, 'STOP')).toContain('ATTIVA COMUNE AMICO');
+      expect(await subscriber(c, member)).toMatchObject({ status: 'unsubscribed' });
+      expect(await say(c, member, 'ATTIVA COMUNE AMICO')).toContain('è sospeso');
+      expect(await ledger(c, member)).toEqual(['opt_in', 'opt_out']);
+    });
+  });
+
   describe('Amaro (one-way, ATTIVA / DISATTIVA) and isolation', () => {
     it('keeps the same citizen’s subscriptions to two comuni independent', async () => {
       const amaro = await comune('amaro', 'amaro');

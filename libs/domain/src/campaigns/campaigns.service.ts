@@ -124,6 +124,9 @@ const WEEK_MS = 7 * DAY_MS;
 /** A snapshot with no chunk committed for this long lost its start job: the sweep goes on with it. */
 const SNAPSHOT_STALL_MS = 60_000;
 
+/** Why a suspended comune's campaign does not go (refused, or failed at its scheduled time). */
+const SUSPENDED_REASON = 'the comune is suspended by the consortium: nothing is sent until an operator makes it live again';
+
 /** Why the launch threshold holds a comune's broadcasts back, or null. */
 function launchBlock(launch: CampaignEstimate['launch']): string | null {
   if (launch.broadcastsAllowed) return null;
@@ -547,6 +550,7 @@ export class CampaignsService {
   async resume(tenantId: TenantId, actor: Actor, id: string): Promise<CampaignEntity> {
     const c = await this.get(tenantId, id);
     assertCanApply(c.status, 'resume');
+    await this.assertNotSuspended(tenantId);
     const row = await this.campaigns.transition(tenantId, id, ['paused'], { status: 'sending', pausedAt: null });
     if (!row) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
     const queued = await this.outboundRows.listQueuedOfCampaign(tenantId, id);
@@ -578,6 +582,7 @@ export class CampaignsService {
   /** Sends the campaign as one recipient would get it to a phone of the editor's, marked as a test. */
   async testSend(tenantId: TenantId, actor: Actor, id: string, to: string): Promise<{ outboundMessageId: string; as: 'text' | 'template' }> {
     const c = await this.get(tenantId, id);
+    await this.assertNotSuspended(tenantId);
     const phone = normalizePhone(to);
     if (!phone.ok) throw new ValidationError(phone.reason, undefined, 'INVALID_PHONE');
     const e164 = phone.e164;
@@ -706,7 +711,9 @@ export class CampaignsService {
     if (c.status !== 'scheduled') return;
     if (c.scheduledAt && c.scheduledAt.getTime() > this.clock.now().getTime() + 1000) return;
     const launch = c.alertId ? null : await this.subscribers.launch(tenantId);
-    const blocked = (launch ? launchBlock(launch) : null) ?? (await this.campaignMedia.prepareForStart(tenantId, c));
+    const suspended = (await this.tenants.findById(tenantId))?.status === 'suspended';
+    const blocked =
+      (suspended ? SUSPENDED_REASON : null) ?? (launch ? launchBlock(launch) : null) ?? (await this.campaignMedia.prepareForStart(tenantId, c));
     if (blocked) {
       await this.campaigns.transition(tenantId, id, ['scheduled'], { status: 'failed', failureReason: blocked });
       await this.audit.record(tenantId, null, 'campaign.failed', { type: 'campaign', id }, { reason: blocked });
@@ -1022,6 +1029,7 @@ export class CampaignsService {
    * across comuni) goes regardless, to however many citizens have subscribed.
    */
   private async assertMaySend(tenantId: TenantId, c: CampaignEntity, consortiumAlert = false): Promise<void> {
+    await this.assertNotSuspended(tenantId);
     const reason = consortiumAlert ? null : await this.whyNotSend(tenantId, c);
     if (reason) throw new ConflictError(reason, 'CAMPAIGN_BLOCKED');
     const limited = (await this.numbers.findById(tenantId, c.numberId))?.messagingTier !== 'unlimited';
@@ -1034,6 +1042,34 @@ export class CampaignsService {
           { available: est.capacity.available, needed: est.outsideWindow },
         );
       }
+    }
+  }
+
+  /**
+   * A comune the consortium suspended sends nothing: no campaign (a consortium alert's share
+   * included), resume or test goes until an operator makes it live again.
+   */
+  private async assertNotSuspended(tenantId: TenantId): Promise<void> {
+    if ((await this.tenants.findById(tenantId))?.status === 'suspended') throw new ConflictError(SUSPENDED_REASON, 'TENANT_SUSPENDED');
+  }
+
+  /**
+   * The consortium suspended the comune: its campaigns going out now are paused (an editor resumes
+   * them once it is live again), as if an editor had paused them, and the audit says why. Scheduled
+   * ones fail at their time if it is still suspended then (start). Returns the paused campaigns' ids.
+   */
+  async pauseForSuspension(tenantId: TenantId, actor: Actor): Promise<string[]> {
+    const paused: string[] = [];
+    for (let offset = 0; ; offset += 100) {
+      const page = await this.campaigns.list(tenantId, { limit: 100, offset }, { status: 'sending' });
+      for (const c of page.items) {
+        const row = await this.campaigns.transition(tenantId, c.id, ['sending'], { status: 'paused', pausedAt: new Date() });
+        if (!row) continue;
+        await this.stopSending(tenantId, c.id);
+        await this.audit.record(tenantId, actor, 'campaign.paused', { type: 'campaign', id: c.id }, { reason: 'comune suspended' });
+        paused.push(c.id);
+      }
+      if (page.items.length < 100) return paused;
     }
   }
 

@@ -190,6 +190,7 @@ export class KeywordService {
 
   private async signUp(ctx: Ctx, existing: SubscriberEntity | null, match: Extract<KeywordMatch, { kind: 'rule' }>): Promise<void> {
     const tenantId = ctx.tenant.id;
+    if (ctx.tenant.status === 'suspended') return this.reply(ctx, IT.suspended);
     if (match.unknownHashtags.length > 0) return this.unknownHashtags(ctx, match);
     const target =
       match.lists.length > 0
@@ -240,6 +241,9 @@ export class KeywordService {
   /** Asks for what is still missing, or activates the subscription when nothing is. */
   private async continueSignUp(ctx: Ctx, subscriber: SubscriberEntity, welcomeOverride: string | null = null): Promise<void> {
     const tenantId = ctx.tenant.id;
+    // A comune the consortium suspended takes no one on (the dialogue stops where it is); leaving
+    // always works.
+    if (ctx.tenant.status === 'suspended') return this.reply(ctx, IT.suspended);
     const required = new Set<SubscriberField>(ctx.settings.requiredFields);
     if ((required.has('first_name') && !subscriber.firstName) || (required.has('last_name') && !subscriber.lastName)) {
       await this.subscribers.update(tenantId, subscriber.id, { awaitingField: 'first_name' });
@@ -328,6 +332,7 @@ export class KeywordService {
    */
   private async confirmWebSignup(ctx: Ctx, signupId: string): Promise<void> {
     const tenantId = ctx.tenant.id;
+    if (ctx.tenant.status === 'suspended') return this.reply(ctx, IT.suspended);
     const signup = /^[0-9a-f-]{36}$/i.test(signupId) ? await this.signups.findById(tenantId, signupId) : null;
     if (!signup) return this.reply(ctx, IT.webSignupUnknown);
     const subscriber = await this.subscribers.findById(tenantId, signup.subscriberId);

@@ -32,6 +32,8 @@ export const IT = {
   alreadySubscribed: 'Sei già iscritto/a a: {iscrizioni}. Scrivi STATO per vedere le tue iscrizioni.',
   notSubscribed: 'Non risulti iscritto/a al canale WhatsApp del {comune}. Per iscriverti scrivi {parole}.',
   autoReply: 'Questo numero del {comune} invia solo comunicazioni e non legge le risposte. Per informazioni contatta gli uffici: {uffici}.',
+  suspended:
+    'Il canale WhatsApp del {comune} è sospeso: per ora non è possibile iscriversi e il Comune non invia comunicazioni. Per informazioni contatta gli uffici: {uffici}. Per cancellarti scrivi STOP.',
   webSignupExpired: 'La richiesta di iscrizione è scaduta. Iscriviti di nuovo dal modulo sul sito del {comune} o scrivi {parole}.',
   webSignupUnknown: 'Non troviamo questa richiesta di iscrizione. Per iscriverti scrivi {parole}.',
   noPolicyLink: 'disponibile sul sito del Comune',

@@ -3,6 +3,7 @@ import { ForbiddenError, newId, ValidationError, type TenantId } from '#common';
 import { TenantRepository, type Page, type PageRequest, type TenantEntity, type TenantMode, type TenantPatch, type TenantStatus } from '#database';
 import type { Actor } from '../auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
+import { CampaignsService } from '../campaigns/campaigns.service.js';
 import { PrivacyPoliciesService } from '../privacy-policies/privacy-policies.service.js';
 import { TenantNotFoundError } from './tenant.errors.js';
 
@@ -43,6 +44,7 @@ export class TenantsService {
     private readonly tenants: TenantRepository,
     private readonly audit: AuditService,
     private readonly policies: PrivacyPoliciesService,
+    private readonly campaigns: CampaignsService,
   ) {}
 
   async create(actor: Actor | null, input: CreateTenantInput): Promise<TenantEntity> {
@@ -97,13 +99,17 @@ export class TenantsService {
       throw new ValidationError(`unknown time zone "${input.timezone}"`, { field: 'timezone' });
     }
     const { privacyPolicyVersion, privacyPolicyUrl, ...rest } = input;
+    const before = await this.get(tenantId);
     // The version and its link go through the policy history (a new version is a publication).
-    await this.policies.applyTenantSettings(actor, await this.get(tenantId), { version: privacyPolicyVersion, url: privacyPolicyUrl });
+    await this.policies.applyTenantSettings(actor, before, { version: privacyPolicyVersion, url: privacyPolicyUrl });
     const patch: TenantPatch = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
     const tenant = Object.keys(patch).length > 0 ? await this.tenants.update(tenantId, patch) : await this.tenants.findById(tenantId);
     if (!tenant) throw new TenantNotFoundError();
     const fields = Object.entries(input).flatMap(([k, v]) => (v === undefined ? [] : [k]));
     await this.audit.record(tenantId, actor, 'tenant.updated', { type: 'tenant', id: tenantId }, { fields });
+    // Suspended: nothing goes out any more (CampaignsService refuses new sends), the campaigns going
+    // out now included.
+    if (tenant.status === 'suspended' && before.status !== 'suspended') await this.campaigns.pauseForSuspension(tenantId, actor);
     return tenant;
   }
 }
