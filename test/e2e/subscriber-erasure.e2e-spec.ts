@@ -40,6 +40,35 @@ describe('erasure of a citizen', () => {
       `the messages to ${e164} to settle`,
     );
 
+  /**
+   * A web-form sign-up on Conegliano's form, sent with this user agent; resolves once its confirm
+   * template reached the phone, with a function that taps its Confermo button.
+   */
+  const webForm = async (waId: string, userAgent: string, firstName: string) => {
+    const c = conegliano;
+    const phone = `+${waId}`;
+    const form = await ch.t
+      .http()
+      .post(`/public/v1/tenants/${c.tenant.slug}/subscriptions`)
+      .set('x-forwarded-for', '203.0.113.9')
+      .set('user-agent', userAgent)
+      .send({ consent: true, firstName, lastName: 'Bianchi', phone });
+    expect(form.status).toBe(202);
+    const template = await waitFor(async () =>
+      (await ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId, to: phone })).find((m) => m.type === 'template'),
+    );
+    const payload = (template.body as { template: { components: { type: string; parameters: { payload?: string }[] }[] } }).template.components.find(
+      (x) => x.type === 'button',
+    )!.parameters[0].payload!;
+    const confirm = () =>
+      ch.sim.sendInbound({
+        phoneNumberId: c.number.phoneNumberId,
+        from: waId,
+        message: { type: 'button', payload, text: 'Confermo', contextMessageId: template.wamid },
+      });
+    return { phone, confirm };
+  };
+
   beforeAll(async () => {
     ch = await startChannel();
     db = await ownerClient(ch.t.config);
@@ -231,22 +260,11 @@ describe('erasure of a citizen', () => {
 
   it('deletes their web-form sign-ups (names, IP address, user agent), and a later tap on the confirm button subscribes nobody', async () => {
     const c = conegliano;
-    const waId = citizen();
-    const phone = `+${waId}`;
-    const form = await ch.t
-      .http()
-      .post(`/public/v1/tenants/${c.tenant.slug}/subscriptions`)
-      .set('x-forwarded-for', '203.0.113.9')
-      .set('user-agent', 'Mozilla/5.0 (erasure test)')
-      .send({ consent: true, firstName: 'Giulia', lastName: 'Bianchi', phone });
-    expect(form.status).toBe(202);
+    const { phone, confirm } = await webForm(citizen(), 'Mozilla/5.0 (erasure test)', 'Giulia');
     const [sub] = await rows<{ id: string }>(`SELECT id FROM subscribers WHERE tenant_id = $1 AND phone_e164 = $2`, [c.tenant.id, phone]);
     expect(
       await rows(`SELECT first_name, ip, user_agent FROM web_signups WHERE tenant_id = $1 AND subscriber_id = $2`, [c.tenant.id, sub.id]),
     ).toEqual([{ first_name: 'Giulia', ip: expect.any(String), user_agent: 'Mozilla/5.0 (erasure test)' }]);
-    const template = await waitFor(async () =>
-      (await ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId, to: phone })).find((m) => m.type === 'template'),
-    );
     await settled(c, phone);
 
     expect((await erase(c, sub.id)).status).toBe(204);
@@ -254,14 +272,7 @@ describe('erasure of a citizen', () => {
     expect(await rows(`SELECT id FROM web_signups WHERE tenant_id = $1 AND subscriber_id = $2`, [c.tenant.id, sub.id])).toEqual([]);
     expect(await rows(`SELECT id FROM outbound_messages WHERE tenant_id = $1 AND recipient = $2`, [c.tenant.id, phone])).toEqual([]);
 
-    const payload = (template.body as { template: { components: { type: string; parameters: { payload?: string }[] }[] } }).template.components.find(
-      (x) => x.type === 'button',
-    )!.parameters[0].payload!;
-    await ch.sim.sendInbound({
-      phoneNumberId: c.number.phoneNumberId,
-      from: waId,
-      message: { type: 'button', payload, text: 'Confermo', contextMessageId: template.wamid },
-    });
+    await confirm();
     const reply = await waitFor(async () =>
       (await ch.sim.listMessages({ phoneNumberId: c.number.phoneNumberId, to: phone })).find((m) => m.type === 'text'),
     );
@@ -273,5 +284,47 @@ describe('erasure of a citizen', () => {
         phone,
       ]),
     ).toEqual([]);
+  });
+
+  it('takes the IP address and user agent out of a confirmed web-form opt-in in the ledger, and keeps the event', async () => {
+    const c = conegliano;
+    const { phone, confirm } = await webForm(citizen(), 'Mozilla/5.0 (ledger test)', 'Paola');
+    await confirm();
+    const [sub] = await waitFor(async () => {
+      const r = await rows<{ id: string }>(`SELECT id FROM subscribers WHERE tenant_id = $1 AND phone_e164 = $2 AND status = 'active'`, [
+        c.tenant.id,
+        phone,
+      ]);
+      return r.length > 0 ? r : null;
+    });
+    const ledger = () =>
+      rows<{ type: string; evidence: Record<string, unknown> }>(
+        `SELECT type, evidence FROM consent_events WHERE tenant_id = $1 AND subscriber_id = $2 ORDER BY occurred_at`,
+        [c.tenant.id, sub.id],
+      );
+    const [before] = await ledger();
+    expect(before).toMatchObject({ type: 'opt_in', evidence: { ip: expect.any(String), userAgent: 'Mozilla/5.0 (ledger test)' } });
+    await settled(c, phone);
+
+    expect((await erase(c, sub.id)).status).toBe(204);
+
+    const after = await ledger();
+    expect(after.map((e) => e.type)).toEqual(['opt_in', 'erased']);
+    const { ip: _ip, userAgent: _ua, ...kept } = before.evidence;
+    expect(after[0].evidence).toEqual({ ...kept, redacted: true });
+    expect(JSON.stringify(after)).not.toContain('ledger test');
+    // The application still cannot rewrite the ledger itself, nor redact another comune's.
+    const asApp = async (sql: string, params: unknown[]): Promise<unknown> => {
+      await db.query('BEGIN');
+      try {
+        await db.query(`SET LOCAL ROLE araldo_app`);
+        await db.query(`SELECT set_config('app.tenant_id', $1, true)`, [c.tenant.id]);
+        return await db.query(sql, params);
+      } finally {
+        await db.query('ROLLBACK');
+      }
+    };
+    await expect(asApp(`UPDATE consent_events SET evidence = '{}' WHERE tenant_id = $1`, [c.tenant.id])).rejects.toThrow(/permission denied/);
+    await expect(asApp(`SELECT app_redact_consent_evidence($1, $2)`, [santaFiora.tenant.id, sub.id])).rejects.toThrow(/another comune/);
   });
 });

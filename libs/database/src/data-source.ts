@@ -47,6 +47,7 @@ import { LeanerOutboundIndexes1795433000000 } from './migrations/1795433000000-L
 import { InboundHandled1795434000000 } from './migrations/1795434000000-InboundHandled.js';
 import { ScheduleActor1795435000000 } from './migrations/1795435000000-ScheduleActor.js';
 import { ContactHandlingLease1795436000000 } from './migrations/1795436000000-ContactHandlingLease.js';
+import { ConsentEvidenceRedaction1795437000000 } from './migrations/1795437000000-ConsentEvidenceRedaction.js';
 import { PrivacyPolicyVersionEntity } from './entities/privacy-policy-version.entity.js';
 import { MediaLibrary1795431200000 } from './migrations/1795431200000-MediaLibrary.js';
 import { MediaAssetEntity, ProviderMediaUploadEntity } from './entities/media-asset.entity.js';
@@ -108,6 +109,7 @@ export const MIGRATIONS = [
   InboundHandled1795434000000,
   ScheduleActor1795435000000,
   ContactHandlingLease1795436000000,
+  ConsentEvidenceRedaction1795437000000,
 ];
 
 /** The role the application acts as: it owns no table, so Row-Level Security applies to it. */

@@ -333,6 +333,9 @@ export class SubscriberRepository {
       }
       // A pending sign-up's confirm button then finds nothing to confirm.
       await m.query(`DELETE FROM web_signups WHERE tenant_id = $1 AND subscriber_id = $2`, [tenantId, id]);
+      // Their ledger events stay, without a web form's IP address and user agent or an import's note
+      // (the one change the append-only ledger allows, see the ConsentEvidenceRedaction migration).
+      await m.query(`SELECT app_redact_consent_evidence($1, $2)`, [tenantId, id]);
       await m.query(
         `UPDATE subscriptions SET status = 'unsubscribed', unsubscribed_at = coalesce(unsubscribed_at, now()) WHERE tenant_id = $1 AND subscriber_id = $2`,
         [tenantId, id],
