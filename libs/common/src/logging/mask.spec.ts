@@ -15,6 +15,32 @@ describe('masking for logs', () => {
     expect(masked).toContain('5f0c2a4e-8d1b-4c7a-9e2f-0a1b2c3d4e5f');
   });
 
+  // Digits in groups that add up to a phone's length are masked even when they were something else
+  // ("sent 100 200 300"): a log line loses a figure rather than keep a citizen's number.
+  it('masks numbers written with spaces, dots or dashes, and leaves dates, times, IP addresses and counts alone', () => {
+    for (const [text, hidden] of [
+      ['chiamare il +39 333 123 4567 entro sera', '123 4567'],
+      ['segnalato da 333 1234567', '1234567'],
+      ['ufficio 0433 12.34.56 o 0433-123456', '12.34.56'],
+      ['numero 333-123-4567.', '123-4567'],
+      ['from 0039 333 1234567', '1234567'],
+    ]) {
+      expect(maskPhonesInText(text)).not.toContain(hidden);
+    }
+    expect(maskPhonesInText('ufficio 0433 12.34.56 o 0433-123456')).toBe('ufficio 04*****456 o 04*****456');
+    expect(maskPhonesInText('chiamare il +39 333 123 4567 entro sera')).toBe('chiamare il +39*******567 entro sera');
+    for (const kept of [
+      'at 2026-12-08 03:14:50 UTC',
+      'il 31-12-2026 10:00',
+      'on 08.12.2026 03 14',
+      'from 203.0.113.10 port 443',
+      'sent 100 of 5000, 42 failed',
+      'job 12345678-1234-4234-8234-123456789012 done',
+      'batch of 1,000,000 rows in 1234.5678 ms',
+    ])
+      expect(maskPhonesInText(kept)).toBe(kept);
+  });
+
   it('redacts secrets, summarises bodies and masks phone fields, deeply', () => {
     const out = redactForLog({
       authorization: 'Bearer abc',

@@ -6,8 +6,17 @@
 const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|credential|encryption/i;
 const PHONE_KEY = /phone|msisdn|wa_?id|^from$|^to$|recipient|e164|display_?number/i;
 const BODY_KEY = /^(body|text|caption|content|message_?body)$/i;
-/** A run of 9 to 15 digits, optionally after +: E.164 numbers and WhatsApp ids, not uuids or dates. */
-const PHONE_IN_TEXT = /(?<![\w-])\+?\d{9,15}(?![\w-])/g;
+/**
+ * A phone number in free text: a run of 9 to 15 digits, optionally after + (E.164 numbers, WhatsApp
+ * ids), or digits in groups split by single spaces, dots or dashes, as people write them
+ * (`+39 333 123 4567`, `0433 12.34.56`, `333-1234567`), 9 to 15 digits in all (checked by
+ * {@link maskPhonesInText}, which also leaves dates and IPv4 addresses alone). Not uuids: a run
+ * touching a letter or a dash-and-letter is left alone.
+ */
+const PHONE_IN_TEXT = /(?<![\w+.-])(?:\+?\d{9,15}|(?:\+|00)?\d{1,4}(?:[ .-]\d{2,8}){1,5})(?![\w-]|[.-]\d)/g;
+/** Year-month-day or day-month-year at the start of a match: a date (and its time), not a phone. */
+const DATE_LIKE = /^\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?!\d)/;
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** `+393384706151` → `+39*******151`: keeps the country prefix and the last three digits. */
 export function maskPhone(value: string): string {
@@ -23,7 +32,11 @@ export function last4(secret: string): string {
 }
 
 export function maskPhonesInText(text: string): string {
-  return text.replace(PHONE_IN_TEXT, (m) => maskPhone(m));
+  return text.replace(PHONE_IN_TEXT, (m) => {
+    const digits = m.replace(/\D/g, '').length;
+    if (digits < 9 || digits > 15 || DATE_LIKE.test(m) || IPV4.test(m)) return m;
+    return maskPhone(m);
+  });
 }
 
 /** Returns a copy of a log payload with secrets removed, phone numbers masked and bodies summarised. */
