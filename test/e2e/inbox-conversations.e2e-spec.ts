@@ -696,4 +696,32 @@ describe('inbox: conversations of two-way comuni', () => {
     expect((await db.query(`SELECT 1 FROM subscribers WHERE tenant_id = $1 AND phone_e164 = $2`, [amaro.tenant.id, `+${from}`])).rowCount).toBe(0);
     expect((await db.query(`SELECT 1 FROM conversations WHERE tenant_id = $1`, [amaro.tenant.id])).rowCount).toBe(0);
   });
+
+  it('still lets a blocked citizen leave: STOP is read and recorded, their other messages dropped', async () => {
+    const amaro = await ch.comune('amaro');
+    await ch.t.app.get(SubscriptionConfigService).applyPreset(null, amaro.tenant.id, 'amaro');
+    const from = citizen();
+    // Handled: a keyword's message keeps its text, so handled_at tells (not the purge `handled` waits for).
+    const write = async (text: string) => {
+      const { wamid } = await ch.sim.sendInbound({ phoneNumberId: amaro.number.phoneNumberId, from, message: { type: 'text', text } });
+      await waitFor(
+        async () =>
+          (await db.query(`SELECT 1 FROM inbound_messages WHERE tenant_id = $1 AND wamid = $2 AND handled_at IS NOT NULL`, [amaro.tenant.id, wamid]))
+            .rowCount,
+      );
+    };
+    await write('ATTIVA');
+    const contact = (await db.query(`SELECT id FROM contacts WHERE tenant_id = $1 AND wa_id = $2`, [amaro.tenant.id, from])).rows[0] as {
+      id: string;
+    };
+    expect((await api(amaro).post(`/contacts/${contact.id}/block`, { reason: 'spam' })).status).toBe(201);
+    await write('STOP');
+    const subscriber = await db.query(
+      `SELECT s.status, array(SELECT e.type FROM consent_events e WHERE e.tenant_id = s.tenant_id AND e.subscriber_id = s.id ORDER BY e.occurred_at) AS ledger
+         FROM subscribers s WHERE s.tenant_id = $1 AND s.phone_e164 = $2`,
+      [amaro.tenant.id, `+${from}`],
+    );
+    expect(subscriber.rows).toEqual([{ status: 'unsubscribed', ledger: ['opt_in', 'opt_out'] }]);
+    await waitFor(async () => (await received(amaro, `+${from}`)).some((m) => m.includes('Ti sei cancellato')) || null);
+  });
 });

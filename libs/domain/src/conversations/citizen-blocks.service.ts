@@ -63,6 +63,10 @@ export class CitizenBlocksService {
    * Runs first for every new inbound message. True when the sender is blocked: the message's
    * content and media are dropped (metadata kept) and nothing else handles it.
    */
+  async isBlocked(tenantId: TenantId, contactId: ContactId): Promise<boolean> {
+    return (await this.blocks.find(tenantId, contactId)) !== null;
+  }
+
   async dropIfBlocked(tenantId: TenantId, msg: InboundMessageEntity): Promise<boolean> {
     const block = await this.blocks.find(tenantId, msg.contactId);
     if (!block) return false;

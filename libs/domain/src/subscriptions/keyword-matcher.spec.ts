@@ -159,3 +159,23 @@ describe('dialogue answers', () => {
     expect(samePhrase('ATTIVA', 'DISATTIVA')).toBe(false);
   });
 });
+
+describe('long answers to the dialogue', () => {
+  const frazioni = ['Villetta', 'Caprignana', 'Sillicagnana', 'San Romano', 'Naggio', 'Orzaglia', 'Verrucolette', 'Vibbiana'];
+  // WhatsApp's longest text: every span of it was compared with every frazione (minutes of CPU,
+  // beyond jest's timeout), and the name read from it was longer than a subscriber's record holds.
+  const report = Array.from({ length: 1_365 }, (_, i) => 'abcdefghijklmnopqrstuvwxyz'[i % 26])
+    .join(' ')
+    .slice(0, 4_096);
+
+  it('reads a frazione among the first words of a long message, and not after them', () => {
+    expect(matchFrazione(`abito a San Romano ${report}`, frazioni)).toBe('San Romano');
+    expect(matchFrazione(`${report} Villetta`, frazioni)).toBeNull();
+  });
+
+  it('keeps a name from a long answer within what a subscriber record holds', () => {
+    const { firstName, lastName } = parseName(`Mario ${'Rossi'.repeat(60)} ${report}`);
+    expect(firstName).toBe('Mario');
+    expect(lastName!.length).toBeLessThanOrEqual(100);
+  });
+});

@@ -114,6 +114,11 @@ export function matchKeyword(text: string, rules: readonly KeywordRuleDef[], lis
   return { kind: 'rule', rule: best.rule, lists: named, unknownHashtags, fields };
 }
 
+/** How many words of a message are searched for a frazione. */
+const MAX_SCANNED_WORDS = 40;
+/** The longest first name or surname a subscriber can have (the column's check). */
+export const MAX_NAME_LENGTH = 100;
+
 /**
  * Name, surname and frazione from the words after a sign-up keyword: the frazione is the longest run
  * of words naming one of the comune's frazioni (tolerant of case and accents); the remaining words
@@ -123,13 +128,19 @@ export function parseFields(ws: readonly Word[], frazioni: readonly string[]): P
   let frazione: string | null = null;
   let remaining = [...ws];
   let bestSpan: { start: number; end: number; name: string } | null = null;
-  for (let start = 0; start < ws.length; start++) {
-    for (let end = ws.length; end > start; end--) {
+  // A frazione is a few words: spans longer than the longest name (in letters, the most words it
+  // could be written in) cannot match, and only the first words of a long message are read. Every
+  // span of a 4,000-character message took minutes of the worker's CPU.
+  const byCompact = new Map(frazioni.map((f) => [compact(f), f]));
+  const longest = Math.max(0, ...[...byCompact.keys()].map((k) => k.length));
+  const scanned = Math.min(ws.length, MAX_SCANNED_WORDS);
+  for (let start = 0; start < scanned && longest > 0; start++) {
+    for (let end = Math.min(scanned, start + longest); end > start; end--) {
       const candidate = ws
         .slice(start, end)
         .map((w) => w.folded)
         .join(' ');
-      const hit = frazioni.find((f) => compact(f) === compact(candidate));
+      const hit = byCompact.get(compact(candidate));
       if (hit && (!bestSpan || end - start > bestSpan.end - bestSpan.start)) bestSpan = { start, end, name: hit };
     }
   }
@@ -140,9 +151,10 @@ export function parseFields(ws: readonly Word[], frazioni: readonly string[]): P
     remaining = [...ws.slice(0, from), ...ws.slice(bestSpan.end)];
   }
   const names = remaining.filter((w) => /\p{L}/u.test(w.raw)).map((w) => titleCase(w.raw));
+  // What the subscriber's record holds at most (a long message answering the name question).
   return {
-    firstName: names[0] ?? null,
-    lastName: names.length > 1 ? names.slice(1).join(' ') : null,
+    firstName: names[0]?.slice(0, MAX_NAME_LENGTH).trim() ?? null,
+    lastName: names.length > 1 ? names.slice(1).join(' ').slice(0, MAX_NAME_LENGTH).trim() : null,
     frazione,
   };
 }

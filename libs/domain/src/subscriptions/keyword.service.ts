@@ -124,10 +124,24 @@ export class KeywordService {
     }
   }
 
+  /** Whether the message is STOP (or another universal opt-out) or one of the comune's opt-out phrases. */
+  private async isOptOut(tenantId: TenantId, msg: InboundMessageEntity): Promise<boolean> {
+    const text = textOf(msg);
+    const settings = text ? await this.config.getSettings(tenantId) : null;
+    if (!text || !settings) return false;
+    const [lists, rules] = await Promise.all([this.config.lists(tenantId), this.config.rules(tenantId)]);
+    const match = matchKeyword(text, rules.map(ruleDef), lists.map(listDef), settings.frazioni);
+    return match.kind === 'stop_all' || (match.kind === 'rule' && match.rule.action === 'unsubscribe');
+  }
+
   private async respond(tenantId: TenantId, msg: InboundMessageEntity): Promise<void> {
     if (msg.contentPurgedAt) return;
-    // A blocked citizen's message is dropped (metadata kept) before anything answers it.
-    if (await this.blocks.dropIfBlocked(tenantId, msg)) return;
+    // A blocked citizen's message is dropped (metadata kept) before anything answers it, unless it
+    // is an opt-out: a block keeps someone out of the inbox, never on the comune's lists.
+    if ((await this.blocks.isBlocked(tenantId, msg.contactId)) && !(await this.isOptOut(tenantId, msg))) {
+      await this.blocks.dropIfBlocked(tenantId, msg);
+      return;
+    }
     const [tenant, settings] = await Promise.all([this.tenants.findById(tenantId), this.config.getSettings(tenantId)]);
     // A comune that has not configured sign-ups (yet) keeps its messages for the inbox only.
     if (!tenant || !settings) return tenant?.mode === 'two_way' ? this.conversations.receive(tenantId, msg.id) : undefined;
