@@ -443,4 +443,44 @@ describe('subscriptions API', () => {
     ).body.byStatus;
     expect((after.active ?? 0) + (after.unsubscribed ?? 0)).toBe((before.active ?? 0) + (before.unsubscribed ?? 0));
   });
+
+  it('answers 400 with the reason, never 500: NUL characters, deep nesting, a huge offset, a null link, no phrases', async () => {
+    const expect400 = (res: { status: number; body: Record<string, unknown> }, reason: RegExp) => {
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', message: expect.stringMatching(reason) });
+    };
+    const http = t.http();
+    // Before sign-in too: the public form and the login.
+    expect400(
+      await http.post(`/public/v1/tenants/${amaro.tenant.slug}/subscriptions`).send({ consent: true, firstName: 'A\u0000', phone: '+393331234567' }),
+      /firstName must not contain the NUL character/,
+    );
+    const deep = '['.repeat(5_000) + ']'.repeat(5_000);
+    expect400(await http.post('/api/v1/auth/login').set('content-type', 'application/json').send(deep), /nested more than 32 levels/);
+    expect400(await http.get(api(amaro, '/subscribers?q=a%00b')).set(...bearer(amaro.editor)), /q must not contain the NUL character/);
+    expect400(await http.get(api(amaro, '/subscribers?offset=99999999999999999999')).set(...bearer(amaro.editor)), /offset must be a whole number/);
+    expect400(
+      await http
+        .post(api(amaro, '/keyword-rules'))
+        .set(...bearer(amaro.admin))
+        .send({ action: 'help', phrases: [] }),
+      /at least one phrase/,
+    );
+    const policies = (await http.get(api(amaro, '/privacy-policies')).set(...bearer(amaro.admin))).body as { id: string }[];
+    if (policies.length === 0) {
+      await http
+        .post(api(amaro, '/privacy-policies'))
+        .set(...bearer(amaro.admin))
+        .send({ version: 'v-null', url: 'https://example.org/privacy' })
+        .expect(201);
+    }
+    const [current] = (await http.get(api(amaro, '/privacy-policies')).set(...bearer(amaro.admin))).body as { id: string }[];
+    expect400(
+      await http
+        .patch(api(amaro, `/privacy-policies/${current.id}`))
+        .set(...bearer(amaro.admin))
+        .send({ url: null }),
+      /url must not be null/,
+    );
+  });
 });

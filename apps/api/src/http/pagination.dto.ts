@@ -3,6 +3,9 @@ import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 import type { Page } from '#database';
 
+/** Past any comune's list (a bigint out of range in SQL was a 500). */
+const MAX_OFFSET = 1_000_000;
+
 export class PaginationQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
   @Type(() => Number)
@@ -11,10 +14,11 @@ export class PaginationQueryDto {
   @Max(100, { message: 'limit must be a whole number between 1 and 100' })
   limit: number = 20;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_OFFSET, default: 0 })
   @Type(() => Number)
-  @IsInt({ message: 'offset must be a whole number of at least 0' })
-  @Min(0, { message: 'offset must be a whole number of at least 0' })
+  @IsInt({ message: 'offset must be a whole number from 0 to 1,000,000' })
+  @Min(0, { message: 'offset must be a whole number from 0 to 1,000,000' })
+  @Max(MAX_OFFSET, { message: 'offset must be a whole number from 0 to 1,000,000' })
   offset: number = 0;
 }
 

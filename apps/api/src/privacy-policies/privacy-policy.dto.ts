@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsISO8601, IsOptional, IsString, IsUrl, IsUUID, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsOptionalNotNull } from '../http/validation.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -36,7 +37,7 @@ export class PublishPolicyVersionDto {
 
 export class UpdatePolicyVersionDto {
   @ApiPropertyOptional({ description: 'Correct the link of this version (the same text at a new address)' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsUrl({ protocols: ['https', 'http'], require_protocol: true })
   @MaxLength(2000)
   url?: string;

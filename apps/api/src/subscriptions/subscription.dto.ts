@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   ArrayUnique,
   IsArray,
   IsBoolean,
@@ -220,6 +221,7 @@ export class CreateKeywordRuleDto {
 
   @ApiProperty({ example: ['ISCRIZIONE ON'], description: 'Matched ignoring case, accents, punctuation and extra spaces' })
   @IsArray()
+  @ArrayMinSize(1, { message: 'phrases must name at least one phrase' })
   @ArrayMaxSize(20)
   @IsString({ each: true })
   @Length(1, 100, { each: true })
