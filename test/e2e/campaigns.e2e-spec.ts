@@ -474,13 +474,10 @@ describe('campaigns', () => {
       expect(res.status).toBe(409);
       expect(res.body).toMatchObject({ code: 'TENANT_SUSPENDED', message: expect.stringContaining('suspended') });
     }
-    // The scheduled one, at its time: failed, with the reason.
-    ch.worker.get(Clock).travelTo(new Date(at.getTime() + 60_000));
-    try {
-      await ch.worker.get(CampaignsService).runDue();
-    } finally {
-      ch.worker.get(Clock).reset();
-    }
+    // The scheduled one, at its time: failed, with the reason. Its time is moved to now and only it
+    // is started (a global runDue, or a clock moved forward, would act on other test files' rows).
+    await db.query(`UPDATE campaigns SET scheduled_at = now() - interval '1 second' WHERE tenant_id = $1 AND id = $2`, [c.tenant.id, later]);
+    await ch.worker.get(CampaignsService).start(c.tenant.id, later);
     expect((await get(c, c.editor, `/campaigns/${later}`)).body).toMatchObject({
       status: 'failed',
       failureReason: expect.stringContaining('suspended by the consortium'),

@@ -482,5 +482,52 @@ describe('subscriptions API', () => {
         .send({ url: null }),
       /url must not be null/,
     );
+    // A null where a value is needed, and quiet hours given by halves.
+    const someId = newId();
+    const cases: [string, string, string, Session, Record<string, unknown>, RegExp][] = [
+      [
+        'post',
+        api(amaro, '/messages'),
+        'text null',
+        amaro.editor,
+        { numberId: amaro.number.id, to: '+393331234567', text: null },
+        /text must not be null/,
+      ],
+      [
+        'post',
+        api(amaro, '/messages'),
+        'template []',
+        amaro.editor,
+        { numberId: amaro.number.id, to: '+393331234567', template: [] },
+        /template must be an object/,
+      ],
+      ['put', `/api/v1/business-portfolios/${someId}`, 'reserve null', operator, { emergencyReserve: null }, /emergencyReserve must not be null/],
+      [
+        'put',
+        api(amaro, '/campaign-settings'),
+        'half quiet hours',
+        amaro.admin,
+        { quietHoursStart: '21:00' },
+        /quietHoursStart and quietHoursEnd together/,
+      ],
+      ['put', api(amaro, '/campaign-settings'), 'a null half', amaro.admin, { quietHoursStart: null, quietHoursEnd: '08:00' }, /together/],
+    ];
+    for (const [method, path, what, who, body, reason] of cases) {
+      const request = method === 'post' ? http.post(path) : method === 'put' ? http.put(path) : http.patch(path);
+      const res = await request.set(...bearer(who)).send(body);
+      expect({ what, status: res.status }).toEqual({ what, status: 400 });
+      expect(res.body.message).toMatch(reason);
+    }
+    // The pair together is fine, and so is changing one half of a pair already set.
+    await http
+      .put(api(amaro, '/campaign-settings'))
+      .set(...bearer(amaro.admin))
+      .send({ quietHoursStart: '21:00', quietHoursEnd: '07:00' })
+      .expect(200);
+    await http
+      .put(api(amaro, '/campaign-settings'))
+      .set(...bearer(amaro.admin))
+      .send({ quietHoursStart: '22:00' })
+      .expect(200);
   });
 });

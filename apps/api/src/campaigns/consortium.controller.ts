@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsObject, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsOptionalNotNull } from '../http/validation.js';
 import { NotFoundError } from '#common';
 import { BusinessPortfoliosService, ConsortiumAlertsService, type Actor, type AlertShare, type PortfolioView } from '#domain';
 import { CurrentActor, Roles } from '../http/auth.decorators.js';
@@ -44,7 +45,7 @@ export class PortfolioDto {
   name?: string | null;
 
   @ApiPropertyOptional({ description: 'People per 24 hours kept for emergencies: normal campaigns may not use them' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(0)
   @Max(1_000_000)

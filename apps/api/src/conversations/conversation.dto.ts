@@ -61,7 +61,7 @@ export class ConversationQueryDto extends PaginationQueryDto {
   assigneeId?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @Transform(toBool)
   @IsBoolean()
   urgent?: boolean;
@@ -110,7 +110,7 @@ export class ReplyDto {
   text?: string;
 
   @ApiPropertyOptional({ description: 'A canned reply of the comune (same rule as free text)' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsUUID()
   cannedReplyId?: string;
 

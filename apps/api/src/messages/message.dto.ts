@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsObject, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsOptionalNotNull } from '../http/validation.js';
 import { OUTBOUND_STATUSES, type ContactEntity, type InboundMessageEntity, type OutboundMessageEntity, type OutboundStatus } from '#database';
 import { PaginationQueryDto } from '../http/pagination.dto.js';
 
@@ -49,13 +50,14 @@ export class SendMessageDto {
     example: 'Buongiorno, la sua segnalazione è stata presa in carico.',
     description: 'Free text: only within 24 h of the citizen’s last message',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 4096)
   text?: string;
 
   @ApiPropertyOptional({ type: SendTemplateDto, description: 'An approved WhatsApp template: allowed at any time' })
-  @IsOptional()
+  @IsOptionalNotNull()
+  @IsObject({ message: 'template must be an object' })
   @ValidateNested()
   @Type(() => SendTemplateDto)
   template?: SendTemplateDto;

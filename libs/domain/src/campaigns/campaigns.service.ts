@@ -674,12 +674,15 @@ export class CampaignsService {
     input: Partial<Omit<CampaignSettingsEntity, 'tenantId' | 'updatedAt'>>,
   ): Promise<CampaignSettingsEntity> {
     const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as typeof input;
-    if (
-      (patch.quietHoursStart === null) !== (patch.quietHoursEnd === null) &&
-      (patch.quietHoursStart !== undefined || patch.quietHoursEnd !== undefined)
-    ) {
-      if (patch.quietHoursStart === undefined || patch.quietHoursEnd === undefined) {
-        throw new ValidationError('set quietHoursStart and quietHoursEnd together (both null to remove quiet hours)');
+    if (patch.quietHoursStart !== undefined || patch.quietHoursEnd !== undefined) {
+      // Quiet hours are a pair: what the comune would have after this change, both set or neither.
+      const current = await this.campaigns.getSettings(tenantId);
+      const start = patch.quietHoursStart !== undefined ? patch.quietHoursStart : (current?.quietHoursStart ?? null);
+      const end = patch.quietHoursEnd !== undefined ? patch.quietHoursEnd : (current?.quietHoursEnd ?? null);
+      if ((start === null) !== (end === null)) {
+        throw new ValidationError('set quietHoursStart and quietHoursEnd together (both null to remove quiet hours)', {
+          fields: ['quietHoursStart', 'quietHoursEnd'],
+        });
       }
     }
     const row = await this.campaigns.saveSettings(tenantId, patch);
