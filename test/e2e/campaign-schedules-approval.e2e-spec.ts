@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { Clock } from '#common';
-import { CampaignSchedulesService } from '#domain';
+import { CampaignSchedulesService, UsersService } from '#domain';
 import { ownerClient } from '../support/database.js';
 import { createComune, createOperator, login, uniq, type Comune, type Session } from '../support/factories.js';
 import { tenantApi } from '../support/tenant-api.js';
@@ -163,5 +163,23 @@ describe('campaign schedules and approval', () => {
     expect(await ranOf(sched.id)).toEqual([
       { actorUserId: c.admin.id, details: { campaignId: run.id, status: 'awaiting_approval', limitedToEditor: 'no_author_recorded' } },
     ]);
+  });
+
+  it('lets one of several admins approving at once win, and records only that approval', async () => {
+    const email = `admin2-${uniq()}@${c.tenant.slug}.test`;
+    const password = `pw-${uniq()}-${uniq()}`;
+    const user = await t.app.get(UsersService).createInTenant(null, c.tenant.id, { email, password, role: 'tenant_admin' });
+    const other = await login(t, { email, password, id: user.id });
+    const draft = (await post(c, c.editor, '/campaigns', campaign('Approvazione contesa')).expect(201)).body as { id: string };
+    expect((await post(c, c.editor, `/campaigns/${draft.id}/send`).expect(202)).body.status).toBe('awaiting_approval');
+    const answers = await Promise.all([c.admin, other, c.admin].map((who) => post(c, who, `/campaigns/${draft.id}/approve`)));
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 409, 409]);
+    const audit = await db.query(`SELECT actor_user_id FROM audit_events WHERE tenant_id = $1 AND target_id = $2 AND action = 'campaign.approved'`, [
+      c.tenant.id,
+      draft.id,
+    ]);
+    expect(audit.rows).toHaveLength(1);
+    const approvedBy = (await db.query(`SELECT approved_by FROM campaigns WHERE id = $1`, [draft.id])).rows[0].approved_by as string;
+    expect(approvedBy).toBe(audit.rows[0].actor_user_id);
   });
 });

@@ -514,11 +514,10 @@ export class CampaignsService {
     assertCanApply(c.status, 'approve');
     if (actor.role === 'editor') throw new ForbiddenError("only the comune's admin can approve a campaign", 'APPROVAL_REQUIRES_ADMIN');
     await this.assertMaySend(tenantId, c);
-    const patched = await this.campaigns.transition(tenantId, id, ['awaiting_approval'], { approvedBy: actor.userId, approvedAt: new Date() });
-    if (!patched) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
-    await this.audit.record(tenantId, actor, 'campaign.approved', { type: 'campaign', id });
-    const at = patched.requestedAction === 'schedule' && patched.scheduledAt && patched.scheduledAt > this.clock.now() ? patched.scheduledAt : null;
-    return this.queueStart(tenantId, actor, patched, ['awaiting_approval'], at);
+    const at = c.requestedAction === 'schedule' && c.scheduledAt && c.scheduledAt > this.clock.now() ? c.scheduledAt : null;
+    // The approval and the start in one transition: of admins approving at once, one wins, and only
+    // its approval is recorded (the others get a 409).
+    return this.queueStart(tenantId, actor, c, ['awaiting_approval'], at, { approvedBy: actor.userId, approvedAt: new Date() });
   }
 
   async reject(tenantId: TenantId, actor: Actor, id: string, reason: string): Promise<CampaignEntity> {
@@ -1107,13 +1106,16 @@ export class CampaignsService {
     c: CampaignEntity,
     from: CampaignStatus[],
     at: Date | null,
+    approval: { approvedBy: string; approvedAt: Date } | null = null,
   ): Promise<CampaignEntity> {
     const row = await this.campaigns.transition(tenantId, c.id, from, {
       status: 'scheduled',
       scheduledAt: at ?? this.clock.now(),
       requestedAction: at ? 'schedule' : 'send',
+      ...(approval ?? {}),
     });
     if (!row) throw new ConflictError('the campaign changed state meanwhile', 'CAMPAIGN_STATE');
+    if (approval) await this.audit.record(tenantId, actor, 'campaign.approved', { type: 'campaign', id: c.id });
     await this.audit.record(tenantId, actor, at ? 'campaign.scheduled' : 'campaign.sent', { type: 'campaign', id: c.id }, at ? { at } : {});
     await this.producer.startCampaign(tenantId, c.id, at ? at.getTime() - this.clock.now().getTime() : 0, at ?? undefined);
     return row;
